@@ -1,0 +1,375 @@
+//! # nrelu-rbm-kernels
+//!
+//! Slices in, slices out: the numerical core of `nrelu-rbm`, with no RBM
+//! concepts. It provides
+//!
+//! * **math**: [`sigmoid`], [`softplus`], [`relu`] and the noise-free unit
+//!   means [`binomial_mean`] and [`ssu_mean`];
+//! * **random streams**: [`Stream`], eight xoshiro256++ lanes stepped in
+//!   SIMD, each bit-identical to `rand_xoshiro::Xoshiro256PlusPlus`;
+//! * **samplers** from pre-activations: [`bernoulli`], [`nrelu`],
+//!   [`binomial`], [`ssu`] (the exact stepped sigmoid unit), plus
+//!   [`Stream::uniform`] and [`Stream::standard_normal`];
+//! * **fused affine transforms** `Y = act(X·W + b)` on matrixmultiply's
+//!   sgemm ([`Kernels::affine`]).
+//!
+//! Every kernel exists in four paths — AVX-512, AVX2+FMA, portable (`wide`)
+//! and scalar — chosen **at run time** ([`active_path`]; force one with
+//! `NRELU_RBM_KERNEL=scalar|portable|avx2|avx512`). All paths give
+//! **bit-identical** results: the element-wise code avoids FMA and
+//! approximate instructions, and random numbers are consumed in fixed
+//! 16-word blocks whatever the vector width.
+//!
+//! ## The NReLU convention
+//! [`nrelu`] samples `max(0, x + N(0, σ(x)))` where σ(x) = 1/(1+e^-x) is the
+//! noise **variance**: the noise standard deviation is √σ(x) (Nair & Hinton,
+//! ICML 2010).
+//!
+//! ```
+//! use nrelu_rbm_kernels::{nrelu, sigmoid, Stream};
+//! let x = [-2.0f32, 0.0, 3.5];
+//! let mut p = [0.0; 3];
+//! sigmoid(&x, &mut p);
+//! assert!((p[1] - 0.5).abs() < 1e-7);
+//!
+//! let mut h = [0.0; 3];
+//! nrelu(&x, &mut h, &mut Stream::new(7, 0));
+//! assert!(h.iter().all(|&v| v >= 0.0));
+//! ```
+//!
+//! ## Panics
+//! A length mismatch between slices is a programmer error: every kernel
+//! panics with a message naming the lengths.
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs)]
+
+mod affine;
+mod body;
+mod dispatch;
+mod math;
+pub mod reference;
+mod rng;
+mod simd;
+
+pub use affine::{AffineShape, AffineStrategy, Epilogue, WeightLayout};
+pub use dispatch::{Family, KERNEL_ENV, Path, active_path, forced_path, last_path};
+pub use rng::Stream;
+
+use body::{Input, RandomOp};
+use dispatch::RandomJob;
+
+/// Largest `K` accepted by the binomial kernels (counts stay exact in f32,
+/// and the cost is K uniform draws per element).
+pub const MAX_BINOMIAL_K: u32 = 1 << 16;
+
+/// A deterministic element-wise activation, applied to `x + bias`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    /// `x` (just the bias add).
+    Identity,
+    /// σ(x) = 1/(1+e^-x): the Bernoulli mean.
+    Sigmoid,
+    /// ln(1 + e^x).
+    Softplus,
+    /// max(0, x): the noise-free NReLU.
+    Relu,
+    /// K σ(x): the binomial(K) mean.
+    BinomialMean(u32),
+    /// Σ_{i>=1} σ(x - i + 0.5): the stepped sigmoid mean.
+    SsuMean,
+}
+
+/// A stochastic hidden-unit sampler, applied to the pre-activation `x + bias`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampler {
+    /// 1 with probability σ(x), else 0.
+    Bernoulli,
+    /// max(0, x + √σ(x)·z), z ~ N(0, 1): noise **variance** σ(x).
+    Nrelu,
+    /// Sum of K independent Bernoulli(σ(x)) draws.
+    Binomial(u32),
+    /// Σ_{i>=1} Bernoulli(σ(x - i + 0.5)): the exact stepped sigmoid unit.
+    Ssu,
+}
+
+impl Sampler {
+    /// Random blocks of 16 words consumed per 16 elements (normal-based
+    /// samplers consume 2 blocks per 32 elements).
+    pub fn blocks_per_16(self) -> usize {
+        match self {
+            Sampler::Bernoulli | Sampler::Nrelu => 1,
+            Sampler::Binomial(k) => k as usize,
+            Sampler::Ssu => math::SSU_BAND,
+        }
+    }
+}
+
+fn check_len(what: &str, got: usize, want: usize) {
+    assert!(
+        got == want,
+        "{what}: length {got} does not match the output length {want}"
+    );
+}
+
+fn check_bias(bias: &[f32], n: usize) {
+    assert!(
+        bias.is_empty() || bias.len() == n,
+        "bias: length {} must be 0 or the output length {n}",
+        bias.len()
+    );
+}
+
+fn check_k(k: u32) {
+    assert!(
+        (1..=MAX_BINOMIAL_K).contains(&k),
+        "binomial K = {k} must be in 1..={MAX_BINOMIAL_K}"
+    );
+}
+
+/// Kernels bound to one [`Path`]. A `Kernels` value can only be made for a
+/// path this CPU can run; [`Kernels::active`] is what the free functions use.
+///
+/// ```
+/// use nrelu_rbm_kernels::{Kernels, Path};
+/// let x = [0.25f32; 5];
+/// let mut a = [0.0; 5];
+/// let mut b = [0.0; 5];
+/// Kernels::new(Path::Scalar).unwrap().softplus(&x, &mut a);
+/// Kernels::active().softplus(&x, &mut b);
+/// assert_eq!(a, b); // every path is bit-identical
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernels {
+    path: Path,
+}
+
+impl Kernels {
+    /// Kernels on `path`, or `None` if this CPU cannot run it.
+    pub fn new(path: Path) -> Option<Kernels> {
+        path.is_available().then_some(Kernels { path })
+    }
+
+    /// Kernels on [`active_path`].
+    pub fn active() -> Kernels {
+        Kernels {
+            path: active_path(),
+        }
+    }
+
+    /// The path these kernels run on.
+    pub fn path(self) -> Path {
+        self.path
+    }
+
+    fn map(self, act: Activation, x: &[f32], out: &mut [f32]) {
+        check_len("x", x.len(), out.len());
+        if let Activation::BinomialMean(k) = act {
+            check_k(k);
+        }
+        dispatch::map(self.path, act, Input::Slice(x), &[], out);
+    }
+
+    /// `out[i] = σ(x[i])`. Accuracy: at most 4 ulp for |x| <= 80 (measured
+    /// maximum in `docs/kernels.md`); σ(-inf) = 0, σ(+inf) = 1, NaN → NaN.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn sigmoid(self, x: &[f32], out: &mut [f32]) {
+        self.map(Activation::Sigmoid, x, out)
+    }
+
+    /// `out[i] = ln(1 + e^x[i])`. Accuracy: at most 4 ulp for |x| <= 80;
+    /// softplus(-inf) = 0, softplus(+inf) = +inf, NaN → NaN.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn softplus(self, x: &[f32], out: &mut [f32]) {
+        self.map(Activation::Softplus, x, out)
+    }
+
+    /// `out[i] = max(0, x[i])`, NaN → NaN: the noise-free NReLU mean.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn relu(self, x: &[f32], out: &mut [f32]) {
+        self.map(Activation::Relu, x, out)
+    }
+
+    /// `out[i] = K σ(x[i])`, the binomial(K) mean.
+    ///
+    /// # Panics
+    /// If the lengths differ or K is not in `1..=MAX_BINOMIAL_K`.
+    pub fn binomial_mean(self, k: u32, x: &[f32], out: &mut [f32]) {
+        self.map(Activation::BinomialMean(k), x, out)
+    }
+
+    /// `out[i] = Σ_{j>=1} σ(x[i] - j + 0.5)`, the stepped sigmoid mean,
+    /// summed over the 36 copies that are neither surely on nor surely off
+    /// (absolute truncation error below 5e-8; see `docs/kernels.md`). For
+    /// x >= 2^22 it returns x.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn ssu_mean(self, x: &[f32], out: &mut [f32]) {
+        self.map(Activation::SsuMean, x, out)
+    }
+
+    /// `inout[i] = act(inout[i] + bias[i])` in place; `bias` may be empty.
+    ///
+    /// # Panics
+    /// If `bias` is neither empty nor as long as `inout`, or a binomial K is
+    /// out of range.
+    pub fn activate(self, act: Activation, bias: &[f32], inout: &mut [f32]) {
+        check_bias(bias, inout.len());
+        if let Activation::BinomialMean(k) = act {
+            check_k(k);
+        }
+        dispatch::map(self.path, act, Input::InPlace, bias, inout);
+    }
+
+    /// Fills `out` with raw random words: whole blocks of 16, the last one
+    /// truncated (its unused words are discarded).
+    pub fn fill_words(self, stream: &mut Stream, out: &mut [u32]) {
+        let full = out.len() / Stream::BLOCK_WORDS * Stream::BLOCK_WORDS;
+        let (head, tail) = out.split_at_mut(full);
+        dispatch::random(self.path, RandomJob::Words(head), &mut stream.state);
+        if !tail.is_empty() {
+            let mut block = [0u32; Stream::BLOCK_WORDS];
+            dispatch::random(self.path, RandomJob::Words(&mut block), &mut stream.state);
+            tail.copy_from_slice(&block[..tail.len()]);
+        }
+    }
+
+    fn random(self, op: RandomOp, x: Input<'_>, bias: &[f32], out: &mut [f32], s: &mut Stream) {
+        if let RandomOp::Binomial(k) = op {
+            check_k(k);
+        }
+        let job = RandomJob::Floats { op, x, bias, out };
+        dispatch::random(self.path, job, &mut s.state);
+    }
+
+    /// Uniform f32 in [0, 1): the top 24 bits of each word times 2^-24.
+    pub fn uniform(self, stream: &mut Stream, out: &mut [f32]) {
+        self.random(RandomOp::Uniform, Input::None, &[], out, stream)
+    }
+
+    /// Standard normal f32 by Box–Muller: for each group of 32 words,
+    /// r = √(−2 ln u1) with u1 = (k + ½)·2^-31 from the top 31 bits of words
+    /// 0..16, and angle 2π·u2 with u2 from the top 24 bits of words 16..32;
+    /// outputs `r cos` then `r sin`. |z| <= 6.66 (the tail beyond has
+    /// probability 2.7e-11 and is not produced).
+    pub fn standard_normal(self, stream: &mut Stream, out: &mut [f32]) {
+        self.random(RandomOp::Normal, Input::None, &[], out, stream)
+    }
+
+    /// Bernoulli units: `out[i] = 1` with probability σ(x[i]), else 0
+    /// (`u < σ(x)` with a 24-bit uniform u, so probabilities are resolved to
+    /// 2^-24). NaN → NaN.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn bernoulli(self, x: &[f32], out: &mut [f32], stream: &mut Stream) {
+        check_len("x", x.len(), out.len());
+        self.random(RandomOp::Bernoulli, Input::Slice(x), &[], out, stream)
+    }
+
+    /// Noisy rectified linear units: `out[i] = max(0, x + √σ(x)·z)` with
+    /// z ~ N(0, 1) from [`Kernels::standard_normal`]'s construction. The
+    /// noise **variance** is σ(x) (standard deviation √σ(x)), as in Nair &
+    /// Hinton (2010). NaN → NaN; +inf → +inf; -inf → 0.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn nrelu(self, x: &[f32], out: &mut [f32], stream: &mut Stream) {
+        check_len("x", x.len(), out.len());
+        self.random(RandomOp::Nrelu, Input::Slice(x), &[], out, stream)
+    }
+
+    /// Binomial units: the exact sum of K independent Bernoulli(σ(x)) draws.
+    /// Costs K uniforms per element.
+    ///
+    /// # Panics
+    /// If the lengths differ or K is not in `1..=MAX_BINOMIAL_K`.
+    pub fn binomial(self, k: u32, x: &[f32], out: &mut [f32], stream: &mut Stream) {
+        check_len("x", x.len(), out.len());
+        self.random(RandomOp::Binomial(k), Input::Slice(x), &[], out, stream)
+    }
+
+    /// Exact stepped sigmoid units: Σ_{j>=1} Bernoulli(σ(x - j + 0.5)).
+    ///
+    /// The 36 copies around x are sampled; the copies below them (each on
+    /// with probability > 1 - 1.6e-8) count as on and those above are
+    /// dropped. Both neglected sets have total probability of a wrong state
+    /// below 2.5e-8, so the law is exact to within 5e-8 in total variation,
+    /// for any x (x = 200 samples copies 183..218 and adds 182). For
+    /// x >= 2^22, where f32 cannot hold unit steps, it returns x.
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`.
+    pub fn ssu(self, x: &[f32], out: &mut [f32], stream: &mut Stream) {
+        check_len("x", x.len(), out.len());
+        self.random(RandomOp::Ssu, Input::Slice(x), &[], out, stream)
+    }
+
+    /// Samples `sampler` in place at pre-activations `inout + bias`; `bias`
+    /// may be empty.
+    ///
+    /// # Panics
+    /// If `bias` is neither empty nor as long as `inout`, or a binomial K is
+    /// out of range.
+    pub fn sample(self, sampler: Sampler, bias: &[f32], inout: &mut [f32], stream: &mut Stream) {
+        check_bias(bias, inout.len());
+        self.random(sampler.into(), Input::InPlace, bias, inout, stream)
+    }
+}
+
+macro_rules! free_fns {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        $(#[$doc])*
+        ///
+        /// Runs on [`active_path`]; see the [`Kernels`] method of the same
+        /// name for accuracy and panics.
+        pub fn $name($($arg: $ty),*) {
+            Kernels::active().$name($($arg),*)
+        }
+    )*};
+}
+
+free_fns! {
+    /// `out[i] = σ(x[i])`.
+    sigmoid(x: &[f32], out: &mut [f32]);
+    /// `out[i] = ln(1 + e^x[i])`.
+    softplus(x: &[f32], out: &mut [f32]);
+    /// `out[i] = max(0, x[i])`.
+    relu(x: &[f32], out: &mut [f32]);
+    /// `out[i] = K σ(x[i])`.
+    binomial_mean(k: u32, x: &[f32], out: &mut [f32]);
+    /// `out[i] = Σ_{j>=1} σ(x[i] - j + 0.5)`.
+    ssu_mean(x: &[f32], out: &mut [f32]);
+    /// Bernoulli(σ(x)) samples.
+    bernoulli(x: &[f32], out: &mut [f32], stream: &mut Stream);
+    /// NReLU samples `max(0, x + N(0, σ(x)))`: noise **variance** σ(x).
+    nrelu(x: &[f32], out: &mut [f32], stream: &mut Stream);
+    /// Binomial(K, σ(x)) samples.
+    binomial(k: u32, x: &[f32], out: &mut [f32], stream: &mut Stream);
+    /// Exact stepped sigmoid unit samples.
+    ssu(x: &[f32], out: &mut [f32], stream: &mut Stream);
+}
+
+impl Stream {
+    /// Uniform f32 in [0, 1) on [`active_path`]; see [`Kernels::uniform`].
+    pub fn uniform(&mut self, out: &mut [f32]) {
+        Kernels::active().uniform(self, out)
+    }
+
+    /// Standard normal f32 on [`active_path`]; see
+    /// [`Kernels::standard_normal`].
+    pub fn standard_normal(&mut self, out: &mut [f32]) {
+        Kernels::active().standard_normal(self, out)
+    }
+
+    /// Raw words on [`active_path`]; see [`Kernels::fill_words`].
+    pub fn fill_words(&mut self, out: &mut [u32]) {
+        Kernels::active().fill_words(self, out)
+    }
+}

@@ -1,0 +1,128 @@
+//! The lane abstraction that every kernel body is written against.
+//!
+//! Each kernel is one `#[inline(always)]` generic body over [`Simd`]. The
+//! dispatch point of its family instantiates that body once per instruction
+//! set inside a `#[target_feature]` wrapper (see `crate::dispatch`), so there
+//! is one copy of the source to read and four compiled copies to run.
+//!
+//! # Bit-identical paths
+//! Every operation here is either exact or correctly rounded in IEEE-754
+//! single precision (add, sub, mul, div, sqrt, int↔float conversion of
+//! in-range values, compares, selects, bit operations). No path uses fused
+//! multiply-add in element-wise code, and no path uses approximate
+//! reciprocals. Because the kernel bodies perform the same operations in the
+//! same order on every path, **every path produces bit-identical results**,
+//! which the tests assert. (matrixmultiply's sgemm keeps its own FMA kernels;
+//! that is the only place results may depend on the CPU.)
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod avx512;
+pub(crate) mod portable;
+pub(crate) mod scalar;
+
+/// Number of xoshiro256++ lanes in a [`crate::rng::Stream`]; one step of all
+/// lanes yields one block of [`BLOCK`] 32-bit words.
+pub const XO_LANES: usize = 8;
+/// 32-bit words per random block (two per 64-bit xoshiro output).
+pub const BLOCK: usize = 2 * XO_LANES;
+
+/// Structure-of-arrays xoshiro256++ state: `s[k][lane]` is word `k` of lane
+/// `lane`.
+pub(crate) type XoState = [[u64; XO_LANES]; 4];
+
+/// A vector of `LANES` f32 values, with the matching i32 vector and mask.
+///
+/// Implementations must make every method bit-identical to the scalar
+/// implementation for non-NaN inputs (see the module docs).
+pub(crate) trait Simd: Copy {
+    /// Number of f32 lanes.
+    const LANES: usize;
+    /// Lane mask produced by comparisons.
+    type Mask: Copy;
+    /// A vector of `LANES` i32 values.
+    type Int: Copy;
+
+    fn splat(v: f32) -> Self;
+    /// Loads the first `LANES` values of `src` (panics if shorter).
+    fn load(src: &[f32]) -> Self;
+    /// Stores into the first `LANES` values of `dst` (panics if shorter).
+    fn store(self, dst: &mut [f32]);
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    fn sqrt(self) -> Self;
+    /// Ordered `<` (false when either side is NaN).
+    fn lt(self, o: Self) -> Self::Mask;
+    /// Ordered `==`.
+    fn eq(self, o: Self) -> Self::Mask;
+    /// True in lanes that hold NaN.
+    fn is_nan(self) -> Self::Mask;
+    /// `m ? a : b` lane by lane.
+    fn select(m: Self::Mask, a: Self, b: Self) -> Self;
+    fn to_bits(self) -> Self::Int;
+    fn from_bits(i: Self::Int) -> Self;
+    /// Converts i32 to f32, rounding to nearest even (exact below 2^24).
+    fn int_to_float(i: Self::Int) -> Self;
+    /// Converts an f32 that already holds an integer in i32 range to i32.
+    fn float_to_int(self) -> Self::Int;
+    fn i_splat(v: i32) -> Self::Int;
+    fn i_add(a: Self::Int, b: Self::Int) -> Self::Int;
+    fn i_sub(a: Self::Int, b: Self::Int) -> Self::Int;
+    fn i_and(a: Self::Int, b: Self::Int) -> Self::Int;
+    fn i_or(a: Self::Int, b: Self::Int) -> Self::Int;
+    fn i_xor(a: Self::Int, b: Self::Int) -> Self::Int;
+    /// Shift left by `N` bits.
+    fn i_shl<const N: u32>(a: Self::Int) -> Self::Int;
+    /// Logical (zero-filling) shift right by `N` bits.
+    fn i_shr<const N: u32>(a: Self::Int) -> Self::Int;
+    /// Arithmetic (sign-filling) shift right by `N` bits.
+    fn i_sra<const N: u32>(a: Self::Int) -> Self::Int;
+    /// Loads the first `LANES` words of `src` as i32 bit patterns.
+    fn load_words(src: &[u32]) -> Self::Int;
+    /// Advances all [`XO_LANES`] xoshiro256++ lanes `dst.len() / BLOCK`
+    /// times, writing each step's outputs as `[lo0, hi0, lo1, hi1, ...]`.
+    fn fill_words(state: &mut XoState, dst: &mut [u32]);
+
+    // ---- derived operations (same on every path by construction) ----
+
+    #[inline(always)]
+    fn zero() -> Self {
+        Self::splat(0.0)
+    }
+    /// `self < o ? self : o`; returns `o` when either is NaN.
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        Self::select(self.lt(o), self, o)
+    }
+    /// `self > o ? self : o`; returns `o` when either is NaN.
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        Self::select(o.lt(self), self, o)
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        Self::from_bits(Self::i_xor(self.to_bits(), Self::i_splat(i32::MIN)))
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        Self::from_bits(Self::i_and(self.to_bits(), Self::i_splat(i32::MAX)))
+    }
+    /// Round to nearest, ties to even, for |x| < 2^22 (exact there); larger
+    /// magnitudes are returned with at most 0.5 error in the ulp of 2^23.
+    #[inline(always)]
+    fn round_small(self) -> Self {
+        // 1.5 * 2^23: adding it pushes the fraction bits out of the
+        // significand, so the add rounds to an integer; subtracting is exact.
+        let magic = Self::splat(12_582_912.0);
+        self.add(magic).sub(magic)
+    }
+    /// floor(x) for |x| < 2^22.
+    #[inline(always)]
+    fn floor_small(self) -> Self {
+        let r = self.round_small();
+        Self::select(self.lt(r), r.sub(Self::splat(1.0)), r)
+    }
+}

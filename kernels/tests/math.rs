@@ -1,0 +1,218 @@
+//! Every path of the map kernels against the f64 reference, at awkward sizes
+//! and on special inputs, with tolerances stated in ulps.
+
+mod common;
+
+use common::*;
+use nrelu_rbm_kernels::{Kernels, reference};
+
+/// The documented accuracy bound for sigmoid and softplus on |x| <= 80.
+const MAX_ULPS: f64 = 4.0;
+
+type MapFn = fn(Kernels, &[f32], &mut [f32]);
+
+fn check_map(name: &str, f: MapFn, want: fn(f64) -> f64, tol: fn(f32) -> f64) {
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let x = inputs(n);
+            let mut out = nan_buf(n, 7);
+            f(k, &x, &mut out[..n]);
+            assert_guard(&out, n, name);
+            for (i, (&xi, &yi)) in x.iter().zip(&out).enumerate() {
+                let w = want(f64::from(xi));
+                let e = reference::ulps(yi, w);
+                assert!(
+                    e <= tol(xi),
+                    "{name} on {}: x[{i}] = {xi:e}: got {yi:e}, want {w:e} ({e:.2} ulp > {})",
+                    k.path(),
+                    tol(xi)
+                );
+            }
+        }
+    }
+}
+
+fn within_range(_: f32) -> f64 {
+    MAX_ULPS
+}
+
+#[test]
+fn sigmoid_matches_reference_within_4_ulp_everywhere() {
+    // The 4-ulp bound is required for |x| <= 80; the implementation keeps it
+    // on every finite input, including the subnormal results below -87.
+    check_map(
+        "sigmoid",
+        |k, x, o| k.sigmoid(x, o),
+        reference::sigmoid,
+        within_range,
+    );
+}
+
+#[test]
+fn softplus_matches_reference_within_4_ulp_everywhere() {
+    check_map(
+        "softplus",
+        |k, x, o| k.softplus(x, o),
+        reference::softplus,
+        within_range,
+    );
+}
+
+#[test]
+fn relu_is_exact() {
+    check_map("relu", |k, x, o| k.relu(x, o), reference::relu, |_| 0.0);
+}
+
+#[test]
+fn binomial_mean_is_k_times_sigmoid() {
+    // K σ(x): one extra rounding of the product, so 4 + 0.5 ulp.
+    check_map(
+        "binomial_mean(7)",
+        |k, x, o| k.binomial_mean(7, x, o),
+        |x| 7.0 * reference::sigmoid(x),
+        |_| MAX_ULPS + 0.5,
+    );
+}
+
+#[test]
+fn ssu_mean_matches_reference() {
+    // A sum of up to 36 terms, each within 4 ulp, accumulated in f32 from the
+    // smallest up: the bound is relative 1e-6 (about 16 ulp), plus the
+    // truncation error 5e-8 absolute. Inputs >= 2^22 are returned as is;
+    // the reference is then x too (the sum equals x to f32 precision).
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let x = inputs(n);
+            let mut out = nan_buf(n, 3);
+            k.ssu_mean(&x, &mut out[..n]);
+            assert_guard(&out, n, "ssu_mean");
+            for (&xi, &yi) in x.iter().zip(&out) {
+                let w = if f64::from(xi) >= 4_194_304.0 {
+                    f64::from(xi)
+                } else {
+                    reference::ssu_mean(f64::from(xi))
+                };
+                if w.is_nan() || w.is_infinite() {
+                    assert_eq!(reference::ulps(yi, w), 0.0, "ssu_mean({xi}) = {yi}");
+                    continue;
+                }
+                let err = (f64::from(yi) - w).abs();
+                assert!(
+                    err <= 1e-6 * w.abs() + 5e-8,
+                    "ssu_mean({xi}) = {yi}, want {w}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn saturation_is_exact() {
+    for k in all_kernels() {
+        let x = [f32::NEG_INFINITY, f32::INFINITY, -1e30, 1e30, -200.0, 200.0];
+        let mut s = [f32::NAN; 6];
+        let mut p = [f32::NAN; 6];
+        k.sigmoid(&x, &mut s);
+        k.softplus(&x, &mut p);
+        assert_eq!(s, [0.0, 1.0, 0.0, 1.0, 0.0, 1.0], "sigmoid on {}", k.path());
+        assert_eq!(
+            p,
+            [0.0, f32::INFINITY, 0.0, 1e30, 0.0, 200.0],
+            "softplus on {}",
+            k.path()
+        );
+    }
+}
+
+#[test]
+fn nan_in_gives_nan_out() {
+    for k in all_kernels() {
+        let x = [f32::NAN; 19];
+        let mut o = [0.0f32; 19];
+        type F = fn(Kernels, &[f32], &mut [f32]);
+        let fns: [(&str, F); 5] = [
+            ("sigmoid", |k, x, o| k.sigmoid(x, o)),
+            ("softplus", |k, x, o| k.softplus(x, o)),
+            ("relu", |k, x, o| k.relu(x, o)),
+            ("binomial_mean", |k, x, o| k.binomial_mean(3, x, o)),
+            ("ssu_mean", |k, x, o| k.ssu_mean(x, o)),
+        ];
+        for (name, f) in fns {
+            f(k, &x, &mut o);
+            assert!(
+                o.iter().all(|v| v.is_nan()),
+                "{name} on {} lost a NaN",
+                k.path()
+            );
+        }
+    }
+}
+
+#[test]
+fn all_paths_are_bit_identical_on_a_dense_grid() {
+    let x: Vec<f32> = grid(-110.0, 110.0, 200_003)
+        .into_iter()
+        .chain(inputs(1003))
+        .collect();
+    let reference_path = Kernels::new(nrelu_rbm_kernels::Path::Scalar).unwrap();
+    type F = fn(Kernels, &[f32], &mut [f32]);
+    let fns: [(&str, F); 4] = [
+        ("sigmoid", |k, x, o| k.sigmoid(x, o)),
+        ("softplus", |k, x, o| k.softplus(x, o)),
+        ("binomial_mean", |k, x, o| k.binomial_mean(5, x, o)),
+        ("ssu_mean", |k, x, o| k.ssu_mean(x, o)),
+    ];
+    for (name, f) in fns {
+        let mut want = vec![0.0; x.len()];
+        f(reference_path, &x, &mut want);
+        for k in all_kernels() {
+            let mut got = vec![0.0; x.len()];
+            f(k, &x, &mut got);
+            assert!(
+                same_bits(&got, &want),
+                "{name}: {} differs from scalar",
+                k.path()
+            );
+        }
+    }
+}
+
+#[test]
+fn dense_accuracy_sweep_within_bound() {
+    // A dense sweep of [-80, 80] (about 4e5 points) on the best path; the
+    // paths are bit-identical (tested above), so this covers all of them.
+    let k = Kernels::active();
+    let x = grid(-80.0, 80.0, 400_001);
+    let mut s = vec![0.0; x.len()];
+    let mut p = vec![0.0; x.len()];
+    k.sigmoid(&x, &mut s);
+    k.softplus(&x, &mut p);
+    for i in 0..x.len() {
+        let xi = f64::from(x[i]);
+        let es = reference::ulps(s[i], reference::sigmoid(xi));
+        let ep = reference::ulps(p[i], reference::softplus(xi));
+        assert!(es <= MAX_ULPS, "sigmoid({}) off by {es} ulp", x[i]);
+        assert!(ep <= MAX_ULPS, "softplus({}) off by {ep} ulp", x[i]);
+    }
+}
+
+#[test]
+fn activate_in_place_with_bias_equals_out_of_place_on_the_sum() {
+    for k in all_kernels() {
+        let x = inputs(101);
+        let b: Vec<f32> = grid(-3.0, 3.0, 101);
+        let sum: Vec<f32> = x.iter().zip(&b).map(|(a, c)| a + c).collect();
+        let mut want = vec![0.0; 101];
+        k.softplus(&sum, &mut want);
+        let mut got = x.clone();
+        k.activate(nrelu_rbm_kernels::Activation::Softplus, &b, &mut got);
+        assert!(same_bits(&got, &want), "{}", k.path());
+    }
+}
+
+#[test]
+#[should_panic(expected = "does not match the output length")]
+fn length_mismatch_panics_with_a_clear_message() {
+    let mut out = [0.0f32; 3];
+    nrelu_rbm_kernels::sigmoid(&[1.0, 2.0], &mut out);
+}
