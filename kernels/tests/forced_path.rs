@@ -1,0 +1,57 @@
+//! Proves that the path forced by `NRELU_RBM_KERNEL` is the one that ran.
+//!
+//! CI runs this test binary once per available path with the variable set
+//! (see `.ci/run`). Without the variable it checks that the best path is
+//! chosen, which on an AVX2 or AVX-512 machine means a binary built for
+//! baseline x86-64 still runs the wide kernels.
+//!
+//! This file holds a single test so that no other test in the same process
+//! can run a different path in between.
+
+use nrelu_rbm_kernels::{
+    Family, Kernels, Path, Stream, active_path, bernoulli, forced_path, last_path, sigmoid,
+};
+
+#[test]
+fn the_forced_or_best_path_is_the_one_that_ran() {
+    let want = match forced_path() {
+        None => Path::best(),
+        Some(Ok(p)) => {
+            assert!(
+                p.is_available(),
+                "NRELU_RBM_KERNEL={p} but this CPU cannot run it"
+            );
+            p
+        }
+        Some(Err(v)) => panic!("NRELU_RBM_KERNEL={v:?} names no kernel path"),
+    };
+    assert_eq!(active_path(), want);
+    assert_eq!(Kernels::active().path(), want);
+
+    let x = [0.5f32; 37];
+    let mut out = [0.0f32; 37];
+    sigmoid(&x, &mut out);
+    assert_eq!(
+        last_path(Family::Map),
+        Some(want),
+        "map family ran another path"
+    );
+    bernoulli(&x, &mut out, &mut Stream::new(1, 0));
+    assert_eq!(
+        last_path(Family::Random),
+        Some(want),
+        "random family ran another path"
+    );
+
+    #[cfg(target_arch = "x86_64")]
+    if forced_path().is_none() {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            assert_eq!(want, Path::Avx512);
+        } else if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            assert_eq!(want, Path::Avx2);
+        }
+    }
+    eprintln!("kernel path in use: {want}");
+}

@@ -1,0 +1,362 @@
+//! Random streams and samplers: bit-exactness against `rand_xoshiro`, the
+//! documented consumption rule, identical output on every path, pinned
+//! values, and smoke tests of the means (within 5 standard errors at fixed
+//! seeds; the full statistical suite lives in `proptests/`).
+
+mod common;
+
+use common::*;
+use nrelu_rbm_kernels::{Kernels, Path, Stream, reference};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::{Rng, SeedableRng};
+use statrs::distribution::{Continuous, ContinuousCDF, Normal};
+
+fn xoshiro_from(state: [u64; 4]) -> Xoshiro256PlusPlus {
+    let mut seed = [0u8; 32];
+    for (k, w) in state.iter().enumerate() {
+        seed[8 * k..8 * k + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    Xoshiro256PlusPlus::from_seed(seed)
+}
+
+#[test]
+fn every_lane_is_rand_xoshiro_bit_for_bit_on_every_path() {
+    const STEPS: usize = 1000;
+    for k in all_kernels() {
+        for (seed, id) in [(0u64, 0u64), (42, 7), (u64::MAX, u64::MAX)] {
+            let mut s = Stream::new(seed, id);
+            let mut refs: Vec<_> = s.lane_states().into_iter().map(xoshiro_from).collect();
+            let mut words = vec![0u32; 16 * STEPS];
+            k.fill_words(&mut s, &mut words);
+            for step in 0..STEPS {
+                for (lane, r) in refs.iter_mut().enumerate() {
+                    let want = r.next_u64();
+                    let lo = words[16 * step + 2 * lane];
+                    let hi = words[16 * step + 2 * lane + 1];
+                    let got = u64::from(lo) | (u64::from(hi) << 32);
+                    assert_eq!(
+                        got,
+                        want,
+                        "{}: seed {seed} lane {lane} step {step}",
+                        k.path()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn lanes_are_successive_jumps_of_lane_zero() {
+    let s = Stream::new(2026, 3);
+    let lanes = s.lane_states();
+    let mut r = xoshiro_from(lanes[0]);
+    for (l, lane) in lanes.iter().enumerate().skip(1) {
+        r.jump();
+        let mut want = r.clone();
+        let mut got = xoshiro_from(*lane);
+        for _ in 0..8 {
+            assert_eq!(got.next_u64(), want.next_u64(), "lane {l}");
+        }
+    }
+}
+
+#[test]
+fn distinct_seeds_and_streams_differ_and_equal_pairs_agree() {
+    let first = |seed, id| {
+        let mut w = [0u32; 16];
+        Stream::new(seed, id).fill_words(&mut w);
+        w
+    };
+    assert_eq!(first(1, 2), first(1, 2));
+    assert_ne!(first(1, 2), first(2, 1));
+    assert_ne!(first(1, 2), first(1, 3));
+    assert_ne!(first(0, 0), first(0, 1));
+}
+
+#[test]
+fn partial_blocks_are_discarded() {
+    for k in all_kernels() {
+        let mut a = Stream::new(5, 0);
+        let mut b = a.clone();
+        let mut part = [0u32; 37];
+        k.fill_words(&mut a, &mut part);
+        let mut whole = [0u32; 48];
+        k.fill_words(&mut b, &mut whole);
+        assert_eq!(part[..], whole[..37], "{}", k.path());
+        assert_eq!(a, b, "{}: a 37-word call consumes 3 blocks", k.path());
+    }
+}
+
+#[test]
+fn uniform_is_the_top_24_bits_of_each_word() {
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let mut s = Stream::new(11, 1);
+            let mut w = vec![0u32; n];
+            k.fill_words(&mut s.clone(), &mut w);
+            let mut u = nan_buf(n, 5);
+            k.uniform(&mut s, &mut u[..n]);
+            assert_guard(&u, n, "uniform");
+            for (ui, wi) in u.iter().zip(&w) {
+                assert_eq!(*ui, (wi >> 8) as f32 / 16_777_216.0);
+                assert!((0.0..1.0).contains(ui));
+            }
+        }
+    }
+}
+
+#[test]
+fn bernoulli_is_uniform_below_sigmoid() {
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let x = inputs(n);
+            let mut s = Stream::new(3, 9);
+            let mut copy = s.clone();
+            let mut u = vec![0.0; n];
+            k.uniform(&mut copy, &mut u);
+            let mut p = vec![0.0; n];
+            k.sigmoid(&x, &mut p);
+            let mut out = nan_buf(n, 5);
+            k.bernoulli(&x, &mut out[..n], &mut s);
+            assert_guard(&out, n, "bernoulli");
+            assert_eq!(s, copy, "bernoulli consumes what uniform does");
+            for i in 0..n {
+                let want = if x[i].is_nan() {
+                    f32::NAN
+                } else {
+                    f32::from(u[i] < p[i])
+                };
+                assert!(same_bits(&[out[i]], &[want]) || (want.is_nan() && out[i].is_nan()));
+            }
+        }
+    }
+}
+
+#[test]
+fn nrelu_uses_variance_sigmoid_with_the_stream_normals() {
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let x = inputs(n);
+            let mut s = Stream::new(8, 8);
+            let mut copy = s.clone();
+            let mut z = vec![0.0; n];
+            k.standard_normal(&mut copy, &mut z);
+            let mut p = vec![0.0; n];
+            k.sigmoid(&x, &mut p);
+            let mut out = nan_buf(n, 5);
+            k.nrelu(&x, &mut out[..n], &mut s);
+            assert_guard(&out, n, "nrelu");
+            assert_eq!(s, copy, "nrelu consumes what standard_normal does");
+            for i in 0..n {
+                // Standard deviation sqrt(σ(x)): the variance is σ(x).
+                let y = x[i] + p[i].sqrt() * z[i];
+                let want = if x[i].is_nan() {
+                    x[i]
+                } else if y > 0.0 {
+                    y
+                } else {
+                    0.0
+                };
+                assert!(
+                    out[i].to_bits() == want.to_bits() || (want.is_nan() && out[i].is_nan()),
+                    "{}: nrelu({}) = {}, want {want}",
+                    k.path(),
+                    x[i],
+                    out[i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn binomial_counts_k_uniforms_per_element_in_block_order() {
+    const K: usize = 5;
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let x = inputs(n);
+            let mut s = Stream::new(21, 2);
+            let mut w = vec![0u32; n.div_ceil(16) * 16 * K];
+            let mut copy = s.clone();
+            k.fill_words(&mut copy, &mut w);
+            let mut p = vec![0.0; n];
+            k.sigmoid(&x, &mut p);
+            let mut out = nan_buf(n, 5);
+            k.binomial(K as u32, &x, &mut out[..n], &mut s);
+            assert_guard(&out, n, "binomial");
+            assert_eq!(s, copy);
+            for i in 0..n {
+                let (c, l) = (i / 16, i % 16);
+                let count = (0..K)
+                    .filter(|d| ((w[(c * K + d) * 16 + l] >> 8) as f32 / 16_777_216.0) < p[i])
+                    .count();
+                if x[i].is_nan() {
+                    assert!(out[i].is_nan());
+                } else {
+                    assert_eq!(out[i], count as f32, "{}: element {i}", k.path());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_random_kernel_is_bit_identical_on_every_path() {
+    let scalar = Kernels::new(Path::Scalar).unwrap();
+    type F = fn(Kernels, &[f32], &mut [f32], &mut Stream);
+    let fns: [(&str, F); 6] = [
+        ("uniform", |k, _, o, s| k.uniform(s, o)),
+        ("normal", |k, _, o, s| k.standard_normal(s, o)),
+        ("bernoulli", |k, x, o, s| k.bernoulli(x, o, s)),
+        ("nrelu", |k, x, o, s| k.nrelu(x, o, s)),
+        ("binomial(3)", |k, x, o, s| k.binomial(3, x, o, s)),
+        ("ssu", |k, x, o, s| k.ssu(x, o, s)),
+    ];
+    for (name, f) in fns {
+        for n in [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 1003, 20_000] {
+            let x: Vec<f32> = inputs(n);
+            let mut want = vec![0.0; n];
+            let mut ws = Stream::new(99, 1);
+            f(scalar, &x, &mut want, &mut ws);
+            for k in all_kernels() {
+                let mut got = vec![0.0; n];
+                let mut gs = Stream::new(99, 1);
+                f(k, &x, &mut got, &mut gs);
+                assert!(
+                    same_bits(&got, &want),
+                    "{name} n = {n}: {} differs",
+                    k.path()
+                );
+                assert_eq!(
+                    gs,
+                    ws,
+                    "{name} n = {n}: {} left the stream elsewhere",
+                    k.path()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn consumption_follows_the_documented_rule() {
+    let k = Kernels::active();
+    let blocks_after = |f: &dyn Fn(&mut Stream)| {
+        let mut s = Stream::new(1, 1);
+        f(&mut s);
+        // Find how many 16-word blocks were consumed.
+        let mut r = Stream::new(1, 1);
+        let mut b = 0;
+        let mut one = [0u32; 16];
+        while r != s {
+            k.fill_words(&mut r, &mut one);
+            b += 1;
+            assert!(b < 10_000, "stream not found");
+        }
+        b
+    };
+    let x = vec![0.3f32; 40];
+    assert_eq!(blocks_after(&|s| k.uniform(s, &mut [0.0; 40])), 3);
+    assert_eq!(blocks_after(&|s| k.bernoulli(&x, &mut [0.0; 40], s)), 3);
+    assert_eq!(blocks_after(&|s| k.standard_normal(s, &mut [0.0; 40])), 4);
+    assert_eq!(blocks_after(&|s| k.nrelu(&x, &mut [0.0; 40], s)), 4);
+    assert_eq!(blocks_after(&|s| k.binomial(4, &x, &mut [0.0; 40], s)), 12);
+    assert_eq!(blocks_after(&|s| k.ssu(&x, &mut [0.0; 40], s)), 36 * 3);
+}
+
+/// Pinned outputs for a fixed seed: a change to any stream or sampler must be
+/// a visible decision (as in rand's `value_stability` tests).
+#[test]
+fn value_stability() {
+    let mut s = Stream::new(42, 0);
+    let mut w = [0u32; 4];
+    s.fill_words(&mut w);
+    assert_eq!(w, PINNED_WORDS);
+    let mut s = Stream::new(42, 0);
+    let mut z = [0.0f32; 4];
+    s.standard_normal(&mut z);
+    assert_eq!(z.map(f32::to_bits), PINNED_NORMAL_BITS);
+    let mut s = Stream::new(42, 0);
+    let mut h = [0.0f32; 4];
+    nrelu_rbm_kernels::ssu(&[0.0, 2.0, 10.0, 200.0], &mut h, &mut s);
+    assert_eq!(h, PINNED_SSU);
+}
+
+const PINNED_WORDS: [u32; 4] = [2743409893, 2333596374, 3537807044, 2016497352];
+/// 0.65346855, 0.9229165, 0.34841132, 0.9844395
+const PINNED_NORMAL_BITS: [u32; 4] = [1059539383, 1064059969, 1051878136, 1065092154];
+const PINNED_SSU: [f32; 4] = [0.0, 1.0, 11.0, 199.0];
+
+// ------------------------------------------------------------ smoke tests
+
+/// Asserts |mean - want| <= 5 standard errors, where `var` is the exact
+/// variance of one draw.
+fn assert_mean(name: &str, xs: &[f32], want: f64, var: f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let se = (var / n).sqrt();
+    assert!(
+        (mean - want).abs() <= 5.0 * se,
+        "{name}: mean {mean} vs {want} (5 SE = {})",
+        5.0 * se
+    );
+}
+
+const N: usize = 200_000;
+
+#[test]
+fn smoke_bernoulli_and_binomial_means() {
+    for (i, &x) in [-3.0f32, -0.5, 0.0, 2.0].iter().enumerate() {
+        let p = reference::sigmoid(f64::from(x));
+        let mut out = vec![0.0; N];
+        nrelu_rbm_kernels::bernoulli(&vec![x; N], &mut out, &mut Stream::new(100, i as u64));
+        assert_mean(&format!("bernoulli({x})"), &out, p, p * (1.0 - p));
+        nrelu_rbm_kernels::binomial(6, &vec![x; N], &mut out, &mut Stream::new(101, i as u64));
+        assert_mean(
+            &format!("binomial(6, {x})"),
+            &out,
+            6.0 * p,
+            6.0 * p * (1.0 - p),
+        );
+    }
+}
+
+#[test]
+fn smoke_normal_moments() {
+    let mut z = vec![0.0; N];
+    Stream::new(102, 0).standard_normal(&mut z);
+    assert_mean("normal mean", &z, 0.0, 1.0);
+    let sq: Vec<f32> = z.iter().map(|v| v * v).collect();
+    assert_mean("normal second moment", &sq, 1.0, 2.0);
+    assert!(z.iter().all(|v| v.abs() <= 6.67));
+}
+
+#[test]
+fn smoke_nrelu_mean() {
+    let std_normal = Normal::standard();
+    for (i, &x) in [-2.0f32, 0.0, 1.0, 4.0].iter().enumerate() {
+        let xf = f64::from(x);
+        let s = reference::sigmoid(xf).sqrt(); // noise sd: variance σ(x)
+        let a = xf / s;
+        // E max(0, x + sZ) and its second moment, for Z ~ N(0, 1).
+        let m1 = xf * std_normal.cdf(a) + s * std_normal.pdf(a);
+        let m2 = (xf * xf + s * s) * std_normal.cdf(a) + xf * s * std_normal.pdf(a);
+        let mut out = vec![0.0; N];
+        nrelu_rbm_kernels::nrelu(&vec![x; N], &mut out, &mut Stream::new(103, i as u64));
+        assert!(out.iter().all(|&v| v >= 0.0 && v.is_finite()));
+        assert_mean(&format!("nrelu({x})"), &out, m1, m2 - m1 * m1);
+    }
+}
+
+#[test]
+fn smoke_ssu_mean_and_large_inputs() {
+    for (i, &x) in [-3.0f32, 0.0, 2.0, 10.0, 50.0, 200.0].iter().enumerate() {
+        let xf = f64::from(x);
+        let mut out = vec![0.0; N];
+        nrelu_rbm_kernels::ssu(&vec![x; N], &mut out, &mut Stream::new(104, i as u64));
+        assert!(out.iter().all(|&v| v >= 0.0 && v.fract() == 0.0));
+        let (m, v) = (reference::ssu_mean(xf), reference::ssu_variance(xf));
+        assert_mean(&format!("ssu({x})"), &out, m, v);
+    }
+}
