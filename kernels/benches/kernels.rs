@@ -1,1 +1,117 @@
-fn main() {}
+//! Criterion benchmarks of the kernels on every available path, and of the
+//! fused affine strategies against the bare sgemm.
+//!
+//! * group `kernels`: `kernels/<kernel>/<path>` for sigmoid, softplus,
+//!   bernoulli, normal, nrelu and ssu on 50,000 mixed-range pre-activations
+//!   (most in [-8, 8), some around ±88 where exp overflows, some up to
+//!   ±1000; see `examples/support/mod.rs` for the formula);
+//! * group `affine`: 100×784 · 784×500 + bias on the active path,
+//!   `affine/sgemm` (bare product) and `affine/<strategy>/<sampler>`.
+//!
+//! Run with `cargo bench -p nrelu-rbm-kernels --bench kernels`; smoke-run
+//! with `cargo test -p nrelu-rbm-kernels --benches`. Results are recorded in
+//! `docs/benchmarks.md`.
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use nrelu_rbm_kernels::{
+    AffineShape, AffineStrategy, Epilogue, Kernels, Path, Sampler, Stream, WeightLayout,
+};
+use std::hint::black_box;
+use std::time::Duration;
+
+#[allow(dead_code)]
+#[path = "../examples/support/mod.rs"]
+mod support;
+
+use support::{BATCH, N, N_IN, N_OUT};
+
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2));
+}
+
+fn kernels(c: &mut Criterion) {
+    let x = support::mixed_preacts(N);
+    let mut out = vec![0.0f32; N];
+    let mut group = c.benchmark_group("kernels");
+    configure(&mut group);
+    group.throughput(Throughput::Elements(N as u64));
+
+    type Run = fn(Kernels, &[f32], &mut [f32], &mut Stream);
+    let cases: [(&str, Run); 6] = [
+        ("sigmoid", |k, x, o, _| k.sigmoid(x, o)),
+        ("softplus", |k, x, o, _| k.softplus(x, o)),
+        ("bernoulli", |k, x, o, s| k.bernoulli(x, o, s)),
+        ("normal", |k, _, o, s| k.standard_normal(s, o)),
+        ("nrelu", |k, x, o, s| k.nrelu(x, o, s)),
+        ("ssu", |k, x, o, s| k.ssu(x, o, s)),
+    ];
+    for (name, run) in cases {
+        for path in Path::available() {
+            let k = Kernels::new(path).expect("available path");
+            let mut stream = Stream::new(0x5eed, 1);
+            group.bench_function(format!("{name}/{path}"), |b| {
+                b.iter(|| {
+                    run(k, black_box(&x), &mut out, &mut stream);
+                    black_box(&mut out);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn affine(c: &mut Criterion) {
+    let (x, w, bias) = support::affine_inputs();
+    let shape = AffineShape {
+        batch: BATCH,
+        n_in: N_IN,
+        n_out: N_OUT,
+        layout: WeightLayout::InOut,
+    };
+    let k = Kernels::active();
+    let mut out = vec![0.0f32; BATCH * N_OUT];
+    let mut group = c.benchmark_group("affine");
+    configure(&mut group);
+    group.throughput(Throughput::Elements((BATCH * N_OUT) as u64));
+
+    group.bench_function("sgemm", |b| {
+        b.iter(|| {
+            k.sgemm(shape, black_box(&x), black_box(&w), &mut out);
+            black_box(&mut out);
+        })
+    });
+    let strategies = [
+        ("unfused", AffineStrategy::Unfused),
+        ("epilogue", AffineStrategy::Epilogue),
+        ("rowblock16", AffineStrategy::RowBlocked(16)),
+        ("rowblock32", AffineStrategy::RowBlocked(32)),
+    ];
+    let samplers = [("bernoulli", Sampler::Bernoulli), ("nrelu", Sampler::Nrelu)];
+    for (sname, sampler) in samplers {
+        for (gname, strategy) in strategies {
+            let mut stream = Stream::new(0x5eed, 2);
+            group.bench_function(format!("{gname}/{sname}"), |b| {
+                b.iter(|| {
+                    k.affine_with(
+                        strategy,
+                        shape,
+                        black_box(&x),
+                        black_box(&w),
+                        black_box(&bias),
+                        Epilogue::Sample(sampler, &mut stream),
+                        &mut out,
+                    );
+                    black_box(&mut out);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, kernels, affine);
+criterion_main!(benches);

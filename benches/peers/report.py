@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Joins the JSON lines of peer_timings (Rust) and numpy_kernels.py into the
+markdown table printed by benches/peers/run.sh.
+
+usage: report.py RUST_JSONL NUMPY_JSONL
+"""
+
+import json
+import sys
+
+# kernel -> (goal text, minimum ours/numpy ratio on the active path)
+GOALS = {"sigmoid": ("≥ 2× numpy", 2.0),
+         "bernoulli": ("≥ 10× numpy", 10.0),
+         "nrelu": ("≥ 10× numpy", 10.0)}
+FUSED_GOAL = 1.05
+ORDER = ["sigmoid", "softplus", "bernoulli", "nrelu", "normal", "sgemm",
+         "affine_bernoulli"]
+LABEL = {"sgemm": "sgemm 100×784·784×500",
+         "affine_bernoulli": "affine+bias+Bernoulli 100×784·784×500"}
+
+
+def load(path):
+    info, rows = [], []
+    with open(path) as f:
+        for raw in f:
+            raw = raw.strip()
+            if raw.startswith("{"):
+                d = json.loads(raw)
+                (info if "info" in d else rows).append(d)
+    return info, rows
+
+
+def melem(d):
+    return d["elements"] / d["median_ns"] * 1e3
+
+
+def main():
+    rinfo, rust = load(sys.argv[1])
+    ninfo, numpy = load(sys.argv[2])
+    active = rinfo[0]["active_path"]
+    npy = {d["kernel"]: d for d in numpy}
+    # affine: the default strategy is what Kernels::affine runs
+    fused = {(d["sampler"], d["strategy"]): d for d in rust if "strategy" in d}
+    ours_active, ours_best = {}, {}
+    for d in rust:
+        k = d["kernel"]
+        if "strategy" in d:
+            if d["strategy"] != "default":
+                continue
+            k = "affine_" + d["sampler"]
+        if d["path"] == active:
+            ours_active[k] = d
+        if k not in ours_best or melem(d) > melem(ours_best[k]):
+            ours_best[k] = d
+
+    print(f"| kernel | ours, active path ({active}) Melem/s | ours, fastest path Melem/s "
+          "| numpy Melem/s | ours/numpy (active) | goal | met? |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | --- |")
+    for k in ORDER:
+        if k not in ours_active or k not in npy:
+            continue
+        a, b, n = ours_active[k], ours_best[k], npy[k]
+        ratio = melem(a) / melem(n)
+        goal, met = "", ""
+        if k in GOALS:
+            goal, need = GOALS[k]
+            if ratio >= need:
+                met = "**met**"
+            else:
+                met = f"**not met** ({ratio / need:.2f} of the goal)"
+                best_ratio = melem(b) / melem(n)
+                if b["path"] != active and best_ratio >= need:
+                    met += f"; met on {b['path']} ({best_ratio:.2f}×)"
+        print(f"| {LABEL.get(k, k)} | {melem(a):.1f} | {melem(b):.1f} ({b['path']}) "
+              f"| {melem(n):.1f} | {ratio:.2f}× | {goal} | {met} |")
+    d = fused.get(("bernoulli", "default"))
+    if d:
+        r = d["vs_sgemm"]
+        met = "**met**" if r <= FUSED_GOAL else f"**not met** (+{(r - 1) * 100:.1f}% over sgemm)"
+        print(f"| fused affine+Bernoulli ÷ bare sgemm (ours, default strategy "
+              f"{rinfo[0].get('default_strategy', '?')}, paired) "
+              f"| {d['median_ns'] / 1e3:.0f} µs ÷ {d['sgemm_ns'] / 1e3:.0f} µs "
+              f"| | | {r:.3f}× | ≤ {FUSED_GOAL}× | {met} |")
+
+    print()
+    print("Affine strategies (ours, active path; each fused median paired with a bare "
+          "sgemm median timed in alternating samples):")
+    print()
+    print("| sampler | strategy | fused µs | paired sgemm µs | fused ÷ sgemm |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for (s, g), d in fused.items():
+        name = f"default ({rinfo[0].get('default_strategy', '?')})" if g == "default" else g
+        print(f"| {s} | {name} | {d['median_ns'] / 1e3:.0f} | {d['sgemm_ns'] / 1e3:.0f} "
+              f"| {d['vs_sgemm']:.3f} |")
+    for s in sorted({s for s, _ in fused}):
+        best = min((d for (s2, g), d in fused.items() if s2 == s and g != "default"),
+                   key=lambda d: d["vs_sgemm"])
+        print(f"\nFastest strategy for {s}: {best['strategy']} "
+              f"({best['vs_sgemm']:.3f}× sgemm).")
+
+    print()
+    same = [rinfo[0]["preacts_fingerprint"] == i["preacts_fingerprint"]
+            and rinfo[0]["affine_fingerprint"] == i["affine_fingerprint"] for i in ninfo]
+    print(f"Same inputs on both sides (fingerprints): {'yes' if all(same) else 'NO'}")
+    for i in ninfo:
+        print(f"numpy {i['numpy']} (Python {i['python']}), part {i['part']}: env {i['env']}")
+        if i.get("blas") is not None:
+            print(f"  BLAS for the numpy sgemm: {i['blas']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+//! Single-threaded timings of the kernels for the side-by-side comparison
+//! with numpy in `benches/peers/run.sh`.
+//!
+//! ```text
+//! cargo run --release -p nrelu-rbm-kernels --example peer_timings
+//! ```
+//!
+//! Prints one JSON object per line:
+//! `{"kernel": .., "path": .., "median_ns": .., "elements": ..}` where
+//! `median_ns` is the median wall time of one call (std::time::Instant; each
+//! sample times enough back-to-back calls to last about 1 ms). Element-wise
+//! kernels run on every available path on the 50,000 mixed-range
+//! pre-activations of `examples/support/mod.rs` (the same formula as
+//! `benches/peers/numpy_kernels.py`). The affine timings (100×784 times
+//! 784×500 plus bias, active path) interleave the bare sgemm with each fused variant,
+//! sample by sample, so that both see the same machine load; their lines
+//! also carry `"vs_sgemm"`, the ratio of the fused median to the sgemm
+//! median of the same pairing. A first line `{"info": ..}` gives the data
+//! fingerprints, the paths and the default affine strategy.
+
+use nrelu_rbm_kernels::{
+    AffineShape, AffineStrategy, Epilogue, Kernels, Path, Sampler, Stream, WeightLayout,
+    active_path,
+};
+use std::hint::black_box;
+use std::time::Instant;
+
+mod support;
+
+use support::{BATCH, N, N_IN, N_OUT};
+
+/// Samples per timing.
+const SAMPLES: usize = 51;
+/// Target duration of one sample.
+const SAMPLE_NS: u128 = 1_000_000;
+
+/// Calls per sample so that one sample lasts about [`SAMPLE_NS`].
+fn calibrate(f: &mut impl FnMut()) -> u32 {
+    for _ in 0..3 {
+        f(); // warm up caches and the branch predictor
+    }
+    let t = Instant::now();
+    f();
+    let once = t.elapsed().as_nanos().max(1);
+    (SAMPLE_NS / once).clamp(1, 10_000) as u32
+}
+
+/// Nanoseconds per call, averaged over one sample of `reps` calls.
+fn sample(f: &mut impl FnMut(), reps: u32) -> f64 {
+    let t = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    t.elapsed().as_nanos() as f64 / f64::from(reps)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median nanoseconds per call of `f`.
+fn time(mut f: impl FnMut()) -> f64 {
+    let reps = calibrate(&mut f);
+    median((0..SAMPLES).map(|_| sample(&mut f, reps)).collect())
+}
+
+/// Medians of `a` and `b`, timed in alternating samples.
+fn time_pair(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+    let ra = calibrate(&mut a);
+    let rb = calibrate(&mut b);
+    let mut ta = Vec::with_capacity(SAMPLES);
+    let mut tb = Vec::with_capacity(SAMPLES);
+    for _ in 0..SAMPLES {
+        ta.push(sample(&mut a, ra));
+        tb.push(sample(&mut b, rb));
+    }
+    (median(ta), median(tb))
+}
+
+fn line(kernel: &str, path: Path, median_ns: f64, elements: usize, extra: &str) {
+    println!(
+        "{{\"kernel\": \"{kernel}\", \"path\": \"{path}\", \"median_ns\": {median_ns:.0}, \"elements\": {elements}{extra}}}"
+    );
+}
+
+fn main() {
+    let x = support::mixed_preacts(N);
+    let (ax, aw, ab) = support::affine_inputs();
+    let available: Vec<String> = Path::available()
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect();
+    println!(
+        "{{\"info\": \"rust\", \"preacts_fingerprint\": {}, \"affine_fingerprint\": [{}, {}, {}], \"active_path\": \"{}\", \"available_paths\": [{}], \"default_strategy\": \"{:?}\"}}",
+        support::fingerprint(&x),
+        support::fingerprint(&ax),
+        support::fingerprint(&aw),
+        support::fingerprint(&ab),
+        active_path(),
+        available.join(", "),
+        AffineStrategy::DEFAULT
+    );
+
+    let mut out = vec![0.0f32; N];
+    type Run = fn(Kernels, &[f32], &mut [f32], &mut Stream);
+    let cases: [(&str, Run); 5] = [
+        ("sigmoid", |k, x, o, _| k.sigmoid(x, o)),
+        ("softplus", |k, x, o, _| k.softplus(x, o)),
+        ("bernoulli", |k, x, o, s| k.bernoulli(x, o, s)),
+        ("nrelu", |k, x, o, s| k.nrelu(x, o, s)),
+        ("normal", |k, _, o, s| k.standard_normal(s, o)),
+    ];
+    for (name, run) in cases {
+        for path in Path::available() {
+            let k = Kernels::new(path).expect("available path");
+            let mut stream = Stream::new(0x5eed, 1);
+            let ns = time(|| {
+                run(k, black_box(&x), &mut out, &mut stream);
+                black_box(&mut out);
+            });
+            line(name, path, ns, N, "");
+        }
+    }
+
+    let shape = AffineShape {
+        batch: BATCH,
+        n_in: N_IN,
+        n_out: N_OUT,
+        layout: WeightLayout::InOut,
+    };
+    let k = Kernels::active();
+    let elements = BATCH * N_OUT;
+    let mut y0 = vec![0.0f32; elements];
+    let mut y1 = vec![0.0f32; elements];
+    let mut stream = Stream::new(0x5eed, 2);
+    let strategies = [
+        ("default", AffineStrategy::DEFAULT),
+        ("unfused", AffineStrategy::Unfused),
+        ("epilogue", AffineStrategy::Epilogue),
+        ("rowblock16", AffineStrategy::RowBlocked(16)),
+        ("rowblock32", AffineStrategy::RowBlocked(32)),
+    ];
+    let samplers = [("bernoulli", Sampler::Bernoulli), ("nrelu", Sampler::Nrelu)];
+    for (sname, sampler) in samplers {
+        for (gname, strategy) in strategies {
+            let (bare, fused) = time_pair(
+                || {
+                    k.sgemm(shape, black_box(&ax), black_box(&aw), &mut y0);
+                    black_box(&mut y0);
+                },
+                || {
+                    k.affine_with(
+                        strategy,
+                        shape,
+                        black_box(&ax),
+                        black_box(&aw),
+                        black_box(&ab),
+                        Epilogue::Sample(sampler, &mut stream),
+                        &mut y1,
+                    );
+                    black_box(&mut y1);
+                },
+            );
+            let extra = format!(
+                ", \"strategy\": \"{gname}\", \"sampler\": \"{sname}\", \"sgemm_ns\": {bare:.0}, \"vs_sgemm\": {:.4}",
+                fused / bare
+            );
+            line(
+                &format!("affine_{sname}"),
+                k.path(),
+                fused,
+                elements,
+                &extra,
+            );
+        }
+    }
+    // A plain sgemm line (its own timing, not paired) for the peer table.
+    let ns = time(|| {
+        k.sgemm(shape, black_box(&ax), black_box(&aw), &mut y0);
+        black_box(&mut y0);
+    });
+    line("sgemm", k.path(), ns, elements, "");
+}
