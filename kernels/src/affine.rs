@@ -171,6 +171,170 @@ impl Kernels {
     }
 }
 
+/// A read-only strided matrix view: element `(i, j)` is
+/// `data[i * row_stride + j * col_stride]`.
+///
+/// ```
+/// use nrelu_rbm_kernels::MatRef;
+/// let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2 × 3, row-major
+/// let t = MatRef::row_major(&a, 2, 3).transpose(); // 3 × 2 view, no copy
+/// assert_eq!((t.rows, t.cols), (3, 2));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    /// The elements.
+    pub data: &'a [f32],
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Distance between rows, in elements.
+    pub row_stride: usize,
+    /// Distance between columns, in elements.
+    pub col_stride: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A `rows × cols` row-major view.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> MatRef<'a> {
+        MatRef {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transposed view (swaps shape and strides; no copy).
+    pub fn transpose(self) -> MatRef<'a> {
+        MatRef {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
+    /// Rows `r0..r1` of the view.
+    ///
+    /// # Panics
+    /// If `r0 > r1` or `r1 > rows`.
+    pub fn rows_range(self, r0: usize, r1: usize) -> MatRef<'a> {
+        assert!(
+            r0 <= r1 && r1 <= self.rows,
+            "rows {r0}..{r1} out of 0..{}",
+            self.rows
+        );
+        let start = if r0 == r1 { 0 } else { r0 * self.row_stride };
+        MatRef {
+            data: &self.data[start.min(self.data.len())..],
+            rows: r1 - r0,
+            ..self
+        }
+    }
+
+    fn check(&self, what: &str) {
+        if self.rows == 0 || self.cols == 0 {
+            return;
+        }
+        let last = (self.rows - 1).checked_mul(self.row_stride).and_then(|a| {
+            (self.cols - 1)
+                .checked_mul(self.col_stride)
+                .and_then(|b| a.checked_add(b))
+        });
+        assert!(
+            last.is_some_and(|l| l < self.data.len()),
+            "{what}: a {} × {} view with strides ({}, {}) does not fit in {} elements",
+            self.rows,
+            self.cols,
+            self.row_stride,
+            self.col_stride,
+            self.data.len()
+        );
+    }
+}
+
+/// Whether [`Kernels::gemm`] overwrites or accumulates into `C`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accumulate {
+    /// `C = A·B`.
+    Overwrite,
+    /// `C = C + A·B`.
+    Add,
+    /// `C = C − A·B`.
+    Subtract,
+}
+
+impl Kernels {
+    /// General product on strided views: `C (= | += | −=) A·B`, with `C`
+    /// row-major `a.rows × b.cols` in `c`.
+    ///
+    /// Only α = ±1 and β ∈ {0, 1} are offered, on purpose: with them every
+    /// element of `C` is computed with the same roundings whichever way the
+    /// rows of `A` are split between calls, so callers can split a product
+    /// across threads and still get bit-identical results.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ, a view does not fit in its slice, or
+    /// `c.len() != a.rows * b.cols`.
+    pub fn gemm(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: &mut [f32]) {
+        assert!(
+            a.cols == b.rows,
+            "gemm: A is {} × {} but B is {} × {}",
+            a.rows,
+            a.cols,
+            b.rows,
+            b.cols
+        );
+        a.check("gemm A");
+        b.check("gemm B");
+        let (m, k, n) = (a.rows, a.cols, b.cols);
+        assert!(
+            Some(c.len()) == m.checked_mul(n),
+            "gemm C: length {} does not match {m} × {n}",
+            c.len()
+        );
+        if m == 0 || n == 0 {
+            return;
+        }
+        if k == 0 {
+            if acc == Accumulate::Overwrite {
+                c.fill(0.0);
+            }
+            return;
+        }
+        let (alpha, beta) = match acc {
+            Accumulate::Overwrite => (1.0, 0.0),
+            Accumulate::Add => (1.0, 1.0),
+            Accumulate::Subtract => (-1.0, 1.0),
+        };
+        // SAFETY: `check` proved that every element (i, j) of A (m × k) and
+        // B (k × n) addressed through its strides lies inside its slice, and
+        // `c` is exactly m × n row-major (rsc = n, csc = 1) and exclusively
+        // borrowed. Strides fit in isize because they index within slices.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                alpha,
+                a.data.as_ptr(),
+                a.row_stride as isize,
+                a.col_stride as isize,
+                b.data.as_ptr(),
+                b.row_stride as isize,
+                b.col_stride as isize,
+                beta,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+            );
+        }
+    }
+}
+
 fn check_shape(shape: AffineShape, x: &[f32], w: &[f32], out: &[f32]) {
     let AffineShape {
         batch, n_in, n_out, ..

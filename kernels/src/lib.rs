@@ -51,7 +51,7 @@ pub mod reference;
 mod rng;
 mod simd;
 
-pub use affine::{AffineShape, AffineStrategy, Epilogue, WeightLayout};
+pub use affine::{Accumulate, AffineShape, AffineStrategy, Epilogue, MatRef, WeightLayout};
 pub use dispatch::{Family, KERNEL_ENV, Path, active_path, forced_path, last_path};
 pub use rng::Stream;
 

@@ -201,3 +201,86 @@ fn shape_mismatch_panics_with_a_clear_message() {
     let mut out = [0.0; 4];
     Kernels::active().sgemm(shape, &[1.0, 2.0], &[0.0; 6], &mut out);
 }
+
+#[test]
+fn gemm_matches_reference_on_strided_views() {
+    use nrelu_rbm_kernels::{Accumulate, MatRef};
+    let (m, k, n) = (13, 29, 11);
+    // A stored transposed (k × m), B row-major (k × n).
+    let at = data(k * m, 10);
+    let b = data(k * n, 11);
+    let a = MatRef::row_major(&at, k, m).transpose();
+    let bm = MatRef::row_major(&b, k, n);
+    let c0 = data(m * n, 12);
+    let eps = 2f64.powi(-24);
+    for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
+        let mut c = c0.clone();
+        Kernels::active().gemm(a, bm, acc, &mut c);
+        for i in 0..m {
+            for j in 0..n {
+                let (mut s, mut mag) = (0f64, 0f64);
+                for kk in 0..k {
+                    let p = f64::from(at[kk * m + i]) * f64::from(b[kk * n + j]);
+                    s += p;
+                    mag += p.abs();
+                }
+                let base = f64::from(c0[i * n + j]);
+                let want = match acc {
+                    Accumulate::Overwrite => s,
+                    Accumulate::Add => base + s,
+                    Accumulate::Subtract => base - s,
+                };
+                let tol = (k as f64 + 2.0) * eps * (mag + base.abs());
+                assert!(
+                    (f64::from(c[i * n + j]) - want).abs() <= tol,
+                    "{acc:?} ({i}, {j})"
+                );
+            }
+        }
+    }
+}
+
+/// The property the trainer's thread split relies on: computing a product
+/// in row blocks gives exactly the bits of the whole product, for any split.
+#[test]
+fn gemm_row_splits_are_bit_identical_to_the_whole() {
+    use nrelu_rbm_kernels::{Accumulate, MatRef};
+    let (m, k, n) = (203, 100, 131);
+    let x = data(m * k, 13);
+    let w = data(k * n, 14);
+    let kern = Kernels::active();
+    for acc in [Accumulate::Overwrite, Accumulate::Subtract] {
+        let base = data(m * n, 15);
+        let mut whole = base.clone();
+        let a = MatRef::row_major(&x, m, k);
+        let b = MatRef::row_major(&w, k, n);
+        kern.gemm(a, b, acc, &mut whole);
+        for splits in [vec![1, 7, 100], vec![13, 64, 150, 202], vec![101]] {
+            let mut parts = base.clone();
+            let mut bounds = vec![0];
+            bounds.extend(splits);
+            bounds.push(m);
+            for win in bounds.windows(2) {
+                let (r0, r1) = (win[0], win[1]);
+                kern.gemm(a.rows_range(r0, r1), b, acc, &mut parts[r0 * n..r1 * n]);
+            }
+            assert!(same_bits(&parts, &whole), "{acc:?} split {bounds:?}");
+        }
+        // Transposed A (the gradient's Xᵀ·H), split by rows of the result.
+        let xt = MatRef::row_major(&x, m, k).transpose(); // k × m
+        let h = data(m * n, 16);
+        let hb = MatRef::row_major(&h, m, n);
+        let mut whole = vec![0.0; k * n];
+        kern.gemm(xt, hb, Accumulate::Overwrite, &mut whole);
+        let mut parts = vec![0.0; k * n];
+        for (r0, r1) in [(0, 37), (37, 38), (38, 100)] {
+            kern.gemm(
+                xt.rows_range(r0, r1),
+                hb,
+                Accumulate::Overwrite,
+                &mut parts[r0 * n..r1 * n],
+            );
+        }
+        assert!(same_bits(&parts, &whole), "transposed split");
+    }
+}
