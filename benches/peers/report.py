@@ -92,20 +92,21 @@ def main():
         name = f"default ({rinfo[0].get('default_strategy', '?')})" if g == "default" else g
         print(f"| {s} | {name} | {d['median_ns'] / 1e3:.0f} | {d['sgemm_ns'] / 1e3:.0f} "
               f"| {d['vs_sgemm']:.3f} |")
+    print()
     for s in sorted({s for s, _ in fused}):
         best = min((d for (s2, g), d in fused.items() if s2 == s and g != "default"),
-                   key=lambda d: d["vs_sgemm"])
-        print(f"\nFastest strategy for {s}: {best['strategy']} "
-              f"({best['vs_sgemm']:.3f}× sgemm).")
+                   key=lambda d: d["median_ns"])
+        print(f"- Fastest strategy for {s} (lowest fused median): {best['strategy']} "
+              f"({best['median_ns'] / 1e3:.0f} µs, {best['vs_sgemm']:.3f}× its paired sgemm).")
 
     print()
     same = [rinfo[0]["preacts_fingerprint"] == i["preacts_fingerprint"]
             and rinfo[0]["affine_fingerprint"] == i["affine_fingerprint"] for i in ninfo]
-    print(f"Same inputs on both sides (fingerprints): {'yes' if all(same) else 'NO'}")
+    print(f"- Same inputs on both sides (fingerprints): {'yes' if all(same) else 'NO'}")
     for i in ninfo:
-        print(f"numpy {i['numpy']} (Python {i['python']}), part {i['part']}: env {i['env']}")
+        print(f"- numpy {i['numpy']} (Python {i['python']}), part {i['part']}: env `{i['env']}`")
         if i.get("blas") is not None:
-            print(f"  BLAS for the numpy sgemm: {i['blas']}")
+            print(f"- BLAS for the numpy sgemm: `{i['blas']}`")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Prints the criterion medians of `cargo bench -p nrelu-rbm-kernels --bench
+kernels` (read from target/criterion/*/*/new/estimates.json) as the markdown
+table used in docs/benchmarks.md.
+
+usage: python3 benches/peers/criterion_table.py [TARGET_DIR]
+"""
+
+import glob
+import json
+import os
+import sys
+
+KERNELS = ["sigmoid", "softplus", "bernoulli", "normal", "nrelu", "ssu"]
+PATHS = ["scalar", "portable", "avx2", "avx512"]
+AFFINE = ["sgemm"] + [f"{g}/{s}" for s in ("bernoulli", "nrelu")
+                      for g in ("unfused", "epilogue", "rowblock16", "rowblock32")]
+
+
+def fmt_time(ns):
+    return f"{ns / 1e6:.2f} ms" if ns >= 1e6 else f"{ns / 1e3:.1f} µs"
+
+
+def main():
+    target = sys.argv[1] if len(sys.argv) > 1 else "target"
+    rows = {}
+    for f in glob.glob(os.path.join(target, "criterion", "*", "*", "new", "estimates.json")):
+        est = json.load(open(f))["median"]
+        bench = json.load(open(os.path.join(os.path.dirname(f), "benchmark.json")))
+        rows[bench["full_id"]] = (est, bench["throughput"]["Elements"])
+    ids = [f"kernels/{k}/{p}" for k in KERNELS for p in PATHS] + [f"affine/{a}" for a in AFFINE]
+    print("| id | median time | median Melem/s | 95% CI of the median, Melem/s |")
+    print("| --- | ---: | ---: | --- |")
+    for i in ids:
+        if i not in rows:
+            continue
+        est, el = rows[i]
+        med = est["point_estimate"]
+        lo, hi = est["confidence_interval"]["lower_bound"], est["confidence_interval"]["upper_bound"]
+        print(f"| `{i}` | {fmt_time(med)} | {el / med * 1e3:.1f} "
+              f"| {el / hi * 1e3:.1f} – {el / lo * 1e3:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
