@@ -4,3 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub use nrelu_rbm_kernels as kernels;
+
+pub mod cli;
+pub mod npy;
+pub mod units;

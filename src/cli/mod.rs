@@ -1,0 +1,281 @@
+//! The `rbm` command-line tool: argument parsing, subcommands and errors.
+//!
+//! The binary (`src/main.rs`) only calls [`run`] and turns an error into
+//! one `error: ...` line on stderr and the exit code of
+//! [`CliError::exit_code`]. Each subcommand lives in its own module with a
+//! `clap::Args` struct and a `run` function; adding one means adding a
+//! [`Command`] variant and a match arm in [`Command::run`].
+//!
+//! Exit codes: 0 on success, [`EXIT_USAGE`] (2) for a command line or input
+//! that is rejected before any file is created, [`EXIT_IO`] (1) when the
+//! operating system fails to create, write or rename a file.
+
+pub mod output;
+pub mod sample;
+
+use crate::units::ParseUnitError;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io;
+use std::path::PathBuf;
+
+/// Exit code for I/O failures (a file could not be created, written or
+/// renamed).
+pub const EXIT_IO: u8 = 1;
+
+/// Exit code for usage and input errors (unknown option, bad value, missing
+/// output directory). Nothing has been written when it is returned.
+pub const EXIT_USAGE: u8 = 2;
+
+/// The exit-code section of `rbm --help`.
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success
+  1  I/O failure: an output file could not be created, written or renamed
+  2  usage or input error: bad option or value, or missing output directory
+
+On any error, a single line starting with 'error:' is printed to stderr and
+no output file is created (an existing file at the output path is left
+untouched).";
+
+/// The `rbm` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rbm",
+    version,
+    about = "Restricted Boltzmann Machines with rectified hidden units",
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// The subcommand to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `rbm` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Draw samples of one hidden unit at a fixed pre-activation and write
+    /// them to a 1-D float32 .npy file.
+    #[command(after_help = AFTER_HELP)]
+    Sample(sample::SampleArgs),
+}
+
+impl Command {
+    /// Runs the subcommand.
+    ///
+    /// # Errors
+    /// See [`CliError`].
+    pub fn run(&self) -> Result<(), CliError> {
+        match self {
+            Command::Sample(args) => sample::run(args),
+        }
+    }
+}
+
+/// Why `rbm` failed. Every message is a single line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The command line could not be parsed (unknown option, missing
+    /// option, unparsable value); holds clap's message flattened to one
+    /// line.
+    #[error("{0}")]
+    Usage(String),
+    /// An option value was rejected after parsing.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The operating system failed while creating, writing or renaming a
+    /// file.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, e.g. `cannot write out.npy`.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl CliError {
+    /// The process exit code for this error: [`EXIT_USAGE`] or
+    /// [`EXIT_IO`].
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Input(_) => EXIT_USAGE,
+            CliError::Io { .. } => EXIT_IO,
+        }
+    }
+
+    /// An [`CliError::Io`] with `context`.
+    pub fn io(context: impl Into<String>, source: io::Error) -> CliError {
+        CliError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// An option value or output path rejected before any file is created.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum InputError {
+    /// A real-valued option is NaN or infinite.
+    #[error("--{option} must be a finite number, got {value}")]
+    NotFinite {
+        /// The option name, without dashes.
+        option: &'static str,
+        /// The rejected value.
+        value: f32,
+    },
+    /// A count option is zero.
+    #[error("--{option} must be at least 1")]
+    Zero {
+        /// The option name, without dashes.
+        option: &'static str,
+    },
+    /// A count option does not fit in memory sizes on this machine.
+    #[error("--{option} {value} is too large")]
+    TooLarge {
+        /// The option name, without dashes.
+        option: &'static str,
+        /// The rejected value.
+        value: u64,
+    },
+    /// A hidden-unit value is invalid.
+    #[error(transparent)]
+    Unit(#[from] ParseUnitError),
+    /// The output path is empty or does not end in a file name.
+    #[error("output path '{}' does not name a file", .0.display())]
+    NotAFileName(PathBuf),
+    /// The directory that should hold the output does not exist.
+    #[error("output directory '{}' does not exist", .0.display())]
+    NoSuchDirectory(PathBuf),
+    /// The would-be directory of the output is not a directory.
+    #[error("'{}' is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    /// The output path is an existing directory.
+    #[error("output path '{}' is a directory", .0.display())]
+    OutputIsDirectory(PathBuf),
+}
+
+/// Parses the process arguments and runs the subcommand.
+///
+/// `--help` and `--version` print to stdout and return `Ok(())`.
+///
+/// # Errors
+/// See [`CliError`]; the caller prints it as `error: {err}` and exits with
+/// [`CliError::exit_code`].
+pub fn run() -> Result<(), CliError> {
+    run_from(std::env::args_os())
+}
+
+/// [`run`] with explicit arguments (the first one is the program name).
+///
+/// ```
+/// use nrelu_rbm::cli::{CliError, run_from};
+/// let err = run_from(["rbm", "sample", "--unit", "tanh"]).unwrap_err();
+/// assert!(matches!(err, CliError::Usage(_)));
+/// assert_eq!(err.exit_code(), 2);
+/// assert!(!err.to_string().contains('\n'));
+/// ```
+///
+/// # Errors
+/// See [`run`].
+pub fn run_from<I, T>(args: I) -> Result<(), CliError>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        // --help, --version: not errors. A failure to print them (closed
+        // stdout) is an I/O error.
+        Err(e) if !e.use_stderr() => {
+            return e
+                .print()
+                .map_err(|err| CliError::io("cannot write to stdout", err));
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let names: Vec<String> = Cli::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_owned())
+                .collect();
+            let msg = format!(
+                "no subcommand given (one of: {}; see --help)",
+                names.join(", ")
+            );
+            return Err(CliError::Usage(msg));
+        }
+        Err(e) => return Err(CliError::Usage(one_line(&e))),
+    };
+    cli.command.run()
+}
+
+/// Flattens clap's multi-line message to one line: the first paragraph
+/// with its `error: ` prefix dropped and its indented list items joined by
+/// commas; the usage and tip paragraphs are replaced by a pointer to
+/// `--help`.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let mut lines = text.lines().take_while(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first).trim();
+    let mut msg = first.to_owned();
+    for (i, item) in lines.map(str::trim).enumerate() {
+        msg.push_str(if i == 0 { " " } else { ", " });
+        msg.push_str(item);
+    }
+    msg.push_str(" (see --help)");
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    fn usage_error(args: &[&str]) -> String {
+        match run_from(args) {
+            Err(CliError::Usage(msg)) => msg,
+            other => panic!("{args:?}: expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let missing = usage_error(&["rbm", "sample", "--unit", "nrelu"]);
+        assert!(!missing.contains('\n'), "{missing}");
+        assert!(
+            missing.starts_with("the following required arguments"),
+            "{missing}"
+        );
+        assert!(missing.contains("--x <X>, --count <N>"), "{missing}");
+
+        let unknown = usage_error(&["rbm", "sample", "--bogus"]);
+        assert!(!unknown.contains('\n'), "{unknown}");
+        assert!(unknown.contains("--bogus"), "{unknown}");
+
+        let none = usage_error(&["rbm"]);
+        assert_eq!(none, "no subcommand given (one of: sample; see --help)");
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(CliError::Usage(String::new()).exit_code(), EXIT_USAGE);
+        let zero = InputError::Zero { option: "count" };
+        assert_eq!(CliError::from(zero).exit_code(), EXIT_USAGE);
+        assert_eq!(
+            CliError::io("x", io::Error::other("y")).exit_code(),
+            EXIT_IO
+        );
+        assert_eq!(
+            CliError::io("cannot write a", io::Error::other("b")).to_string(),
+            "cannot write a: b"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! Output files that appear whole or not at all.
+//!
+//! [`check_output_path`] rejects a path that cannot name a new file before
+//! any work is done; [`write_atomic`] writes through a temporary file in the
+//! destination directory and renames it over the destination only after
+//! every byte was written, flushed and synced. If anything fails, the
+//! temporary file is removed and the destination is untouched: no output,
+//! or the previous file, never a truncated one.
+
+use super::{CliError, InputError};
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{self, BufWriter};
+use std::path::Path;
+
+/// Buffer size between the producer and the temporary file.
+const BUF_BYTES: usize = 1 << 18;
+
+/// The directory that will hold `path` (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Checks, without creating anything, that `path` names a file in an
+/// existing directory and is not itself a directory.
+///
+/// ```
+/// use nrelu_rbm::cli::{InputError, output::check_output_path};
+/// let dir = tempfile::tempdir()?;
+/// assert!(check_output_path(&dir.path().join("a.npy")).is_ok());
+/// assert!(matches!(
+///     check_output_path(&dir.path().join("missing/a.npy")),
+///     Err(nrelu_rbm::cli::CliError::Input(InputError::NoSuchDirectory(_)))
+/// ));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// [`CliError::Input`] for a path that cannot be an output file;
+/// [`CliError::Io`] if the directory cannot be inspected (e.g. permission
+/// denied).
+pub fn check_output_path(path: &Path) -> Result<(), CliError> {
+    let ends_in_separator = path
+        .as_os_str()
+        .to_string_lossy()
+        .chars()
+        .last()
+        .is_some_and(std::path::is_separator);
+    if path.file_name().is_none() || ends_in_separator {
+        return Err(InputError::NotAFileName(path.to_owned()).into());
+    }
+    let dir = parent_dir(path);
+    match fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(InputError::NotADirectory(dir.to_owned()).into()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(InputError::NoSuchDirectory(dir.to_owned()).into());
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => {
+            return Err(InputError::NotADirectory(dir.to_owned()).into());
+        }
+        Err(e) => {
+            let context = format!("cannot access output directory '{}'", dir.display());
+            return Err(CliError::io(context, e));
+        }
+    }
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(InputError::OutputIsDirectory(path.to_owned()).into());
+    }
+    Ok(())
+}
+
+/// Creates `path` atomically: `write` fills a buffered temporary file in
+/// the same directory (named `.<file name>.<random>.tmp`, or
+/// `.rbm.<random>.tmp` for a file name over 64 bytes), which is then
+/// flushed, synced to disk and renamed to `path`, replacing any existing
+/// file. On Unix the new file gets the usual `0o666 & !umask` mode.
+///
+/// If `write` or any step after it fails, the temporary file is deleted and
+/// `path` is left as it was. (A process killed mid-write can leave the
+/// hidden temporary file behind, but never a partial `path`.)
+///
+/// ```
+/// use std::io::Write;
+/// use nrelu_rbm::cli::output::write_atomic;
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("hello.txt");
+/// write_atomic(&path, |w| w.write_all(b"hi").map_err(|e| nrelu_rbm::cli::CliError::io("write", e)))?;
+/// assert_eq!(std::fs::read(&path)?, b"hi");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// Whatever `write` returns, or [`CliError::Io`] if the temporary file
+/// cannot be created, flushed, synced or renamed.
+pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), CliError>
+where
+    F: FnOnce(&mut BufWriter<&mut File>) -> Result<(), CliError>,
+{
+    check_output_path(path)?;
+    let dir = parent_dir(path);
+    // `.<name>.` makes a leftover temporary file recognisable; a long name
+    // is replaced so that the random part and suffix still fit NAME_MAX.
+    let name = path.file_name().unwrap_or_default();
+    let mut prefix = OsString::from(".");
+    prefix.push(if name.len() <= 64 {
+        name
+    } else {
+        "rbm".as_ref()
+    });
+    prefix.push(".");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        CliError::io(
+            format!("cannot create a temporary file in '{}'", dir.display()),
+            e,
+        )
+    })?;
+    let failed = |e: io::Error| CliError::io(format!("cannot write '{}'", path.display()), e);
+    {
+        let mut buf = BufWriter::with_capacity(BUF_BYTES, tmp.as_file_mut());
+        write(&mut buf)?;
+        buf.into_inner().map_err(|e| failed(e.into_error()))?;
+    }
+    tmp.as_file().sync_all().map_err(failed)?;
+    tmp.persist(path).map_err(|e| {
+        let context = format!("cannot rename the temporary file to '{}'", path.display());
+        // Dropping `e.file` deletes the temporary file.
+        CliError::io(context, e.error)
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn leftovers(dir: &Path) -> Vec<PathBuf> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    #[test]
+    fn failed_write_leaves_nothing_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.bin");
+        let res = write_atomic(&path, |_| Err(CliError::io("boom", io::Error::other("x"))));
+        assert!(res.is_err());
+        assert!(leftovers(dir.path()).is_empty());
+
+        fs::write(&path, b"old").unwrap();
+        let res = write_atomic(&path, |w| {
+            io::Write::write_all(w, b"new, partial").unwrap();
+            Err(CliError::io("boom", io::Error::other("x")))
+        });
+        assert!(res.is_err());
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(leftovers(dir.path()), std::slice::from_ref(&path));
+
+        write_atomic(&path, |w| {
+            io::Write::write_all(w, b"new").map_err(|e| CliError::io("w", e))
+        })
+        .unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(leftovers(dir.path()), [path]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_is_not_private_like_a_temp_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.bin");
+        write_atomic(&path, |_| Ok(())).unwrap();
+        // Same mode as a file created the ordinary way (0o666 & !umask),
+        // not tempfile's private 0o600.
+        let plain = dir.path().join("plain.bin");
+        File::create(&plain).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[test]
+    fn long_file_names_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x".repeat(250));
+        write_atomic(&path, |_| Ok(())).unwrap();
+        assert_eq!(leftovers(dir.path()), std::slice::from_ref(&path));
+    }
+
+    #[test]
+    fn bad_paths_are_input_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        fs::write(&file, b"").unwrap();
+        let cases = [
+            (PathBuf::new(), "does not name a file"),
+            (dir.path().join("sub/"), "does not name a file"),
+            (dir.path().join(".."), "does not name a file"),
+            (dir.path().join("nope/x.npy"), "does not exist"),
+            (file.join("x.npy"), "is not a directory"),
+            (dir.path().to_owned(), "is a directory"),
+        ];
+        for (path, want) in cases {
+            let err = check_output_path(&path).unwrap_err();
+            assert!(matches!(err, CliError::Input(_)), "{path:?}: {err}");
+            assert!(err.to_string().contains(want), "{path:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Hidden-unit types by name: `bernoulli`, `nrelu`, `ssu` and `binomial:K`.
+//!
+//! [`HiddenUnit`] is the typed form of the names accepted on the command
+//! line (`rbm sample --unit`, and later `--hidden-units`). It parses with
+//! [`FromStr`], prints back with [`Display`](fmt::Display) to the same
+//! canonical name, and samples through the kernels with
+//! [`HiddenUnit::sample`].
+//!
+//! ```
+//! use nrelu_rbm::units::HiddenUnit;
+//! let unit: HiddenUnit = "binomial:8".parse()?;
+//! assert_eq!(unit, HiddenUnit::Binomial(8));
+//! assert_eq!(unit.to_string(), "binomial:8");
+//! assert!("binomial:0".parse::<HiddenUnit>().is_err());
+//! # Ok::<(), nrelu_rbm::units::ParseUnitError>(())
+//! ```
+
+use crate::kernels::{Kernels, MAX_BINOMIAL_K, Sampler, Stream};
+use std::fmt;
+use std::str::FromStr;
+
+/// The accepted unit names, for help texts and error messages.
+pub const UNIT_NAMES: &str = "bernoulli, nrelu, ssu, binomial:K";
+
+/// A stochastic hidden unit, sampled from its pre-activation `x`.
+///
+/// Names (see [`FromStr`] and [`Display`](fmt::Display)):
+///
+/// | name         | unit                       | values             |
+/// |--------------|----------------------------|--------------------|
+/// | `bernoulli`  | 1 with probability σ(x)    | {0, 1}             |
+/// | `nrelu`      | max(0, x + N(0, σ(x)))     | real, >= 0         |
+/// | `ssu`        | Σ_{j>=1} Bernoulli(σ(x − j + ½)) | integer, >= 0 |
+/// | `binomial:K` | K Bernoulli(σ(x)) draws summed | integer in 0..=K |
+///
+/// The NReLU noise has **variance** σ(x), as in Nair & Hinton (2010); see
+/// [`Kernels::nrelu`].
+///
+/// ```
+/// use nrelu_rbm::units::HiddenUnit;
+/// for name in ["bernoulli", "nrelu", "ssu", "binomial:3"] {
+///     let unit: HiddenUnit = name.parse().unwrap();
+///     assert_eq!(unit.to_string(), name);
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HiddenUnit {
+    /// Binary unit: 1 with probability σ(x), else 0.
+    Bernoulli,
+    /// Noisy rectified linear unit: max(0, x + √σ(x)·z), z ~ N(0, 1).
+    Nrelu,
+    /// Exact stepped sigmoid unit: Σ_{j>=1} Bernoulli(σ(x − j + ½)).
+    Ssu,
+    /// Binomial unit: the sum of `K` independent Bernoulli(σ(x)) draws.
+    /// `K` must be in `1..=MAX_BINOMIAL_K`; build it with
+    /// [`HiddenUnit::binomial`] or by parsing to have that checked.
+    Binomial(u32),
+}
+
+/// Why a unit name or binomial `K` was rejected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ParseUnitError {
+    /// The name is none of the known units.
+    #[error("unknown unit '{0}' (valid units: {UNIT_NAMES})")]
+    Unknown(String),
+    /// `binomial` was given without `:K`.
+    #[error("unit 'binomial' needs a count: binomial:K with K in 1..={MAX_BINOMIAL_K}")]
+    MissingK,
+    /// The text after `binomial:` is not a decimal integer.
+    #[error("unit 'binomial:{0}': K must be an integer in 1..={MAX_BINOMIAL_K}")]
+    NotAnInteger(String),
+    /// `K` is an integer outside `1..=MAX_BINOMIAL_K`.
+    #[error("unit 'binomial:{0}': K must be in 1..={MAX_BINOMIAL_K}")]
+    KOutOfRange(String),
+}
+
+impl HiddenUnit {
+    /// A binomial unit with `k` draws, checked against
+    /// `1..=`[`MAX_BINOMIAL_K`].
+    ///
+    /// ```
+    /// use nrelu_rbm::units::HiddenUnit;
+    /// assert_eq!(HiddenUnit::binomial(4), Ok(HiddenUnit::Binomial(4)));
+    /// assert!(HiddenUnit::binomial(0).is_err());
+    /// ```
+    pub fn binomial(k: u32) -> Result<HiddenUnit, ParseUnitError> {
+        if (1..=MAX_BINOMIAL_K).contains(&k) {
+            Ok(HiddenUnit::Binomial(k))
+        } else {
+            Err(ParseUnitError::KOutOfRange(k.to_string()))
+        }
+    }
+
+    /// The kernel sampler for this unit.
+    pub fn sampler(self) -> Sampler {
+        match self {
+            HiddenUnit::Bernoulli => Sampler::Bernoulli,
+            HiddenUnit::Nrelu => Sampler::Nrelu,
+            HiddenUnit::Ssu => Sampler::Ssu,
+            HiddenUnit::Binomial(k) => Sampler::Binomial(k),
+        }
+    }
+
+    /// Samples one unit per pre-activation: `out[i]` is drawn at `x[i]`,
+    /// consuming `stream` as the matching [`Kernels`] method does (whole
+    /// blocks per call; see [`Stream`]).
+    ///
+    /// ```
+    /// use nrelu_rbm::kernels::{Kernels, Stream};
+    /// use nrelu_rbm::units::HiddenUnit;
+    /// let x = [0.5f32; 32];
+    /// let mut h = [0.0f32; 32];
+    /// HiddenUnit::Binomial(3).sample(Kernels::active(), &x, &mut h, &mut Stream::new(1, 0));
+    /// assert!(h.iter().all(|&v| v == v.round() && (0.0..=3.0).contains(&v)));
+    /// ```
+    ///
+    /// # Panics
+    /// If `x.len() != out.len()`, or for a [`HiddenUnit::Binomial`] whose
+    /// `K` is outside `1..=MAX_BINOMIAL_K` (parsed units never are).
+    pub fn sample(self, kernels: Kernels, x: &[f32], out: &mut [f32], stream: &mut Stream) {
+        match self {
+            HiddenUnit::Bernoulli => kernels.bernoulli(x, out, stream),
+            HiddenUnit::Nrelu => kernels.nrelu(x, out, stream),
+            HiddenUnit::Ssu => kernels.ssu(x, out, stream),
+            HiddenUnit::Binomial(k) => kernels.binomial(k, x, out, stream),
+        }
+    }
+}
+
+impl FromStr for HiddenUnit {
+    type Err = ParseUnitError;
+
+    /// Parses `bernoulli`, `nrelu`, `ssu` or `binomial:K` (exact, lower
+    /// case; `K` in decimal digits, in `1..=MAX_BINOMIAL_K`).
+    fn from_str(s: &str) -> Result<HiddenUnit, ParseUnitError> {
+        match s {
+            "bernoulli" => Ok(HiddenUnit::Bernoulli),
+            "nrelu" => Ok(HiddenUnit::Nrelu),
+            "ssu" => Ok(HiddenUnit::Ssu),
+            "binomial" | "binomial:" => Err(ParseUnitError::MissingK),
+            _ => {
+                let Some(k) = s.strip_prefix("binomial:") else {
+                    return Err(ParseUnitError::Unknown(s.to_owned()));
+                };
+                if !k.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(ParseUnitError::NotAnInteger(k.to_owned()));
+                }
+                // All digits: the only possible parse failure is overflow.
+                match k.parse::<u32>() {
+                    Ok(k) => HiddenUnit::binomial(k),
+                    Err(_) => Err(ParseUnitError::KOutOfRange(k.to_owned())),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for HiddenUnit {
+    /// Writes the canonical name, which parses back to the same unit.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HiddenUnit::Bernoulli => f.write_str("bernoulli"),
+            HiddenUnit::Nrelu => f.write_str("nrelu"),
+            HiddenUnit::Ssu => f.write_str("ssu"),
+            HiddenUnit::Binomial(k) => write!(f, "binomial:{k}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        let units = [
+            HiddenUnit::Bernoulli,
+            HiddenUnit::Nrelu,
+            HiddenUnit::Ssu,
+            HiddenUnit::Binomial(1),
+            HiddenUnit::Binomial(MAX_BINOMIAL_K),
+        ];
+        for unit in units {
+            assert_eq!(unit.to_string().parse::<HiddenUnit>(), Ok(unit));
+        }
+        assert_eq!("binomial:007".parse(), Ok(HiddenUnit::Binomial(7)));
+    }
+
+    #[test]
+    fn bad_names_are_typed_errors() {
+        use ParseUnitError::*;
+        let cases = [
+            ("", Unknown(String::new())),
+            ("relu", Unknown("relu".into())),
+            ("Bernoulli", Unknown("Bernoulli".into())),
+            ("binomial", MissingK),
+            ("binomial:", MissingK),
+            ("binomial:abc", NotAnInteger("abc".into())),
+            ("binomial:+3", NotAnInteger("+3".into())),
+            ("binomial:-1", NotAnInteger("-1".into())),
+            ("binomial: 3", NotAnInteger(" 3".into())),
+            ("binomial:0", KOutOfRange("0".into())),
+            ("binomial:65537", KOutOfRange("65537".into())),
+            ("binomial:99999999999", KOutOfRange("99999999999".into())),
+        ];
+        for (name, want) in cases {
+            assert_eq!(name.parse::<HiddenUnit>(), Err(want), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_unit_message_lists_the_valid_ones() {
+        let msg = "tanh".parse::<HiddenUnit>().unwrap_err().to_string();
+        assert!(msg.contains("bernoulli, nrelu, ssu, binomial:K"), "{msg}");
+        assert!(!msg.contains('\n'));
+    }
+
+    #[test]
+    fn sampler_matches_unit() {
+        assert_eq!(HiddenUnit::Binomial(5).sampler(), Sampler::Binomial(5));
+        assert_eq!(HiddenUnit::Ssu.sampler(), Sampler::Ssu);
+        assert_eq!(HiddenUnit::Nrelu.sampler(), Sampler::Nrelu);
+        assert_eq!(HiddenUnit::Bernoulli.sampler(), Sampler::Bernoulli);
+    }
+}
