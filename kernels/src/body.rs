@@ -48,70 +48,181 @@ pub(crate) enum Input<'a> {
     None,
 }
 
-/// Runs `f(input_chunk, output_chunk)` over `out` in chunks of `C`, where the
-/// input chunk holds `x + bias` (zero padded past the end).
+/// The input of one chunk: read from `x` (or from the output chunk itself
+/// when `x` is `None`), plus `bias` when present.
+#[derive(Clone, Copy)]
+struct Src<'a, const C: usize> {
+    x: Option<&'a [f32; C]>,
+    bias: Option<&'a [f32; C]>,
+}
+
+impl<const C: usize> Src<'_, C> {
+    /// The input vector at offset `h`.
+    #[inline(always)]
+    fn load<S: Simd>(self, io: &[f32; C], h: usize) -> S {
+        let v = match self.x {
+            Some(x) => S::load(&x[h..]),
+            None => S::load(&io[h..]),
+        };
+        match self.bias {
+            Some(b) => v.add(S::load(&b[h..])),
+            None => v,
+        }
+    }
+}
+
+/// A kernel over chunks of `C` elements: `apply` reads its inputs through
+/// `src` and writes its outputs to `io`.
+///
+/// Every implementation marks `apply` `#[inline(always)]`, and so does every
+/// function on the way down from the `#[target_feature]` wrapper, and none
+/// of them use closures: the whole body must be inlined into the wrapper, or
+/// the intrinsics would be called out of line from code compiled without the
+/// target features (which once cost a factor of 5-40).
+trait ChunkOp<S: Simd, const C: usize> {
+    /// `len` (1..=C) is the number of valid elements: kernels draw random
+    /// blocks only for the 16-element groups that hold data.
+    fn apply(&mut self, io: &mut [f32; C], src: Src<'_, C>, len: usize);
+}
+
+/// Runs `op` over `out` in chunks of `C`. Full chunks read the input in
+/// place; the short last chunk is computed in a zero-padded scratch array
+/// holding `x + bias`, and only its valid part is written back.
 #[inline(always)]
-fn chunked<S: Simd, const C: usize>(
+fn chunked<S: Simd, const C: usize, K: ChunkOp<S, C>>(
     x: Input<'_>,
     bias: &[f32],
     out: &mut [f32],
-    mut f: impl FnMut(&[f32; C], &mut [f32; C]),
+    op: &mut K,
 ) {
     let n = out.len();
-    let mut inp = [0f32; C];
-    let mut start = 0;
-    while start < n {
-        let len = C.min(n - start);
-        if len < C {
-            inp = [0f32; C];
-        }
+    let full = n / C * C;
+    let (head, tail) = out.split_at_mut(full);
+    for (c, io) in head.chunks_exact_mut(C).enumerate() {
+        let io: &mut [f32; C] = io.try_into().expect("whole chunk");
+        let r = c * C..c * C + C;
+        let src = Src {
+            x: match x {
+                Input::Slice(x) => Some(x[r.clone()].try_into().expect("whole chunk")),
+                _ => None,
+            },
+            bias: (!bias.is_empty()).then(|| bias[r].try_into().expect("whole chunk")),
+        };
+        op.apply(io, src, C);
+    }
+    if !tail.is_empty() {
+        let len = tail.len();
+        let mut io = [0f32; C];
         match x {
-            Input::Slice(x) => inp[..len].copy_from_slice(&x[start..start + len]),
-            Input::InPlace => inp[..len].copy_from_slice(&out[start..start + len]),
+            Input::Slice(x) => io[..len].copy_from_slice(&x[full..n]),
+            Input::InPlace => io[..len].copy_from_slice(tail),
             Input::None => {}
         }
         if !bias.is_empty() {
-            let mut b = [0f32; C];
-            b[..len].copy_from_slice(&bias[start..start + len]);
-            for h in (0..C).step_by(S::LANES) {
-                S::load(&inp[h..])
-                    .add(S::load(&b[h..]))
-                    .store(&mut inp[h..]);
+            for (v, b) in io[..len].iter_mut().zip(&bias[full..n]) {
+                *v += b;
             }
         }
-        if len == C {
-            let o: &mut [f32; C] = (&mut out[start..start + C]).try_into().expect("chunk");
-            f(&inp, o);
-        } else {
-            let mut o = [0f32; C];
-            f(&inp, &mut o);
-            out[start..n].copy_from_slice(&o[..len]);
+        op.apply(
+            &mut io,
+            Src {
+                x: None,
+                bias: None,
+            },
+            len,
+        );
+        tail.copy_from_slice(&io[..len]);
+    }
+}
+
+/// An element-wise function, written once for every path.
+trait Elem: Copy {
+    fn f<S: Simd>(self, v: S) -> S;
+}
+
+macro_rules! elem {
+    ($name:ident $(($field:ty))?, |$s:ident, $v:ident| $body:expr) => {
+        #[derive(Clone, Copy)]
+        struct $name$(($field))?;
+        impl Elem for $name {
+            #[inline(always)]
+            fn f<S: Simd>(self, $v: S) -> S {
+                let $s = self;
+                let _ = $s;
+                $body
+            }
         }
-        start += C;
+    };
+}
+
+elem!(IdentityF, |s, v| v);
+elem!(SigmoidF, |s, v| sigmoid(v));
+elem!(SoftplusF, |s, v| math::softplus(v));
+elem!(ReluF, |s, v| math::relu(v));
+elem!(ScaledSigmoidF(f32), |s, v| sigmoid(v).mul(S::splat(s.0)));
+elem!(SsuMeanF, |s, v| math::ssu_mean(v));
+
+/// Applies an [`Elem`] to `x + bias`, [`Simd::UNROLL`] independent vectors
+/// per iteration (the element-wise functions are long dependency chains, so
+/// the core needs several in flight), then single vectors, then a padded
+/// tail.
+#[inline(always)]
+fn map_loop<S: Simd, E: Elem>(e: E, x: Input<'_>, bias: &[f32], out: &mut [f32]) {
+    let (n, l) = (out.len(), S::LANES);
+    let has_bias = !bias.is_empty();
+    // A plain function, not a closure: closures are not guaranteed to be
+    // inlined into the `#[target_feature]` wrapper.
+    #[inline(always)]
+    fn load<S: Simd>(x: Input<'_>, bias: &[f32], out: &[f32], j: usize) -> S {
+        let v = match x {
+            Input::Slice(x) => S::load(&x[j..]),
+            _ => S::load(&out[j..]),
+        };
+        if bias.is_empty() {
+            v
+        } else {
+            v.add(S::load(&bias[j..]))
+        }
+    }
+    let mut i = 0;
+    while i + l * S::UNROLL <= n {
+        for u in 0..S::UNROLL {
+            let j = i + u * l;
+            e.f(load::<S>(x, bias, out, j)).store(&mut out[j..]);
+        }
+        i += l * S::UNROLL;
+    }
+    while i + l <= n {
+        e.f(load::<S>(x, bias, out, i)).store(&mut out[i..]);
+        i += l;
+    }
+    if i < n {
+        let len = n - i;
+        let mut io = [0f32; 16];
+        match x {
+            Input::Slice(x) => io[..len].copy_from_slice(&x[i..n]),
+            _ => io[..len].copy_from_slice(&out[i..n]),
+        }
+        if has_bias {
+            for (v, b) in io[..len].iter_mut().zip(&bias[i..n]) {
+                *v += b;
+            }
+        }
+        e.f(S::load(&io)).store(&mut io);
+        out[i..n].copy_from_slice(&io[..len]);
     }
 }
 
 /// The map family body.
 #[inline(always)]
 pub(crate) fn map<S: Simd>(op: MapOp, x: Input<'_>, bias: &[f32], out: &mut [f32]) {
-    #[inline(always)]
-    fn each<S: Simd>(x: Input<'_>, bias: &[f32], out: &mut [f32], g: impl Fn(S) -> S) {
-        chunked::<S, 16>(x, bias, out, |i, o| {
-            for h in (0..16).step_by(S::LANES) {
-                g(S::load(&i[h..])).store(&mut o[h..]);
-            }
-        });
-    }
     match op {
-        MapOp::Identity => each::<S>(x, bias, out, |v| v),
-        MapOp::Sigmoid => each::<S>(x, bias, out, sigmoid),
-        MapOp::Softplus => each::<S>(x, bias, out, math::softplus),
-        MapOp::Relu => each::<S>(x, bias, out, math::relu),
-        MapOp::BinomialMean(k) => {
-            let k = S::splat(k as f32);
-            each::<S>(x, bias, out, |v| sigmoid(v).mul(k))
-        }
-        MapOp::SsuMean => each::<S>(x, bias, out, math::ssu_mean),
+        MapOp::Identity => map_loop::<S, _>(IdentityF, x, bias, out),
+        MapOp::Sigmoid => map_loop::<S, _>(SigmoidF, x, bias, out),
+        MapOp::Softplus => map_loop::<S, _>(SoftplusF, x, bias, out),
+        MapOp::Relu => map_loop::<S, _>(ReluF, x, bias, out),
+        MapOp::BinomialMean(k) => map_loop::<S, _>(ScaledSigmoidF(k as f32), x, bias, out),
+        MapOp::SsuMean => map_loop::<S, _>(SsuMeanF, x, bias, out),
     }
 }
 
@@ -201,6 +312,149 @@ fn normal_group<S: Simd>(w: &[u32; 2 * BLOCK], out: &mut [f32; 2 * BLOCK]) {
     }
 }
 
+/// Elements per chunk of the uniform and Bernoulli kernels: four blocks, so
+/// that four independent dependency chains are in flight.
+const UCHUNK: usize = 4 * BLOCK;
+
+struct UniformOp<'a, S: Simd>(Words<'a, S>);
+impl<S: Simd> ChunkOp<S, UCHUNK> for UniformOp<'_, S> {
+    #[inline(always)]
+    fn apply(&mut self, io: &mut [f32; UCHUNK], _src: Src<'_, UCHUNK>, len: usize) {
+        for g in (0..len).step_by(BLOCK) {
+            let w = self.0.take::<BLOCK>();
+            for h in (0..BLOCK).step_by(S::LANES) {
+                uniform::<S>(S::load_words(&w[h..])).store(&mut io[g + h..]);
+            }
+        }
+    }
+}
+
+struct BernoulliOp<'a, S: Simd>(Words<'a, S>);
+
+/// Bernoulli on the 16 elements at offset `g` with words `w`.
+#[inline(always)]
+fn bernoulli_group<S: Simd, const C: usize>(
+    io: &mut [f32; C],
+    src: Src<'_, C>,
+    g: usize,
+    w: &[u32],
+) {
+    for h in (0..BLOCK).step_by(S::LANES) {
+        let v: S = src.load(io, g + h);
+        let u = uniform::<S>(S::load_words(&w[h..]));
+        // u < σ(v) = num/den, tested as u·den < num (den >= 1): no
+        // division, and the event differs from comparing with the rounded
+        // quotient only within one rounding of σ (2^-24 relative), far
+        // below any statistical resolution.
+        let (num, den) = math::sigmoid_ratio(v);
+        keep_nan(v, below(u.mul(den), num)).store(&mut io[g + h..]);
+    }
+}
+
+impl<S: Simd> ChunkOp<S, UCHUNK> for BernoulliOp<'_, S> {
+    #[inline(always)]
+    fn apply(&mut self, io: &mut [f32; UCHUNK], src: Src<'_, UCHUNK>, len: usize) {
+        if len == UCHUNK {
+            let w = self.0.take::<UCHUNK>();
+            for g in (0..UCHUNK).step_by(BLOCK) {
+                bernoulli_group::<S, UCHUNK>(io, src, g, &w[g..]);
+            }
+        } else {
+            for g in (0..len).step_by(BLOCK) {
+                let w = self.0.take::<BLOCK>();
+                bernoulli_group::<S, UCHUNK>(io, src, g, w);
+            }
+        }
+    }
+}
+
+/// Elements per chunk of the normal and NReLU kernels: two Box–Muller groups.
+const NCHUNK: usize = 4 * BLOCK;
+
+struct NormalOp<'a, S: Simd>(Words<'a, S>);
+impl<S: Simd> ChunkOp<S, NCHUNK> for NormalOp<'_, S> {
+    #[inline(always)]
+    fn apply(&mut self, io: &mut [f32; NCHUNK], _src: Src<'_, NCHUNK>, len: usize) {
+        for g in (0..len).step_by(2 * BLOCK) {
+            let out: &mut [f32; 2 * BLOCK] =
+                (&mut io[g..g + 2 * BLOCK]).try_into().expect("one group");
+            normal_group::<S>(self.0.take::<{ 2 * BLOCK }>(), out);
+        }
+    }
+}
+
+struct NreluOp<'a, S: Simd>(Words<'a, S>);
+impl<S: Simd> ChunkOp<S, NCHUNK> for NreluOp<'_, S> {
+    #[inline(always)]
+    fn apply(&mut self, io: &mut [f32; NCHUNK], src: Src<'_, NCHUNK>, len: usize) {
+        let mut z = [0f32; NCHUNK];
+        for g in (0..len).step_by(2 * BLOCK) {
+            let zg: &mut [f32; 2 * BLOCK] =
+                (&mut z[g..g + 2 * BLOCK]).try_into().expect("one group");
+            normal_group::<S>(self.0.take::<{ 2 * BLOCK }>(), zg);
+        }
+        for h in (0..len.next_multiple_of(S::LANES)).step_by(S::LANES) {
+            let v: S = src.load(io, h);
+            // Noise variance σ(v): standard deviation sqrt(σ(v)).
+            let y = v.add(sigmoid(v).sqrt().mul(S::load(&z[h..])));
+            keep_nan(v, y.max(S::zero())).store(&mut io[h..]);
+        }
+    }
+}
+
+struct BinomialOp<'a, S: Simd>(Words<'a, S>, u32);
+impl<S: Simd> ChunkOp<S, BLOCK> for BinomialOp<'_, S> {
+    #[inline(always)]
+    fn apply(&mut self, io: &mut [f32; BLOCK], src: Src<'_, BLOCK>, _len: usize) {
+        let mut x = [S::zero(); BLOCK];
+        let mut p = [S::zero(); BLOCK];
+        let mut acc = [S::zero(); BLOCK];
+        for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
+            x[v] = src.load(io, h);
+            p[v] = sigmoid(x[v]);
+        }
+        for _ in 0..self.1 {
+            let w = self.0.take::<BLOCK>();
+            for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
+                let u = uniform::<S>(S::load_words(&w[h..]));
+                acc[v] = acc[v].add(below(u, p[v]));
+            }
+        }
+        for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
+            keep_nan(x[v], acc[v]).store(&mut io[h..]);
+        }
+    }
+}
+
+struct SsuOp<'a, S: Simd>(Words<'a, S>);
+impl<S: Simd> ChunkOp<S, BLOCK> for SsuOp<'_, S> {
+    #[inline(always)]
+    fn apply(&mut self, io: &mut [f32; BLOCK], src: Src<'_, BLOCK>, _len: usize) {
+        let mut x = [S::zero(); BLOCK];
+        let mut a0 = [S::zero(); BLOCK];
+        let mut acc = [S::zero(); BLOCK];
+        for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
+            x[v] = src.load(io, h);
+            let (below_band, a) = math::ssu_band(x[v]);
+            acc[v] = below_band;
+            a0[v] = a;
+        }
+        for d in 0..math::SSU_BAND {
+            let w = self.0.take::<BLOCK>();
+            let shift = S::splat(d as f32);
+            for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
+                let u = uniform::<S>(S::load_words(&w[h..]));
+                acc[v] = acc[v].add(below(u, sigmoid(a0[v].sub(shift))));
+            }
+        }
+        for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
+            let xv = x[v];
+            let r = S::select(xv.lt(S::splat(math::SSU_BIG)), acc[v], xv);
+            keep_nan(xv, r).store(&mut io[h..]);
+        }
+    }
+}
+
 /// The random family body.
 #[inline(always)]
 pub(crate) fn random<S: Simd>(
@@ -211,90 +465,25 @@ pub(crate) fn random<S: Simd>(
     state: &mut XoState,
 ) {
     let n = out.len();
+    let per16 = n.div_ceil(BLOCK);
+    let per32 = 2 * n.div_ceil(2 * BLOCK);
     match op {
-        RandomOp::Uniform => {
-            let mut words = Words::<S>::new(state, n.div_ceil(BLOCK));
-            chunked::<S, BLOCK>(x, bias, out, |_, o| {
-                let w = words.take::<BLOCK>();
-                for h in (0..BLOCK).step_by(S::LANES) {
-                    uniform::<S>(S::load_words(&w[h..])).store(&mut o[h..]);
-                }
-            });
-        }
-        RandomOp::Bernoulli => {
-            let mut words = Words::<S>::new(state, n.div_ceil(BLOCK));
-            chunked::<S, BLOCK>(x, bias, out, |i, o| {
-                let w = words.take::<BLOCK>();
-                for h in (0..BLOCK).step_by(S::LANES) {
-                    let v = S::load(&i[h..]);
-                    let u = uniform::<S>(S::load_words(&w[h..]));
-                    keep_nan(v, below(u, sigmoid(v))).store(&mut o[h..]);
-                }
-            });
-        }
-        RandomOp::Normal => {
-            let mut words = Words::<S>::new(state, 2 * n.div_ceil(2 * BLOCK));
-            chunked::<S, { 2 * BLOCK }>(x, bias, out, |_, o| {
-                normal_group::<S>(words.take::<{ 2 * BLOCK }>(), o);
-            });
-        }
-        RandomOp::Nrelu => {
-            let mut words = Words::<S>::new(state, 2 * n.div_ceil(2 * BLOCK));
-            chunked::<S, { 2 * BLOCK }>(x, bias, out, |i, o| {
-                let mut z = [0f32; 2 * BLOCK];
-                normal_group::<S>(words.take::<{ 2 * BLOCK }>(), &mut z);
-                for h in (0..2 * BLOCK).step_by(S::LANES) {
-                    let v = S::load(&i[h..]);
-                    // Noise variance σ(v): standard deviation sqrt(σ(v)).
-                    let y = v.add(sigmoid(v).sqrt().mul(S::load(&z[h..])));
-                    keep_nan(v, y.max(S::zero())).store(&mut o[h..]);
-                }
-            });
-        }
+        RandomOp::Uniform => chunked(x, bias, out, &mut UniformOp(Words::<S>::new(state, per16))),
+        RandomOp::Bernoulli => chunked(
+            x,
+            bias,
+            out,
+            &mut BernoulliOp(Words::<S>::new(state, per16)),
+        ),
+        RandomOp::Normal => chunked(x, bias, out, &mut NormalOp(Words::<S>::new(state, per32))),
+        RandomOp::Nrelu => chunked(x, bias, out, &mut NreluOp(Words::<S>::new(state, per32))),
         RandomOp::Binomial(k) => {
-            let mut words = Words::<S>::new(state, n.div_ceil(BLOCK) * k as usize);
-            chunked::<S, BLOCK>(x, bias, out, |i, o| {
-                let mut p = [S::zero(); BLOCK];
-                let mut acc = [S::zero(); BLOCK];
-                for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
-                    p[v] = sigmoid(S::load(&i[h..]));
-                }
-                for _ in 0..k {
-                    let w = words.take::<BLOCK>();
-                    for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
-                        let u = uniform::<S>(S::load_words(&w[h..]));
-                        acc[v] = acc[v].add(below(u, p[v]));
-                    }
-                }
-                for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
-                    keep_nan(S::load(&i[h..]), acc[v]).store(&mut o[h..]);
-                }
-            });
+            let words = Words::<S>::new(state, per16 * k as usize);
+            chunked(x, bias, out, &mut BinomialOp(words, k))
         }
         RandomOp::Ssu => {
-            let mut words = Words::<S>::new(state, n.div_ceil(BLOCK) * math::SSU_BAND);
-            chunked::<S, BLOCK>(x, bias, out, |i, o| {
-                let mut a0 = [S::zero(); BLOCK];
-                let mut acc = [S::zero(); BLOCK];
-                for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
-                    let (below_band, a) = math::ssu_band(S::load(&i[h..]));
-                    acc[v] = below_band;
-                    a0[v] = a;
-                }
-                for d in 0..math::SSU_BAND {
-                    let w = words.take::<BLOCK>();
-                    let shift = S::splat(d as f32);
-                    for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
-                        let u = uniform::<S>(S::load_words(&w[h..]));
-                        acc[v] = acc[v].add(below(u, sigmoid(a0[v].sub(shift))));
-                    }
-                }
-                for (v, h) in (0..BLOCK).step_by(S::LANES).enumerate() {
-                    let xv = S::load(&i[h..]);
-                    let r = S::select(xv.lt(S::splat(math::SSU_BIG)), acc[v], xv);
-                    keep_nan(xv, r).store(&mut o[h..]);
-                }
-            });
+            let words = Words::<S>::new(state, per16 * math::SSU_BAND);
+            chunked(x, bias, out, &mut SsuOp(words))
         }
     }
 }

@@ -19,14 +19,22 @@ const LN2_LO: f32 = -2.121_944_4e-4;
 /// exp overflows f32 above ln(f32::MAX) = 88.7228...; clamping there keeps
 /// the exponent arithmetic in range and returns +inf through the scaling.
 const EXP_HI: f32 = 88.722_84;
-/// Below -104, e^x < 2^-150 rounds to 0 in f32; clamping keeps n >= -151.
-const EXP_LO: f32 = -104.0;
+/// Below ln(2^-126) = -87.3365 e^x is subnormal. The kernels flush results
+/// for x < -87 to 0 rather than compute them, because x86 cores take a
+/// microcode assist of the order of 100 cycles for every vector operation
+/// that produces a subnormal, which made whole kernels several times slower
+/// on inputs that mix in a few large negative values. The margin to -87.3365
+/// keeps every intermediate (the scaled polynomial e^r 2^n with
+/// e^r >= 0.707) normal for all x >= -87.
+const EXP_LO: f32 = -87.0;
 
-/// e^x for every f32 x; error about 1 ulp for normal results, gradual
-/// underflow into subnormals, +inf above 88.72, 0 below -104. NaN in gives an
-/// unspecified value: callers restore NaN with [`keep_nan`].
+/// e^x for every f32 x; error about 1 ulp for x >= -87, +inf above 88.72,
+/// and 0 below -87 (where e^x < 1.65e-38): no operation inside produces a
+/// subnormal. NaN in gives an unspecified value:
+/// callers restore NaN with [`keep_nan`].
 #[inline(always)]
 pub(crate) fn exp<S: Simd>(x: S) -> S {
+    let flush = x.lt(S::splat(EXP_LO));
     let x = x.max(S::splat(EXP_LO)).min(S::splat(EXP_HI));
     // n = round(x / ln 2); r = x - n ln 2 in [-ln2/2, ln2/2].
     let n = x.mul(S::splat(LOG2E)).round_small();
@@ -37,18 +45,9 @@ pub(crate) fn exp<S: Simd>(x: S) -> S {
     p = p.mul(r).add(S::splat(8.333_452e-3));
     p = p.mul(r).add(S::splat(4.166_579_6e-2));
     p = p.mul(r).add(S::splat(1.666_666_5e-1));
-    p = p.mul(r).add(S::splat(5.000_000_1e-1));
+    p = p.mul(r).add(S::splat(0.5)); // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     let er = p.mul(r.mul(r)).add(r).add(S::splat(1.0));
-    // Scale by 2^n in two halves so that both factors are normal floats for
-    // every n in [-151, 128]; the second multiply rounds once into the
-    // subnormal range when the result is that small.
-    let ni = n.float_to_int();
-    let n1 = S::i_sra::<1>(ni);
-    let n2 = S::i_sub(ni, n1);
-    let bias = S::i_splat(127);
-    let f1 = S::from_bits(S::i_shl::<23>(S::i_add(n1, bias)));
-    let f2 = S::from_bits(S::i_shl::<23>(S::i_add(n2, bias)));
-    er.mul(f1).mul(f2)
+    S::select(flush, S::zero(), er.ldexp(n))
 }
 
 /// ln x for finite positive normal x (about 1 ulp; Cephes logf).
@@ -106,11 +105,19 @@ pub(crate) fn keep_nan<S: Simd>(x: S, y: S) -> S {
 /// accuracy. σ(±inf) = 1 or 0 exactly; NaN propagates.
 #[inline(always)]
 pub(crate) fn sigmoid<S: Simd>(x: S) -> S {
+    let (num, den) = sigmoid_ratio(x);
+    keep_nan(x, num.div(den))
+}
+
+/// σ(x) as the ratio `num / den` = `(x < 0 ? t : 1) / (1 + t)`, t = e^-|x|,
+/// for callers that can compare against it without dividing.
+#[inline(always)]
+pub(crate) fn sigmoid_ratio<S: Simd>(x: S) -> (S, S) {
     let t = exp(x.abs().neg());
-    let d = t.add(S::splat(1.0));
-    let pos = S::splat(1.0).div(d);
-    let neg = t.div(d);
-    keep_nan(x, S::select(x.lt(S::zero()), neg, pos))
+    (
+        S::select(x.lt(S::zero()), t, S::splat(1.0)),
+        t.add(S::splat(1.0)),
+    )
 }
 
 /// softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|).

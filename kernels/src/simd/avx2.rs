@@ -17,6 +17,7 @@ pub(crate) struct Avx2(__m256);
 
 impl Simd for Avx2 {
     const LANES: usize = 8;
+    const UNROLL: usize = 2;
     type Mask = __m256;
     type Int = __m256i;
 
@@ -155,6 +156,26 @@ impl Simd for Avx2 {
         // SAFETY: AVX2 is present; `src` holds 8 readable u32 (32 bytes,
         // sliced above), and `loadu` has no alignment requirement.
         unsafe { _mm256_loadu_si256(src.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // SAFETY: AVX2 is present. `maxps(a, b)` returns `b` when either is
+        // NaN or both are equal, exactly as the generic select-based `max`.
+        Avx2(unsafe { _mm256_max_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // SAFETY: AVX2 is present. `minps(a, b)` returns `b` when either is
+        // NaN or both are equal, exactly as the generic select-based `min`.
+        Avx2(unsafe { _mm256_min_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn round_small(self) -> Self {
+        // SAFETY: AVX2 is present (module contract). Round to nearest even
+        // without exceptions; equal to the generic version for |x| < 2^22.
+        Avx2(unsafe {
+            _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+        })
     }
     #[inline(always)]
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {

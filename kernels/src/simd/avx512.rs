@@ -17,6 +17,7 @@ pub(crate) struct Avx512(__m512);
 
 impl Simd for Avx512 {
     const LANES: usize = 16;
+    const UNROLL: usize = 4;
     type Mask = __mmask16;
     type Int = __m512i;
 
@@ -156,6 +157,34 @@ impl Simd for Avx512 {
         // SAFETY: AVX-512F is present; `src` holds 16 readable u32 (64
         // bytes, sliced above), and `loadu` has no alignment requirement.
         unsafe { _mm512_loadu_si512(src.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        // SAFETY: AVX-512F is present. `vmaxps(a, b)` returns `b` when either
+        // is NaN or both are equal, exactly as the generic `max`.
+        Avx512(unsafe { _mm512_max_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        // SAFETY: AVX-512F is present. `vminps(a, b)` returns `b` when either
+        // is NaN or both are equal, exactly as the generic `min`.
+        Avx512(unsafe { _mm512_min_ps(self.0, o.0) })
+    }
+    #[inline(always)]
+    fn round_small(self) -> Self {
+        // SAFETY: AVX-512F is present (module contract). Round to nearest
+        // even without exceptions; equal to the generic version for
+        // |x| < 2^22.
+        Avx512(unsafe {
+            _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0)
+        })
+    }
+    #[inline(always)]
+    fn ldexp(self, n: Self) -> Self {
+        // SAFETY: AVX-512F is present (module contract). `vscalefps` computes
+        // self · 2^floor(n) with one rounding; for the integer n and normal
+        // results of the contract it is exact, like the generic version.
+        Avx512(unsafe { _mm512_scalef_ps(self.0, n.0) })
     }
     #[inline(always)]
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {

@@ -39,6 +39,9 @@ pub(crate) type XoState = [[u64; XO_LANES]; 4];
 pub(crate) trait Simd: Copy {
     /// Number of f32 lanes.
     const LANES: usize;
+    /// Independent vectors the element-wise loops keep in flight (tuned on
+    /// the `kernels` benchmark).
+    const UNROLL: usize;
     /// Lane mask produced by comparisons.
     type Mask: Copy;
     /// A vector of `LANES` i32 values.
@@ -110,8 +113,24 @@ pub(crate) trait Simd: Copy {
     fn abs(self) -> Self {
         Self::from_bits(Self::i_and(self.to_bits(), Self::i_splat(i32::MAX)))
     }
-    /// Round to nearest, ties to even, for |x| < 2^22 (exact there); larger
-    /// magnitudes are returned with at most 0.5 error in the ulp of 2^23.
+    /// `self · 2^n` for an integer-valued `n` in [-126, 128] and a `self`
+    /// whose product stays a normal float (or overflows to inf): exact, so
+    /// a single-instruction override (`vscalefps`) gives the same bits.
+    #[inline(always)]
+    fn ldexp(self, n: Self) -> Self {
+        // Two factors so that each stays a normal float for every n in range
+        // (2^128 itself is not a float).
+        let ni = n.float_to_int();
+        let n1 = Self::i_sra::<1>(ni);
+        let n2 = Self::i_sub(ni, n1);
+        let bias = Self::i_splat(127);
+        let f1 = Self::from_bits(Self::i_shl::<23>(Self::i_add(n1, bias)));
+        let f2 = Self::from_bits(Self::i_shl::<23>(Self::i_add(n2, bias)));
+        self.mul(f1).mul(f2)
+    }
+    /// Round to nearest, ties to even, for |x| < 2^22 (exact there, so a
+    /// hardware rounding override gives the same bits); larger magnitudes are
+    /// returned with at most 0.5 error in the ulp of 2^23.
     #[inline(always)]
     fn round_small(self) -> Self {
         // 1.5 * 2^23: adding it pushes the fraction bits out of the

@@ -24,6 +24,7 @@ fn cast_if(v: i32x4) -> f32x4 {
 
 impl Simd for Portable {
     const LANES: usize = 4;
+    const UNROLL: usize = 4;
     type Mask = f32x4;
     type Int = i32x4;
 

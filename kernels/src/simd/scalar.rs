@@ -12,6 +12,7 @@ pub(crate) struct Scalar(pub f32);
 
 impl Simd for Scalar {
     const LANES: usize = 1;
+    const UNROLL: usize = 4;
     type Mask = bool;
     type Int = i32;
 
