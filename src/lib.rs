@@ -6,5 +6,12 @@
 pub use nrelu_rbm_kernels as kernels;
 
 pub mod cli;
+pub mod error;
 pub mod npy;
+mod parallel;
+pub mod rbm;
+pub mod train;
 pub mod units;
+
+pub use error::{RbmError, Result};
+pub use rbm::{Rbm, Standardization, VisibleUnit};

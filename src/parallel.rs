@@ -1,0 +1,144 @@
+//! Row-parallel execution that cannot change results.
+//!
+//! Work is split into contiguous *parts* of whole row blocks. Products use
+//! the kernels' `gemm`, whose bits do not depend on how rows are split (see
+//! `kernels/tests/affine.rs`), random draws come from per-block streams, and
+//! every reduction runs in a fixed order on one thread. So the number of
+//! threads changes only the speed, never a bit of the output.
+
+use crate::error::{Result, invalid};
+use rayon::prelude::*;
+
+/// A fixed set of worker threads (none when `threads == 1`).
+pub(crate) struct Workers {
+    pool: Option<rayon::ThreadPool>,
+    threads: usize,
+}
+
+impl Workers {
+    /// `threads` workers; 0 means all available cores.
+    pub(crate) fn new(threads: usize) -> Result<Workers> {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            threads
+        };
+        if threads > 1024 {
+            return Err(invalid(
+                "threads",
+                threads,
+                "must be at most 1024 (0 = all cores)",
+            ));
+        }
+        let pool = if threads > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|i| format!("nrelu-rbm-{i}"))
+                    .build()
+                    .map_err(|e| invalid("threads", threads, leak_reason(e)))?,
+            )
+        } else {
+            None
+        };
+        Ok(Workers { pool, threads })
+    }
+
+    /// Rows per part for `rows` rows in blocks of `block` rows: whole blocks,
+    /// as evenly spread over the threads as blocks allow.
+    pub(crate) fn part_rows(&self, rows: usize, block: usize) -> usize {
+        let blocks = rows.div_ceil(block).max(1);
+        blocks.div_ceil(self.threads).max(1) * block
+    }
+
+    /// Runs `f(first_row, a_rows, b_rows)` over matching parts of two
+    /// row-major buffers with `wa` and `wb` columns, `part` rows at a time,
+    /// in parallel when there are workers.
+    pub(crate) fn for_parts2<F>(
+        &self,
+        part: usize,
+        a: (&mut [f32], usize),
+        b: (&mut [f32], usize),
+        f: F,
+    ) where
+        F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
+    {
+        let (a, wa) = a;
+        let (b, wb) = b;
+        let (ca, cb) = ((part * wa).max(1), (part * wb).max(1));
+        match &self.pool {
+            None => a
+                .chunks_mut(ca)
+                .zip(b.chunks_mut(cb))
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i * part, x, y)),
+            Some(pool) => pool.install(|| {
+                a.par_chunks_mut(ca)
+                    .zip(b.par_chunks_mut(cb))
+                    .enumerate()
+                    .for_each(|(i, (x, y))| f(i * part, x, y))
+            }),
+        }
+    }
+
+    /// As [`Workers::for_parts2`] for one buffer.
+    pub(crate) fn for_parts<F>(&self, part: usize, a: (&mut [f32], usize), f: F)
+    where
+        F: Fn(usize, &mut [f32]) + Sync,
+    {
+        let (a, wa) = a;
+        let ca = (part * wa).max(1);
+        match &self.pool {
+            None => a
+                .chunks_mut(ca)
+                .enumerate()
+                .for_each(|(i, x)| f(i * part, x)),
+            Some(pool) => pool.install(|| {
+                a.par_chunks_mut(ca)
+                    .enumerate()
+                    .for_each(|(i, x)| f(i * part, x))
+            }),
+        }
+    }
+
+    /// Runs `f(first_row, rows_a, rows_b, streams)` over parts of two
+    /// buffers and the matching per-block streams (`block` rows per stream).
+    pub(crate) fn for_parts_streams<F>(
+        &self,
+        part: usize,
+        block: usize,
+        a: (&mut [f32], usize),
+        b: (&mut [f32], usize),
+        streams: &mut [crate::kernels::Stream],
+        f: F,
+    ) where
+        F: Fn(usize, &mut [f32], &mut [f32], &mut [crate::kernels::Stream]) + Sync,
+    {
+        debug_assert_eq!(part % block, 0);
+        let (a, wa) = a;
+        let (b, wb) = b;
+        let (ca, cb, cs) = ((part * wa).max(1), (part * wb).max(1), part / block);
+        match &self.pool {
+            None => a
+                .chunks_mut(ca)
+                .zip(b.chunks_mut(cb))
+                .zip(streams.chunks_mut(cs))
+                .enumerate()
+                .for_each(|(i, ((x, y), s))| f(i * part, x, y, s)),
+            Some(pool) => pool.install(|| {
+                a.par_chunks_mut(ca)
+                    .zip(b.par_chunks_mut(cb))
+                    .zip(streams.par_chunks_mut(cs))
+                    .enumerate()
+                    .for_each(|(i, ((x, y), s))| f(i * part, x, y, s))
+            }),
+        }
+    }
+}
+
+fn leak_reason(e: rayon::ThreadPoolBuildError) -> &'static str {
+    // The error text is dynamic; keep the typed error static by describing
+    // the failure class (the OS refused to start threads).
+    let _ = e;
+    "the operating system could not start that many threads"
+}

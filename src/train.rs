@@ -1,0 +1,671 @@
+//! Training by contrastive divergence (CD-k) and persistent contrastive
+//! divergence (PCD-k), with mini-batches, momentum and L2 weight decay.
+//!
+//! # One step
+//! For a mini-batch `X` (B × V):
+//! 1. **Positive phase**: `x⁺ = XW + c`; hidden means `h⁺ = mean(x⁺)` (σ,
+//!    K σ, the SSU mean or max(0, ·)) and hidden samples from `x⁺`.
+//! 2. **Negative phase**, k Gibbs steps from the hidden samples (CD) or from
+//!    the persistent chains (PCD): visible `v = mean(hWᵀ + b)` (sampled for
+//!    Bernoulli units at every step but the last CD step; Gaussian units stay
+//!    noise-free unless `sample_visible`), then hidden pre-activations `vW + c`,
+//!    their means `h⁻` and, if another step follows or the chains persist,
+//!    their samples.
+//! 3. **Gradient** `G = Xᵀh⁺ − v⁻ᵀh⁻` (two products), bias gradients the
+//!    column sums of `X − v⁻` and `h⁺ − h⁻`.
+//! 4. **Update** `Δ ← mΔ + (η/B)G − ηλW`, `W ← W + Δ` (likewise for the
+//!    biases, without decay), one fused pass that also checks finiteness.
+//!
+//! A CD-1 step is thus five products plus element-wise passes fused into
+//! them. All buffers are allocated once, before the first step.
+//!
+//! # Threads and reproducibility
+//! The batch is cut into fixed blocks of [`ROW_BLOCK`] rows; block `i` draws
+//! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
+//! contiguous runs of whole blocks; the products use the kernels' `gemm`,
+//! whose bits do not depend on the row split, and reductions run in a fixed
+//! order. The same seed therefore gives **bit-identical weights for any
+//! thread count** (tested).
+
+use crate::error::{RbmError, Result, invalid};
+use crate::kernels::{Accumulate, Activation, Kernels, MatRef, Sampler, Stream};
+use crate::parallel::Workers;
+use crate::rbm::{
+    Rbm, VisibleUnit, add_unit_noise, hidden_mean_activation, hidden_sampler,
+    visible_mean_activation,
+};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Rows per random-stream block (the unit of work split between threads).
+pub const ROW_BLOCK: usize = 4;
+/// Stream id of the per-epoch shuffle (block streams use ids 0, 1, ...).
+const SHUFFLE_STREAM: u64 = 1 << 40;
+/// Rows used for the end-of-epoch reconstruction error under PCD.
+pub const PCD_EVAL_ROWS: usize = 1000;
+
+/// How the negative phase is sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampling {
+    /// Contrastive divergence: k Gibbs steps from the data.
+    Cd(usize),
+    /// Persistent contrastive divergence: k Gibbs steps per update on
+    /// persistent chains (one per batch row), started from the first batch.
+    Pcd(usize),
+}
+
+impl Sampling {
+    fn k(self) -> usize {
+        match self {
+            Sampling::Cd(k) | Sampling::Pcd(k) => k,
+        }
+    }
+}
+
+/// Training hyper-parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Rows per mini-batch (the last batch of an epoch may be smaller).
+    pub batch_size: usize,
+    /// Learning rate η.
+    pub learning_rate: f32,
+    /// Momentum m in [0, 1).
+    pub momentum: f32,
+    /// L2 weight decay λ (on weights only).
+    pub weight_decay: f32,
+    /// CD-k or PCD-k.
+    pub sampling: Sampling,
+    /// Seed of every random stream of the run.
+    pub seed: u64,
+    /// Worker threads; 0 means all cores.
+    pub threads: usize,
+    /// Sample Gaussian visible units (add N(0, 1)) during Gibbs steps
+    /// instead of using the noise-free reconstruction.
+    pub sample_visible: bool,
+}
+
+impl TrainConfig {
+    /// Defaults that train a sensible model of the UCI digits in seconds:
+    /// 20 epochs, batch 100, CD-1, momentum 0.5, weight decay 1e-4, and a
+    /// learning rate of 0.05 for Bernoulli visible units or 0.005 for
+    /// Gaussian ones (Hinton's guide: Gaussian units need a rate one to two
+    /// orders of magnitude smaller).
+    pub fn default_for(visible: VisibleUnit) -> TrainConfig {
+        TrainConfig {
+            epochs: 20,
+            batch_size: 100,
+            learning_rate: match visible {
+                VisibleUnit::Bernoulli => 0.05,
+                VisibleUnit::Gaussian => 0.005,
+            },
+            momentum: 0.5,
+            weight_decay: 1e-4,
+            sampling: Sampling::Cd(1),
+            seed: 0,
+            threads: 0,
+            sample_visible: false,
+        }
+    }
+
+    /// Checks every parameter, naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(invalid("epochs", self.epochs, "must be at least 1"));
+        }
+        if self.batch_size == 0 {
+            return Err(invalid("batch", self.batch_size, "must be at least 1"));
+        }
+        if self.sampling.k() == 0 {
+            let name = if matches!(self.sampling, Sampling::Cd(_)) {
+                "cd"
+            } else {
+                "pcd"
+            };
+            return Err(invalid(name, 0, "needs at least one Gibbs step"));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(invalid("lr", self.learning_rate, "must be finite and > 0"));
+        }
+        if !(self.momentum.is_finite() && (0.0..1.0).contains(&self.momentum)) {
+            return Err(invalid("momentum", self.momentum, "must be in [0, 1)"));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(invalid(
+                "weight-decay",
+                self.weight_decay,
+                "must be finite and >= 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one epoch achieved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochStats {
+    /// Epoch number, from 1.
+    pub epoch: usize,
+    /// Mean squared reconstruction error per visible unit. Under CD it is
+    /// accumulated over the epoch's batches from the first (noise-free)
+    /// reconstruction of each step, before that step's update; under PCD it
+    /// is measured after the epoch on the first [`PCD_EVAL_ROWS`] rows.
+    pub reconstruction_error: f64,
+    /// Wall time of the epoch.
+    pub seconds: f64,
+}
+
+/// Progress reported to the callback of [`train`].
+#[derive(Clone, Debug)]
+pub enum Progress<'a> {
+    /// A mini-batch finished.
+    Batch {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batch within the epoch, from 1.
+        batch: usize,
+        /// Batches per epoch.
+        batches: usize,
+    },
+    /// An epoch finished.
+    Epoch(&'a EpochStats),
+}
+
+/// Trains `rbm` on `data` (rows of `rbm.n_visible()` values, already scaled
+/// to [0, 1] for Bernoulli units or standardised for Gaussian ones).
+///
+/// `progress` is called after every batch and every epoch; returning
+/// `ControlFlow::Break(())` stops training with [`RbmError::Cancelled`].
+///
+/// If the weights become non-finite, training stops with
+/// [`RbmError::Diverged`] and `rbm` is restored to the last completed epoch.
+///
+/// ```
+/// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
+/// use nrelu_rbm::train::{train, TrainConfig, Sampling};
+/// // Two repeated patterns over 6 binary units.
+/// let data: Vec<f32> = [[1., 1., 1., 0., 0., 0.], [0., 0., 0., 1., 1., 1.]]
+///     .iter().cycle().take(40).flatten().copied().collect();
+/// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7)?;
+/// let mut cfg = TrainConfig::default_for(VisibleUnit::Bernoulli);
+/// cfg.epochs = 30;
+/// cfg.batch_size = 10;
+/// cfg.learning_rate = 0.1;
+/// let report = train(&mut rbm, &data, &cfg, |_| std::ops::ControlFlow::Continue(()))?;
+/// let first = report.epochs[0].reconstruction_error;
+/// let last = report.epochs.last().unwrap().reconstruction_error;
+/// assert!(last < first);
+/// # Ok::<(), nrelu_rbm::RbmError>(())
+/// ```
+pub fn train(
+    rbm: &mut Rbm,
+    data: &[f32],
+    cfg: &TrainConfig,
+    mut progress: impl FnMut(Progress<'_>) -> ControlFlow<()>,
+) -> Result<TrainReport> {
+    cfg.validate()?;
+    let n = rbm.check_input("training data", data, rbm.n_visible)?;
+    let mut t = Trainer::new(rbm, n, cfg)?;
+    let batches = n.div_ceil(t.b);
+    let mut report = TrainReport {
+        epochs: Vec::with_capacity(cfg.epochs),
+    };
+    let mut snapshot = (
+        rbm.weights.clone(),
+        rbm.visible_bias.clone(),
+        rbm.hidden_bias.clone(),
+    );
+    for epoch in 1..=cfg.epochs {
+        let start = Instant::now();
+        t.shuffle();
+        let mut sq = 0f64;
+        for batch in 0..batches {
+            let r0 = batch * t.b;
+            let rows = t.b.min(n - r0);
+            t.gather(data, r0, rows);
+            sq += t.step(rbm, rows);
+            if !t.finite {
+                rbm.weights.copy_from_slice(&snapshot.0);
+                rbm.visible_bias.copy_from_slice(&snapshot.1);
+                rbm.hidden_bias.copy_from_slice(&snapshot.2);
+                return Err(RbmError::Diverged {
+                    epoch,
+                    batch: batch + 1,
+                    last_good_epoch: epoch - 1,
+                });
+            }
+            if progress(Progress::Batch {
+                epoch,
+                batch: batch + 1,
+                batches,
+            })
+            .is_break()
+            {
+                return Err(RbmError::Cancelled { epoch: epoch - 1 });
+            }
+        }
+        let reconstruction_error = match cfg.sampling {
+            Sampling::Cd(_) => sq / (n * rbm.n_visible) as f64,
+            Sampling::Pcd(_) => t.evaluate(rbm, data, n.min(PCD_EVAL_ROWS)),
+        };
+        snapshot.0.copy_from_slice(&rbm.weights);
+        snapshot.1.copy_from_slice(&rbm.visible_bias);
+        snapshot.2.copy_from_slice(&rbm.hidden_bias);
+        report.epochs.push(EpochStats {
+            epoch,
+            reconstruction_error,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+        let stats = report.epochs.last().expect("just pushed");
+        if progress(Progress::Epoch(stats)).is_break() {
+            return Err(RbmError::Cancelled { epoch });
+        }
+    }
+    Ok(report)
+}
+
+/// Per-epoch statistics of a finished run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainReport {
+    /// One entry per epoch.
+    pub epochs: Vec<EpochStats>,
+}
+
+/// What a layer pass samples besides the means.
+#[derive(Clone, Copy)]
+enum Draw {
+    None,
+    Hidden(Sampler),
+    BernoulliVisible,
+    GaussianVisible,
+}
+
+/// A layer pass: `mean = act(inp · W' + bias)`, plus samples.
+struct Layer<'a> {
+    w: MatRef<'a>,
+    bias: &'a [f32],
+    act: Activation,
+    draw: Draw,
+}
+
+/// All buffers of a run, allocated once.
+struct Trainer {
+    k: Kernels,
+    workers: Workers,
+    cfg: TrainConfig,
+    /// Rows per full batch.
+    b: usize,
+    v: usize,
+    h: usize,
+    order: Vec<u32>,
+    words: Vec<u32>,
+    shuffle: Stream,
+    streams: Vec<Stream>,
+    x: Vec<f32>,
+    /// Positive hidden means (B × H).
+    hpos: Vec<f32>,
+    /// Hidden samples driving the chain (B × H); persistent under PCD.
+    hchain: Vec<f32>,
+    /// Negative hidden means (B × H).
+    hneg: Vec<f32>,
+    /// Visible means (B × V).
+    vmean: Vec<f32>,
+    /// Visible samples (B × V).
+    vsamp: Vec<f32>,
+    grad: Vec<f32>,
+    vel_w: Vec<f32>,
+    vel_b: Vec<f32>,
+    vel_c: Vec<f32>,
+    grad_b: Vec<f64>,
+    grad_c: Vec<f64>,
+    chains_started: bool,
+    finite: bool,
+}
+
+impl Trainer {
+    fn new(rbm: &Rbm, n: usize, cfg: &TrainConfig) -> Result<Trainer> {
+        let (v, h) = (rbm.n_visible, rbm.n_hidden);
+        let b = cfg.batch_size.min(n);
+        if n > u32::MAX as usize {
+            return Err(invalid("rows", n, "at most 2^32 - 1 training rows"));
+        }
+        let blocks = b.div_ceil(ROW_BLOCK);
+        Ok(Trainer {
+            k: Kernels::active(),
+            workers: Workers::new(cfg.threads)?,
+            cfg: cfg.clone(),
+            b,
+            v,
+            h,
+            order: (0..n as u32).collect(),
+            words: vec![0; 2 * n],
+            shuffle: Stream::new(cfg.seed, SHUFFLE_STREAM),
+            streams: (0..blocks as u64)
+                .map(|i| Stream::new(cfg.seed, i))
+                .collect(),
+            x: vec![0.0; b * v],
+            hpos: vec![0.0; b * h],
+            hchain: vec![0.0; b * h],
+            hneg: vec![0.0; b * h],
+            vmean: vec![0.0; b * v],
+            vsamp: vec![0.0; b * v],
+            grad: vec![0.0; v * h],
+            vel_w: vec![0.0; v * h],
+            vel_b: vec![0.0; v],
+            vel_c: vec![0.0; h],
+            grad_b: vec![0.0; v],
+            grad_c: vec![0.0; h],
+            chains_started: false,
+            finite: true,
+        })
+    }
+
+    /// Fisher–Yates with 64-bit multiply-shift indices (bias below n/2^64).
+    fn shuffle(&mut self) {
+        let n = self.order.len();
+        self.k.fill_words(&mut self.shuffle, &mut self.words);
+        for i in (1..n).rev() {
+            let r = u64::from(self.words[2 * i]) | (u64::from(self.words[2 * i + 1]) << 32);
+            let j = ((u128::from(r) * (i as u128 + 1)) >> 64) as usize;
+            self.order.swap(i, j);
+        }
+    }
+
+    fn gather(&mut self, data: &[f32], r0: usize, rows: usize) {
+        let v = self.v;
+        for (dst, &src) in self.x.chunks_exact_mut(v).zip(&self.order[r0..r0 + rows]) {
+            let s = src as usize * v;
+            dst.copy_from_slice(&data[s..s + v]);
+        }
+    }
+
+    /// One pass of `rows` rows of `inp` (width `in_w`) through `layer`,
+    /// writing means (width `out_w`) and, if asked, samples.
+    #[allow(clippy::too_many_arguments)]
+    fn pass(
+        k: Kernels,
+        workers: &Workers,
+        streams: &mut [Stream],
+        sample_visible: bool,
+        layer: &Layer<'_>,
+        inp: &[f32],
+        rows: usize,
+        mean: &mut [f32],
+        samp: &mut [f32],
+    ) {
+        let (in_w, out_w) = (layer.w.rows, layer.w.cols);
+        let part = workers.part_rows(rows, ROW_BLOCK);
+        let draws = !matches!(layer.draw, Draw::None);
+        let inp = MatRef::row_major(&inp[..rows * in_w], rows, in_w);
+        workers.for_parts_streams(
+            part,
+            ROW_BLOCK,
+            (&mut mean[..rows * out_w], out_w),
+            (&mut samp[..rows * out_w], out_w),
+            streams,
+            |row0, mean, samp, streams| {
+                let prow = mean.len() / out_w;
+                k.gemm(
+                    inp.rows_range(row0, row0 + prow),
+                    layer.w,
+                    Accumulate::Overwrite,
+                    mean,
+                );
+                let rows_per_block = ROW_BLOCK * out_w;
+                for (bi, block) in mean.chunks_mut(rows_per_block).enumerate() {
+                    let stream = &mut streams[bi];
+                    for (ri, row) in block.chunks_mut(out_w).enumerate() {
+                        if draws {
+                            let at = (bi * ROW_BLOCK + ri) * out_w;
+                            let s = &mut samp[at..at + out_w];
+                            s.copy_from_slice(row);
+                            match layer.draw {
+                                Draw::Hidden(sampler) => k.sample(sampler, layer.bias, s, stream),
+                                Draw::BernoulliVisible => {
+                                    k.sample(Sampler::Bernoulli, layer.bias, s, stream)
+                                }
+                                Draw::GaussianVisible => {
+                                    k.activate(Activation::Identity, layer.bias, s);
+                                    if sample_visible {
+                                        add_unit_noise(s, stream);
+                                    }
+                                }
+                                Draw::None => {}
+                            }
+                        }
+                        k.activate(layer.act, layer.bias, row);
+                    }
+                }
+            },
+        );
+    }
+
+    /// One CD-k / PCD-k update on the first `rows` rows of `x`. Returns the
+    /// summed squared error of the first reconstruction (CD).
+    fn step(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
+        let (v, h, k) = (self.v, self.h, self.k);
+        let sampling = self.cfg.sampling;
+        let w = MatRef::row_major(&rbm.weights, v, h);
+        let up_mean = hidden_mean_activation(rbm.hidden);
+        let sampler = hidden_sampler(rbm.hidden);
+        let up = Layer {
+            w,
+            bias: &rbm.hidden_bias,
+            act: up_mean,
+            draw: Draw::Hidden(sampler),
+        };
+        let visible_draw = match rbm.visible {
+            VisibleUnit::Bernoulli => Draw::BernoulliVisible,
+            VisibleUnit::Gaussian => Draw::GaussianVisible,
+        };
+        let sv = self.cfg.sample_visible;
+
+        // Positive phase. Under PCD the chains keep their own samples, so the
+        // data's hidden samples are only needed to start them.
+        let pcd = matches!(sampling, Sampling::Pcd(_));
+        let need_pos_samples = !pcd || !self.chains_started;
+        let pos_layer = Layer {
+            draw: if need_pos_samples {
+                up.draw
+            } else {
+                Draw::None
+            },
+            ..up
+        };
+        Self::pass(
+            k,
+            &self.workers,
+            &mut self.streams,
+            sv,
+            &pos_layer,
+            &self.x,
+            rows,
+            &mut self.hpos,
+            &mut self.hchain,
+        );
+        self.chains_started = true;
+
+        // Negative phase: k Gibbs steps from `hchain`.
+        let steps = sampling.k();
+        let mut sq = 0.0;
+        for t in 1..=steps {
+            let last = t == steps;
+            let down = Layer {
+                w: w.transpose(),
+                bias: &rbm.visible_bias,
+                act: visible_mean_activation(rbm.visible),
+                draw: if last && !pcd {
+                    Draw::None
+                } else {
+                    visible_draw
+                },
+            };
+            Self::pass(
+                k,
+                &self.workers,
+                &mut self.streams,
+                sv,
+                &down,
+                &self.hchain,
+                rows,
+                &mut self.vmean,
+                &mut self.vsamp,
+            );
+            if t == 1 && !pcd {
+                sq = crate::rbm::squared_error(&self.x[..rows * v], &self.vmean[..rows * v]);
+            }
+            // Visible states for the next hidden pass and the statistics:
+            // means at the end of CD, samples otherwise (and for PCD chains).
+            let vstate = if last && !pcd {
+                &self.vmean
+            } else {
+                &self.vsamp
+            };
+            let hid = Layer {
+                draw: if last && !pcd { Draw::None } else { up.draw },
+                ..up
+            };
+            Self::pass(
+                k,
+                &self.workers,
+                &mut self.streams,
+                sv,
+                &hid,
+                vstate,
+                rows,
+                &mut self.hneg,
+                &mut self.hchain,
+            );
+        }
+        let vneg: &[f32] = if pcd { &self.vsamp } else { &self.vmean };
+
+        // Gradient G = Xᵀh⁺ − v⁻ᵀh⁻, split over rows of G (visible units).
+        let xt = MatRef::row_major(&self.x[..rows * v], rows, v).transpose();
+        let vt = MatRef::row_major(&vneg[..rows * v], rows, v).transpose();
+        let hp = MatRef::row_major(&self.hpos[..rows * h], rows, h);
+        let hn = MatRef::row_major(&self.hneg[..rows * h], rows, h);
+        let gpart = self.workers.part_rows(v, 1);
+        self.workers.for_parts(gpart, (&mut self.grad, h), |r0, g| {
+            let r1 = r0 + g.len() / h;
+            k.gemm(xt.rows_range(r0, r1), hp, Accumulate::Overwrite, g);
+            k.gemm(vt.rows_range(r0, r1), hn, Accumulate::Subtract, g);
+        });
+        column_diff_sums(&self.x[..rows * v], &vneg[..rows * v], v, &mut self.grad_b);
+        column_diff_sums(
+            &self.hpos[..rows * h],
+            &self.hneg[..rows * h],
+            h,
+            &mut self.grad_c,
+        );
+
+        // Update, fused with the finiteness check.
+        let lr = self.cfg.learning_rate;
+        let (m, decay, scale) = (
+            self.cfg.momentum,
+            lr * self.cfg.weight_decay,
+            lr / rows as f32,
+        );
+        let bad = AtomicBool::new(false);
+        let grad = &self.grad;
+        self.workers.for_parts2(
+            gpart,
+            (&mut rbm.weights, h),
+            (&mut self.vel_w, h),
+            |r0, w, vel| {
+                let g = &grad[r0 * h..r0 * h + w.len()];
+                let mut ok = true;
+                for ((w, d), &g) in w.iter_mut().zip(vel.iter_mut()).zip(g) {
+                    *d = m * *d + scale * g - decay * *w;
+                    *w += *d;
+                    ok &= w.is_finite();
+                }
+                if !ok {
+                    bad.store(true, Ordering::Relaxed);
+                }
+            },
+        );
+        let mut ok = !bad.load(Ordering::Relaxed);
+        for (b, (d, &g)) in rbm
+            .visible_bias
+            .iter_mut()
+            .zip(self.vel_b.iter_mut().zip(&self.grad_b))
+        {
+            *d = m * *d + scale * g as f32;
+            *b += *d;
+            ok &= b.is_finite();
+        }
+        for (c, (d, &g)) in rbm
+            .hidden_bias
+            .iter_mut()
+            .zip(self.vel_c.iter_mut().zip(&self.grad_c))
+        {
+            *d = m * *d + scale * g as f32;
+            *c += *d;
+            ok &= c.is_finite();
+        }
+        self.finite = ok;
+        sq
+    }
+
+    /// Mean squared error of noise-free reconstructions of the first `rows`
+    /// rows of `data`, through the trainer's buffers (no allocation).
+    fn evaluate(&mut self, rbm: &Rbm, data: &[f32], rows: usize) -> f64 {
+        let (v, h, k) = (self.v, self.h, self.k);
+        let w = MatRef::row_major(&rbm.weights, v, h);
+        let up = Layer {
+            w,
+            bias: &rbm.hidden_bias,
+            act: hidden_mean_activation(rbm.hidden),
+            draw: Draw::None,
+        };
+        let down = Layer {
+            w: w.transpose(),
+            bias: &rbm.visible_bias,
+            act: visible_mean_activation(rbm.visible),
+            draw: Draw::None,
+        };
+        let mut sq = 0.0;
+        let mut r0 = 0;
+        while r0 < rows {
+            let r = self.b.min(rows - r0);
+            let x = &data[r0 * v..(r0 + r) * v];
+            Self::pass(
+                k,
+                &self.workers,
+                &mut self.streams,
+                false,
+                &up,
+                x,
+                r,
+                &mut self.hneg,
+                &mut self.hchain,
+            );
+            Self::pass(
+                k,
+                &self.workers,
+                &mut self.streams,
+                false,
+                &down,
+                &self.hneg,
+                r,
+                &mut self.vmean,
+                &mut self.vsamp,
+            );
+            sq += crate::rbm::squared_error(x, &self.vmean[..r * v]);
+            r0 += r;
+        }
+        sq / (rows * v) as f64
+    }
+}
+
+/// `out[j] = Σ_r a[r, j] − b[r, j]` in f64, rows in order.
+fn column_diff_sums(a: &[f32], b: &[f32], width: usize, out: &mut [f64]) {
+    out.fill(0.0);
+    for (ra, rb) in a.chunks_exact(width).zip(b.chunks_exact(width)) {
+        for ((o, &x), &y) in out.iter_mut().zip(ra).zip(rb) {
+            *o += f64::from(x) - f64::from(y);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The training steady state allocates nothing of its own: all buffers, the
+//! thread pool and the report are allocated before the first step. The one
+//! allocation left per product is matrixmultiply's packing buffer, which it
+//! allocates inside every `sgemm` call (it has no API to pass a workspace).
+//! So a run of 4 epochs makes exactly `3 × batches × products per step`
+//! more allocations than a run of 1 epoch, and not one more.
+
+use nrelu_rbm::train::{Sampling, TrainConfig, train};
+use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::{Rbm, VisibleUnit};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call unchanged to the system allocator, only
+// counting allocations on the side.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Rows, batch size and batches per epoch of the runs below.
+const ROWS: usize = 250;
+const BATCH: usize = 30;
+const BATCHES: usize = ROWS.div_ceil(BATCH);
+
+/// Products per epoch on one thread: per step the positive pass, a visible
+/// and a hidden pass per Gibbs step, and the two gradient products; under
+/// PCD also the end-of-epoch reconstruction (two passes per batch).
+fn products_per_epoch(sampling: Sampling) -> usize {
+    match sampling {
+        Sampling::Cd(k) => BATCHES * (1 + 2 * k + 2),
+        Sampling::Pcd(k) => BATCHES * (1 + 2 * k + 2) + BATCHES * 2,
+    }
+}
+
+fn allocations(epochs: usize, sampling: Sampling, unit: HiddenUnit) -> usize {
+    let data: Vec<f32> = (0..ROWS * 20)
+        .map(|i| ((i * 7919) % 13) as f32 / 12.0)
+        .collect();
+    let mut rbm = Rbm::new(20, 11, VisibleUnit::Bernoulli, unit, 1).unwrap();
+    let cfg = TrainConfig {
+        epochs,
+        batch_size: BATCH,
+        sampling,
+        threads: 1,
+        ..TrainConfig::default_for(VisibleUnit::Bernoulli)
+    };
+    let before = ALLOCS.load(Ordering::Relaxed);
+    train(&mut rbm, &data, &cfg, |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
+    ALLOCS.load(Ordering::Relaxed) - before
+}
+
+#[test]
+fn steady_state_training_allocates_only_sgemm_packing_buffers() {
+    for sampling in [Sampling::Cd(1), Sampling::Cd(3), Sampling::Pcd(2)] {
+        for unit in [HiddenUnit::Nrelu, HiddenUnit::Ssu, HiddenUnit::Binomial(4)] {
+            let one = allocations(1, sampling, unit);
+            let four = allocations(4, sampling, unit);
+            let sgemm_buffers = 3 * products_per_epoch(sampling);
+            assert_eq!(
+                four - one,
+                sgemm_buffers,
+                "{sampling:?} {unit}: the steady state allocated"
+            );
+        }
+    }
+}

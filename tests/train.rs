@@ -1,0 +1,307 @@
+//! Training: reproducibility across thread counts, learning, typed errors,
+//! divergence handling.
+
+use nrelu_rbm::train::{Progress, Sampling, TrainConfig, train};
+use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::{Rbm, RbmError, VisibleUnit};
+use std::ops::ControlFlow;
+
+/// `rows` noisy copies of 4 prototype patterns over `v` binary units.
+fn patterns(rows: usize, v: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let mut out = Vec::with_capacity(rows * v);
+    for r in 0..rows {
+        let proto = r % 4;
+        for j in 0..v {
+            let on = (j * 4 / v) == proto;
+            let flip = next() % 10 == 0;
+            out.push(if on != flip { 1.0 } else { 0.0 });
+        }
+    }
+    out
+}
+
+fn quiet(_: Progress<'_>) -> ControlFlow<()> {
+    ControlFlow::Continue(())
+}
+
+fn config(sampling: Sampling, threads: usize) -> TrainConfig {
+    TrainConfig {
+        epochs: 3,
+        batch_size: 37,
+        learning_rate: 0.05,
+        momentum: 0.5,
+        weight_decay: 1e-3,
+        sampling,
+        seed: 11,
+        threads,
+        sample_visible: false,
+    }
+}
+
+const UNITS: [HiddenUnit; 4] = [
+    HiddenUnit::Bernoulli,
+    HiddenUnit::Nrelu,
+    HiddenUnit::Ssu,
+    HiddenUnit::Binomial(3),
+];
+
+#[test]
+fn same_seed_gives_bit_identical_weights_for_any_thread_count() {
+    let data = patterns(203, 24, 1);
+    for unit in UNITS {
+        for sampling in [Sampling::Cd(1), Sampling::Cd(2), Sampling::Pcd(1)] {
+            let mut models = Vec::new();
+            for threads in [1, 2, 3, 5] {
+                let mut rbm = Rbm::new(24, 13, VisibleUnit::Bernoulli, unit, 5).unwrap();
+                let r = train(&mut rbm, &data, &config(sampling, threads), quiet).unwrap();
+                models.push((threads, rbm, r));
+            }
+            let (_, first, r0) = &models[0];
+            for (threads, m, r) in &models[1..] {
+                let same = m
+                    .weights()
+                    .iter()
+                    .zip(first.weights())
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+                    && m.hidden_bias()
+                        .iter()
+                        .zip(first.hidden_bias())
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                    && m.visible_bias()
+                        .iter()
+                        .zip(first.visible_bias())
+                        .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(
+                    same,
+                    "{unit} {sampling:?}: {threads} threads differ from 1 thread"
+                );
+                let e = |r: &nrelu_rbm::train::TrainReport| {
+                    r.epochs
+                        .iter()
+                        .map(|e| e.reconstruction_error.to_bits())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(e(r), e(r0));
+            }
+        }
+    }
+}
+
+#[test]
+fn gaussian_visible_with_sampling_is_reproducible_across_threads() {
+    let mut data = patterns(150, 20, 2);
+    let s = nrelu_rbm::Standardization::fit(&data, 20).unwrap();
+    s.apply(&mut data).unwrap();
+    let mut cfg = config(Sampling::Cd(2), 1);
+    cfg.learning_rate = 0.005;
+    cfg.sample_visible = true;
+    let run = |threads| {
+        let mut rbm = Rbm::new(20, 9, VisibleUnit::Gaussian, HiddenUnit::Nrelu, 3).unwrap();
+        train(
+            &mut rbm,
+            &data,
+            &TrainConfig {
+                threads,
+                ..cfg.clone()
+            },
+            quiet,
+        )
+        .unwrap();
+        rbm
+    };
+    assert_eq!(run(1), run(2));
+}
+
+#[test]
+fn different_seeds_give_different_models() {
+    let data = patterns(100, 16, 3);
+    let run = |seed| {
+        let mut rbm = Rbm::new(16, 8, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
+        train(
+            &mut rbm,
+            &data,
+            &TrainConfig {
+                seed,
+                ..config(Sampling::Cd(1), 1)
+            },
+            quiet,
+        )
+        .unwrap();
+        rbm
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn training_reduces_reconstruction_error_for_every_unit_type() {
+    let data = patterns(400, 32, 4);
+    for unit in UNITS {
+        for sampling in [Sampling::Cd(1), Sampling::Pcd(1)] {
+            let mut rbm = Rbm::new(32, 16, VisibleUnit::Bernoulli, unit, 9).unwrap();
+            let before = rbm.reconstruction_error(&data).unwrap();
+            let cfg = TrainConfig {
+                epochs: 15,
+                batch_size: 20,
+                learning_rate: 0.05,
+                ..config(sampling, 0)
+            };
+            let report = train(&mut rbm, &data, &cfg, quiet).unwrap();
+            let after = rbm.reconstruction_error(&data).unwrap();
+            assert_eq!(report.epochs.len(), 15);
+            // PCD follows the likelihood gradient with chains that wander from
+            // the data, so its reconstructions improve less than CD's.
+            let factor = if matches!(sampling, Sampling::Cd(_)) {
+                0.6
+            } else {
+                0.75
+            };
+            assert!(
+                after < factor * before,
+                "{unit} {sampling:?}: {before} -> {after}"
+            );
+        }
+    }
+}
+
+fn expect_err(data: &[f32], rbm: &mut Rbm, cfg: &TrainConfig) -> String {
+    train(rbm, data, cfg, quiet).unwrap_err().to_string()
+}
+
+#[test]
+fn bad_input_gives_typed_errors() {
+    let mut rbm = Rbm::new(4, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
+    let ok = TrainConfig::default_for(VisibleUnit::Bernoulli);
+    let mut data = vec![0.5f32; 40];
+    data[4 * 6 + 2] = f32::NAN;
+    let e = expect_err(&data, &mut rbm, &ok);
+    assert!(e.contains("row 7, column 3"), "{e}");
+    assert!(matches!(
+        train(&mut rbm, &[], &ok, quiet),
+        Err(RbmError::EmptyData { .. })
+    ));
+    let e = expect_err(&[0.0; 10], &mut rbm, &ok);
+    assert!(e.contains("not a multiple of 4"), "{e}");
+    for (cfg, needle) in [
+        (
+            TrainConfig {
+                batch_size: 0,
+                ..ok.clone()
+            },
+            "batch",
+        ),
+        (
+            TrainConfig {
+                sampling: Sampling::Cd(0),
+                ..ok.clone()
+            },
+            "cd",
+        ),
+        (
+            TrainConfig {
+                sampling: Sampling::Pcd(0),
+                ..ok.clone()
+            },
+            "pcd",
+        ),
+        (
+            TrainConfig {
+                learning_rate: f32::NAN,
+                ..ok.clone()
+            },
+            "lr",
+        ),
+        (
+            TrainConfig {
+                learning_rate: f32::INFINITY,
+                ..ok.clone()
+            },
+            "lr",
+        ),
+        (
+            TrainConfig {
+                momentum: 1.0,
+                ..ok.clone()
+            },
+            "momentum",
+        ),
+        (
+            TrainConfig {
+                weight_decay: -1.0,
+                ..ok.clone()
+            },
+            "weight-decay",
+        ),
+        (
+            TrainConfig {
+                epochs: 0,
+                ..ok.clone()
+            },
+            "epochs",
+        ),
+    ] {
+        let e = expect_err(&[0.5; 8], &mut rbm, &cfg);
+        assert!(e.starts_with(&format!("invalid {needle}")), "{e}");
+    }
+    assert!(Rbm::new(4, 0, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).is_err());
+    assert!(Rbm::new(0, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).is_err());
+    assert!("poisson".parse::<HiddenUnit>().is_err());
+    assert!("binary".parse::<VisibleUnit>().is_err());
+    let e = rbm.hidden_means(&[0.0; 5]).unwrap_err().to_string();
+    assert!(e.contains("shape mismatch"), "{e}");
+}
+
+#[test]
+fn divergence_stops_training_and_restores_the_last_good_model() {
+    let data = patterns(100, 16, 5);
+    let mut rbm = Rbm::new(16, 8, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
+    let initial = rbm.clone();
+    let cfg = TrainConfig {
+        learning_rate: 1e38,
+        ..config(Sampling::Cd(1), 2)
+    };
+    match train(&mut rbm, &data, &cfg, quiet) {
+        Err(RbmError::Diverged {
+            epoch: 1,
+            last_good_epoch: 0,
+            ..
+        }) => {}
+        other => panic!("expected divergence in epoch 1, got {other:?}"),
+    }
+    assert_eq!(rbm, initial, "the model must be restored");
+    assert!(rbm.weights().iter().all(|w| w.is_finite()));
+}
+
+#[test]
+fn the_callback_sees_every_batch_and_epoch_and_can_cancel() {
+    let data = patterns(100, 8, 6);
+    let mut rbm = Rbm::new(8, 4, VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, 1).unwrap();
+    let (mut batches, mut epochs) = (0, 0);
+    let cfg = TrainConfig {
+        epochs: 2,
+        batch_size: 30,
+        ..config(Sampling::Cd(1), 1)
+    };
+    train(&mut rbm, &data, &cfg, |p| {
+        match p {
+            Progress::Batch { batches: 4, .. } => batches += 1,
+            Progress::Batch { .. } => panic!("100 rows in batches of 30 is 4 batches"),
+            Progress::Epoch(_) => epochs += 1,
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!((batches, epochs), (8, 2));
+    let r = train(&mut rbm, &data, &cfg, |p| match p {
+        Progress::Epoch(_) => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    });
+    assert!(matches!(r, Err(RbmError::Cancelled { epoch: 1 })));
+}
