@@ -80,6 +80,14 @@ pub enum RbmError {
         /// The last completed epoch (0 = the initial model).
         last_good_epoch: usize,
     },
+    /// A single [`crate::train::Trainer::step`] produced non-finite
+    /// parameters (the model keeps them; [`crate::train::train`] instead
+    /// restores the last good epoch and reports [`RbmError::Diverged`]).
+    #[error(
+        "the update made the weights non-finite (try a smaller learning rate); \
+         the model now holds the diverged values"
+    )]
+    StepDiverged,
     /// Training was stopped by the progress callback.
     #[error("training was cancelled after epoch {epoch}")]
     Cancelled {

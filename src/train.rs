@@ -207,8 +207,21 @@ pub fn train(
 ) -> Result<TrainReport> {
     cfg.validate()?;
     let n = rbm.check_input("training data", data, rbm.n_visible)?;
-    let mut t = Trainer::new(rbm, n, cfg)?;
-    let batches = n.div_ceil(t.b);
+    if n > u32::MAX as usize {
+        return Err(invalid("rows", n, "at most 2^32 - 1 training rows"));
+    }
+    let batch = cfg.batch_size.min(n);
+    let mut t = Trainer::new(
+        rbm,
+        &TrainConfig {
+            batch_size: batch,
+            ..cfg.clone()
+        },
+    )?;
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    let mut words = vec![0u32; 2 * n];
+    let mut shuffle = Stream::new(cfg.seed, SHUFFLE_STREAM);
+    let batches = n.div_ceil(batch);
     let mut report = TrainReport {
         epochs: Vec::with_capacity(cfg.epochs),
     };
@@ -219,13 +232,13 @@ pub fn train(
     );
     for epoch in 1..=cfg.epochs {
         let start = Instant::now();
-        t.shuffle();
+        shuffle_order(t.k, &mut shuffle, &mut words, &mut order);
         let mut sq = 0f64;
         for batch in 0..batches {
             let r0 = batch * t.b;
             let rows = t.b.min(n - r0);
-            t.gather(data, r0, rows);
-            sq += t.step(rbm, rows);
+            t.gather(data, &order[r0..r0 + rows]);
+            sq += t.step_rows(rbm, rows);
             if !t.finite {
                 rbm.weights.copy_from_slice(&snapshot.0);
                 rbm.visible_bias.copy_from_slice(&snapshot.1);
@@ -290,8 +303,24 @@ struct Layer<'a> {
     draw: Draw,
 }
 
-/// All buffers of a run, allocated once.
-struct Trainer {
+/// The state of a training run: every buffer, the worker threads and the
+/// per-block random streams, allocated once by [`Trainer::new`].
+///
+/// [`train`] drives a `Trainer` over shuffled mini-batches; use it directly
+/// to run single steps (online learning, custom schedules, benchmarks).
+///
+/// ```
+/// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
+/// use nrelu_rbm::train::{TrainConfig, Trainer};
+/// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1)?;
+/// let cfg = TrainConfig { batch_size: 2, ..TrainConfig::default_for(VisibleUnit::Bernoulli) };
+/// let mut trainer = Trainer::new(&rbm, &cfg)?;
+/// let batch = [1., 1., 1., 0., 0., 0., 0., 0., 0., 1., 1., 1.];
+/// let err = trainer.step(&mut rbm, &batch)?; // squared reconstruction error
+/// assert!(err.is_finite());
+/// # Ok::<(), nrelu_rbm::RbmError>(())
+/// ```
+pub struct Trainer {
     k: Kernels,
     workers: Workers,
     cfg: TrainConfig,
@@ -299,9 +328,8 @@ struct Trainer {
     b: usize,
     v: usize,
     h: usize,
-    order: Vec<u32>,
-    words: Vec<u32>,
-    shuffle: Stream,
+    visible: VisibleUnit,
+    hidden: crate::units::HiddenUnit,
     streams: Vec<Stream>,
     x: Vec<f32>,
     /// Positive hidden means (B × H).
@@ -325,12 +353,12 @@ struct Trainer {
 }
 
 impl Trainer {
-    fn new(rbm: &Rbm, n: usize, cfg: &TrainConfig) -> Result<Trainer> {
+    /// Buffers for mini-batches of up to `cfg.batch_size` rows of `rbm`.
+    /// Block `i` of every batch draws from `Stream::new(cfg.seed, i)`.
+    pub fn new(rbm: &Rbm, cfg: &TrainConfig) -> Result<Trainer> {
+        cfg.validate()?;
         let (v, h) = (rbm.n_visible, rbm.n_hidden);
-        let b = cfg.batch_size.min(n);
-        if n > u32::MAX as usize {
-            return Err(invalid("rows", n, "at most 2^32 - 1 training rows"));
-        }
+        let b = cfg.batch_size;
         let blocks = b.div_ceil(ROW_BLOCK);
         Ok(Trainer {
             k: Kernels::active(),
@@ -339,9 +367,8 @@ impl Trainer {
             b,
             v,
             h,
-            order: (0..n as u32).collect(),
-            words: vec![0; 2 * n],
-            shuffle: Stream::new(cfg.seed, SHUFFLE_STREAM),
+            visible: rbm.visible,
+            hidden: rbm.hidden,
             streams: (0..blocks as u64)
                 .map(|i| Stream::new(cfg.seed, i))
                 .collect(),
@@ -362,20 +389,41 @@ impl Trainer {
         })
     }
 
-    /// Fisher–Yates with 64-bit multiply-shift indices (bias below n/2^64).
-    fn shuffle(&mut self) {
-        let n = self.order.len();
-        self.k.fill_words(&mut self.shuffle, &mut self.words);
-        for i in (1..n).rev() {
-            let r = u64::from(self.words[2 * i]) | (u64::from(self.words[2 * i + 1]) << 32);
-            let j = ((u128::from(r) * (i as u128 + 1)) >> 64) as usize;
-            self.order.swap(i, j);
+    /// One CD-k / PCD-k update of `rbm` on `batch` (1 to `batch_size` rows
+    /// of visible states). Returns the summed squared error of the batch's
+    /// first reconstruction under CD (0 under PCD).
+    ///
+    /// On non-finite parameters it returns [`RbmError::StepDiverged`] and
+    /// leaves `rbm` as the failed update made it.
+    pub fn step(&mut self, rbm: &mut Rbm, batch: &[f32]) -> Result<f64> {
+        if (rbm.n_visible, rbm.n_hidden, rbm.visible, rbm.hidden)
+            != (self.v, self.h, self.visible, self.hidden)
+        {
+            return Err(invalid(
+                "model",
+                "another shape or unit type",
+                "must be the model the trainer was made for",
+            ));
         }
+        let rows = rbm.check_input("batch", batch, self.v)?;
+        if rows > self.b {
+            return Err(RbmError::ShapeMismatch {
+                what: "batch rows",
+                got: rows,
+                want: self.b,
+            });
+        }
+        self.x[..batch.len()].copy_from_slice(batch);
+        let sq = self.step_rows(rbm, rows);
+        if !self.finite {
+            return Err(RbmError::StepDiverged);
+        }
+        Ok(sq)
     }
 
-    fn gather(&mut self, data: &[f32], r0: usize, rows: usize) {
+    fn gather(&mut self, data: &[f32], rows: &[u32]) {
         let v = self.v;
-        for (dst, &src) in self.x.chunks_exact_mut(v).zip(&self.order[r0..r0 + rows]) {
+        for (dst, &src) in self.x.chunks_exact_mut(v).zip(rows) {
             let s = src as usize * v;
             dst.copy_from_slice(&data[s..s + v]);
         }
@@ -444,7 +492,7 @@ impl Trainer {
 
     /// One CD-k / PCD-k update on the first `rows` rows of `x`. Returns the
     /// summed squared error of the first reconstruction (CD).
-    fn step(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
+    fn step_rows(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
         let (v, h, k) = (self.v, self.h, self.k);
         let sampling = self.cfg.sampling;
         let w = MatRef::row_major(&rbm.weights, v, h);
@@ -657,6 +705,16 @@ impl Trainer {
             r0 += r;
         }
         sq / (rows * v) as f64
+    }
+}
+
+/// Fisher–Yates with 64-bit multiply-shift indices (bias below n/2^64).
+fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut [u32]) {
+    k.fill_words(stream, words);
+    for i in (1..order.len()).rev() {
+        let r = u64::from(words[2 * i]) | (u64::from(words[2 * i + 1]) << 32);
+        let j = ((u128::from(r) * (i as u128 + 1)) >> 64) as usize;
+        order.swap(i, j);
     }
 }
 

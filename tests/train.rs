@@ -305,3 +305,54 @@ fn the_callback_sees_every_batch_and_epoch_and_can_cancel() {
     });
     assert!(matches!(r, Err(RbmError::Cancelled { epoch: 1 })));
 }
+
+#[test]
+fn single_steps_match_the_documented_contract() {
+    use nrelu_rbm::train::Trainer;
+    let data = patterns(8, 6, 7);
+    let mut rbm = Rbm::new(6, 4, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
+    let cfg = TrainConfig {
+        batch_size: 4,
+        ..config(Sampling::Cd(1), 1)
+    };
+    let mut t = Trainer::new(&rbm, &cfg).unwrap();
+    let before = rbm.clone();
+    assert!(t.step(&mut rbm, &data[..24]).unwrap() >= 0.0);
+    assert_ne!(rbm, before);
+    // Too many rows, ragged rows, NaN, another model: typed errors.
+    assert!(matches!(
+        t.step(&mut rbm, &data[..30]),
+        Err(RbmError::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        t.step(&mut rbm, &data[..5]),
+        Err(RbmError::Ragged { .. })
+    ));
+    let mut bad = data[..6].to_vec();
+    bad[2] = f32::INFINITY;
+    assert!(matches!(
+        t.step(&mut rbm, &bad),
+        Err(RbmError::NonFinite { row: 1, col: 3, .. })
+    ));
+    let mut other = Rbm::new(6, 5, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
+    assert!(t.step(&mut other, &data[..6]).is_err());
+    let mut huge = Trainer::new(
+        &rbm,
+        &TrainConfig {
+            learning_rate: 1e38,
+            ..cfg
+        },
+    )
+    .unwrap();
+    let mut diverged = None;
+    for _ in 0..5 {
+        if let Err(e) = huge.step(&mut rbm, &data[..24]) {
+            diverged = Some(e);
+            break;
+        }
+    }
+    assert!(
+        matches!(diverged, Some(RbmError::StepDiverged)),
+        "{diverged:?}"
+    );
+}
