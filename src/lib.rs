@@ -7,6 +7,7 @@ pub use nrelu_rbm_kernels as kernels;
 
 pub mod cli;
 pub mod error;
+pub mod likelihood;
 pub mod npy;
 mod parallel;
 pub mod rbm;

@@ -136,6 +136,52 @@ impl Workers {
     }
 }
 
+impl Workers {
+    /// Runs `f(i, &mut out[i])` for every index, in parallel when there are
+    /// workers; each element is computed independently.
+    pub(crate) fn for_each_index<F>(&self, out: &mut [f64], f: F)
+    where
+        F: Fn(usize, &mut f64) + Sync,
+    {
+        match &self.pool {
+            None => out.iter_mut().enumerate().for_each(|(i, o)| f(i, o)),
+            Some(pool) => {
+                pool.install(|| out.par_iter_mut().enumerate().for_each(|(i, o)| f(i, o)))
+            }
+        }
+    }
+
+    /// Runs `f(first_row, values, streams)` over parts of `part` rows of a
+    /// one-value-per-row buffer and the matching per-block streams.
+    pub(crate) fn for_parts_streams_f64<F>(
+        &self,
+        part: usize,
+        block: usize,
+        values: &mut [f64],
+        streams: &mut [crate::kernels::Stream],
+        f: F,
+    ) where
+        F: Fn(usize, &mut [f64], &mut [crate::kernels::Stream]) + Sync,
+    {
+        debug_assert_eq!(part % block, 0);
+        let cs = part / block;
+        match &self.pool {
+            None => values
+                .chunks_mut(part)
+                .zip(streams.chunks_mut(cs))
+                .enumerate()
+                .for_each(|(i, (v, s))| f(i * part, v, s)),
+            Some(pool) => pool.install(|| {
+                values
+                    .par_chunks_mut(part)
+                    .zip(streams.par_chunks_mut(cs))
+                    .enumerate()
+                    .for_each(|(i, (v, s))| f(i * part, v, s))
+            }),
+        }
+    }
+}
+
 fn leak_reason(e: rayon::ThreadPoolBuildError) -> &'static str {
     // The error text is dynamic; keep the typed error static by describing
     // the failure class (the OS refused to start threads).
