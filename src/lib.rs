@@ -6,8 +6,11 @@
 pub use nrelu_rbm_kernels as kernels;
 
 pub mod cli;
+pub mod data;
 pub mod error;
+mod fsutil;
 pub mod likelihood;
+pub mod model_io;
 pub mod npy;
 mod parallel;
 pub mod rbm;

@@ -7,12 +7,17 @@
 //! [`Command`] variant and a match arm in [`Command::run`].
 //!
 //! Exit codes: 0 on success, [`EXIT_USAGE`] (2) for a command line or input
-//! that is rejected before any file is created, [`EXIT_IO`] (1) when the
-//! operating system fails to create, write or rename a file.
+//! that is rejected (a bad option, an unreadable or invalid data or model
+//! file, a training run that diverged) — nothing is written then —, and
+//! [`EXIT_IO`] (1) when the operating system fails to create, write or
+//! rename an output file.
 
 pub mod output;
 pub mod sample;
+pub mod train;
+pub mod transform;
 
+use crate::error::RbmError;
 use crate::units::ParseUnitError;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
@@ -25,7 +30,8 @@ use std::path::PathBuf;
 pub const EXIT_IO: u8 = 1;
 
 /// Exit code for usage and input errors (unknown option, bad value, missing
-/// output directory). Nothing has been written when it is returned.
+/// or invalid input file, missing output directory, divergence). Nothing
+/// has been written when it is returned.
 pub const EXIT_USAGE: u8 = 2;
 
 /// The exit-code section of `rbm --help`.
@@ -33,7 +39,8 @@ const AFTER_HELP: &str = "\
 Exit status:
   0  success
   1  I/O failure: an output file could not be created, written or renamed
-  2  usage or input error: bad option or value, or missing output directory
+  2  usage or input error: bad option or value, missing or invalid input file,
+     training diverged, or missing output directory
 
 On any error, a single line starting with 'error:' is printed to stderr and
 no output file is created (an existing file at the output path is left
@@ -61,6 +68,14 @@ pub enum Command {
     /// them to a 1-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]
     Sample(sample::SampleArgs),
+    /// Train an RBM on a CSV or .npy file (default: the embedded UCI
+    /// digits) and save it as a .safetensors model.
+    #[command(after_help = AFTER_HELP)]
+    Train(train::TrainArgs),
+    /// Map data through a trained model to hidden means or samples, written
+    /// as a 2-D float32 .npy file.
+    #[command(after_help = AFTER_HELP)]
+    Transform(transform::TransformArgs),
 }
 
 impl Command {
@@ -71,6 +86,8 @@ impl Command {
     pub fn run(&self) -> Result<(), CliError> {
         match self {
             Command::Sample(args) => sample::run(args),
+            Command::Train(args) => train::run(args),
+            Command::Transform(args) => transform::run(args),
         }
     }
 }
@@ -86,6 +103,32 @@ pub enum CliError {
     /// An option value was rejected after parsing.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The library rejected an input: a data or model file, an option
+    /// value, or the data's shape or range.
+    #[error(transparent)]
+    Rbm(#[from] RbmError),
+    /// An input file (data or model) could not be opened or read.
+    #[error("cannot read '{}': {source}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Training diverged: the weights became non-finite.
+    #[error(
+        "training diverged at epoch {epoch}, batch {batch}: the weights became non-finite; \
+         lower --lr (it was {lr}); no model was written"
+    )]
+    Diverged {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Mini-batch within the epoch, from 1.
+        batch: usize,
+        /// The learning rate used.
+        lr: f32,
+    },
     /// The operating system failed while creating, writing or renaming a
     /// file.
     #[error("{context}: {source}")]
@@ -103,7 +146,11 @@ impl CliError {
     /// [`EXIT_IO`].
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Input(_) => EXIT_USAGE,
+            CliError::Usage(_)
+            | CliError::Input(_)
+            | CliError::Rbm(_)
+            | CliError::Unreadable { .. }
+            | CliError::Diverged { .. } => EXIT_USAGE,
             CliError::Io { .. } => EXIT_IO,
         }
     }
@@ -113,6 +160,16 @@ impl CliError {
         CliError::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// A library error met while reading inputs: [`RbmError::Io`] becomes
+    /// [`CliError::Unreadable`], anything else [`CliError::Rbm`]; both exit
+    /// with [`EXIT_USAGE`].
+    pub fn reading(err: RbmError) -> CliError {
+        match err {
+            RbmError::Io { path, source } => CliError::Unreadable { path, source },
+            other => CliError::Rbm(other),
         }
     }
 }
@@ -157,6 +214,14 @@ pub enum InputError {
     /// The output path is an existing directory.
     #[error("output path '{}' is a directory", .0.display())]
     OutputIsDirectory(PathBuf),
+    /// The data and the model have different widths.
+    #[error("shape mismatch: the data has {data} columns but the model has {model} visible units")]
+    Width {
+        /// Columns of the data (labels excluded).
+        data: usize,
+        /// Visible units of the model.
+        model: usize,
+    },
 }
 
 /// Parses the process arguments and runs the subcommand.
@@ -261,7 +326,10 @@ mod tests {
         assert!(unknown.contains("--bogus"), "{unknown}");
 
         let none = usage_error(&["rbm"]);
-        assert_eq!(none, "no subcommand given (one of: sample; see --help)");
+        assert_eq!(
+            none,
+            "no subcommand given (one of: sample, train, transform; see --help)"
+        );
     }
 
     #[test]

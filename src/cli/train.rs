@@ -1,0 +1,449 @@
+//! `rbm train`: trains an RBM on a CSV or `.npy` file, or on the embedded
+//! UCI digits, and saves it as a `.safetensors` model.
+//!
+//! The data goes through the model's input map before training, and the
+//! map is stored in the model so that `rbm transform` applies it again:
+//!
+//! * embedded digits, Bernoulli visible units: `x / 16` (pixels 0..=16 to
+//!   [0, 1]), stored as mean 0 and std 16;
+//! * Gaussian visible units: standardised with the column means and
+//!   standard deviations of the training data;
+//! * own data, Bernoulli visible units: no map; every value must already
+//!   lie in [0, 1].
+//!
+//! The model file is written atomically once training has succeeded: a
+//! failed or interrupted run leaves no file, and an existing file at
+//! `--out` is only replaced by a complete new model.
+
+use super::output::check_output_path;
+use super::{CliError, InputError};
+use crate::data::{DIGITS_MAX, Dataset};
+use crate::error::RbmError;
+use crate::model_io;
+use crate::rbm::{Rbm, Standardization, VisibleUnit};
+use crate::train::{Progress, Sampling, TrainConfig, train};
+use crate::units::HiddenUnit;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+/// The defaults that do not depend on the visible unit type.
+fn defaults() -> TrainConfig {
+    TrainConfig::default_for(VisibleUnit::Bernoulli)
+}
+
+/// Options of `rbm train`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Training data: a numeric CSV file without header, or a 2-D float32 or
+    /// float64 .npy array (rows = examples). Default: the embedded UCI
+    /// handwritten digits (1797 × 64, Alpaydin & Kaynak 1998, CC BY 4.0)
+    #[arg(long, value_name = "FILE.csv|FILE.npy")]
+    pub data: Option<PathBuf>,
+    /// The last column of --data holds labels: leave it out of training
+    #[arg(long, requires = "data")]
+    pub labels_last_column: bool,
+    /// Visible units: bernoulli (data in [0, 1]) or gaussian (data is
+    /// standardised)
+    #[arg(long, value_name = "UNIT", default_value = "bernoulli", value_parser = parse_visible)]
+    pub visible: VisibleUnit,
+    /// Hidden units: bernoulli, nrelu, ssu or binomial:K (K in 1..=65536)
+    #[arg(long, value_name = "UNIT", default_value = "nrelu")]
+    pub hidden_units: HiddenUnit,
+    /// Number of hidden units
+    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true, value_parser = positive_usize)]
+    pub hidden: usize,
+    /// Passes over the data
+    #[arg(long, value_name = "E", default_value_t = defaults().epochs, allow_negative_numbers = true, value_parser = positive_usize)]
+    pub epochs: usize,
+    /// Rows per mini-batch
+    #[arg(long, value_name = "B", default_value_t = defaults().batch_size, allow_negative_numbers = true, value_parser = positive_usize)]
+    pub batch: usize,
+    /// Learning rate [default: 0.05 for bernoulli, 0.005 for gaussian
+    /// visible units]
+    #[arg(long, value_name = "F", allow_negative_numbers = true, value_parser = positive_f32)]
+    pub lr: Option<f32>,
+    /// Momentum, in [0, 1)
+    #[arg(long, value_name = "F", default_value_t = defaults().momentum, allow_negative_numbers = true, value_parser = momentum_f32)]
+    pub momentum: f32,
+    /// L2 weight decay (on the weights only)
+    #[arg(long, value_name = "F", default_value_t = defaults().weight_decay, allow_negative_numbers = true, value_parser = non_negative_f32)]
+    pub weight_decay: f32,
+    /// Contrastive divergence with K Gibbs steps [default: CD-1]
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive_usize, conflicts_with = "pcd")]
+    pub cd: Option<usize>,
+    /// Persistent contrastive divergence with K Gibbs steps per update
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive_usize)]
+    pub pcd: Option<usize>,
+    /// Seed of every random stream (weights, shuffling, sampling)
+    #[arg(long, value_name = "S", default_value_t = defaults().seed, allow_negative_numbers = true, value_parser = any_u64)]
+    pub seed: u64,
+    /// Worker threads; 0 = all cores (the model does not depend on it)
+    #[arg(long, value_name = "T", default_value_t = defaults().threads, allow_negative_numbers = true, value_parser = any_usize)]
+    pub threads: usize,
+    /// Print nothing (no progress bar, no per-epoch lines)
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Output model file; written atomically after training succeeded
+    #[arg(
+        long,
+        value_name = "MODEL.safetensors",
+        default_value = "model.safetensors"
+    )]
+    pub out: PathBuf,
+}
+
+/// Parses a visible unit name.
+pub(crate) fn parse_visible(s: &str) -> Result<VisibleUnit, String> {
+    s.parse()
+        .map_err(|_| "expected bernoulli or gaussian".to_owned())
+}
+
+/// Parses a `usize` of at least 1.
+pub(crate) fn positive_usize(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("must be a whole number in 1..={}", usize::MAX)),
+    }
+}
+
+/// Parses any `usize`.
+pub(crate) fn any_usize(s: &str) -> Result<usize, String> {
+    s.parse::<usize>()
+        .map_err(|_| format!("must be a whole number in 0..={}", usize::MAX))
+}
+
+/// Parses any `u64`.
+pub(crate) fn any_u64(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .map_err(|_| format!("must be a whole number in 0..={}", u64::MAX))
+}
+
+/// Parses a finite `f32` satisfying `ok`, described by `what`.
+fn f32_where(s: &str, what: &str, ok: impl Fn(f32) -> bool) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|_| format!("not a number; {what}"))?;
+    if v.is_finite() && ok(v) {
+        Ok(v)
+    } else {
+        Err(what.to_owned())
+    }
+}
+
+fn positive_f32(s: &str) -> Result<f32, String> {
+    f32_where(s, "must be a finite number > 0", |v| v > 0.0)
+}
+
+fn momentum_f32(s: &str) -> Result<f32, String> {
+    f32_where(s, "must be a number in [0, 1)", |v| (0.0..1.0).contains(&v))
+}
+
+fn non_negative_f32(s: &str) -> Result<f32, String> {
+    f32_where(s, "must be a finite number >= 0", |v| v >= 0.0)
+}
+
+impl TrainArgs {
+    /// The training configuration these options ask for.
+    pub fn config(&self) -> TrainConfig {
+        let base = TrainConfig::default_for(self.visible);
+        TrainConfig {
+            epochs: self.epochs,
+            batch_size: self.batch,
+            learning_rate: self.lr.unwrap_or(base.learning_rate),
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            sampling: match (self.cd, self.pcd) {
+                (_, Some(k)) => Sampling::Pcd(k),
+                (Some(k), None) => Sampling::Cd(k),
+                (None, None) => base.sampling,
+            },
+            seed: self.seed,
+            threads: self.threads,
+            sample_visible: base.sample_visible,
+        }
+    }
+}
+
+/// Training data after the input map, with the map and a description.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The mapped data.
+    pub data: Dataset,
+    /// The input map applied (and to be stored in the model).
+    pub map: Option<Standardization>,
+    /// Where the data came from, for messages.
+    pub source: String,
+}
+
+/// Loads the data (`path`, or the embedded digits) and applies the input
+/// map that suits `visible` (see the [module docs](self)).
+///
+/// # Errors
+/// [`CliError::Unreadable`] if the file cannot be read, [`CliError::Rbm`]
+/// if its contents are invalid or, for Bernoulli units, outside [0, 1].
+pub fn prepare(
+    path: Option<&Path>,
+    labels_last_column: bool,
+    visible: VisibleUnit,
+) -> Result<Prepared, CliError> {
+    let (mut data, source) = match path {
+        Some(p) => (
+            Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
+            format!("'{}'", p.display()),
+        ),
+        None => (
+            Dataset::digits(),
+            "the embedded UCI digits (Alpaydin & Kaynak 1998, CC BY 4.0)".to_owned(),
+        ),
+    };
+    let map = match (visible, path) {
+        (VisibleUnit::Gaussian, _) => Some(Standardization::fit(&data.values, data.cols)?),
+        (VisibleUnit::Bernoulli, None) => Some(Standardization {
+            mean: vec![0.0; data.cols],
+            std: vec![DIGITS_MAX; data.cols],
+        }),
+        (VisibleUnit::Bernoulli, Some(p)) => {
+            data.check_unit_interval(p)?;
+            None
+        }
+    };
+    if let Some(m) = &map {
+        m.apply(&mut data.values)?;
+    }
+    Ok(Prepared { data, map, source })
+}
+
+/// One line of the per-epoch log, e.g.
+/// `epoch  3/20  reconstruction error 0.01234  (0.05 s)`.
+pub fn epoch_line(epoch: usize, epochs: usize, error: f64, seconds: f64) -> String {
+    let w = epochs.to_string().len();
+    format!("epoch {epoch:>w$}/{epochs}  reconstruction error {error:.5}  ({seconds:.2} s)")
+}
+
+/// Checks that a file can be created in the directory of `out`, by
+/// creating and deleting a temporary one, so that an unwritable
+/// destination fails before training rather than after.
+fn probe_writable(out: &Path) -> Result<(), CliError> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".rbm-probe.")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            let e = crate::fsutil::without_temp_path(e);
+            CliError::io(format!("cannot create files in '{}'", dir.display()), e)
+        })
+}
+
+/// Runs `rbm train`.
+///
+/// # Errors
+/// [`CliError::Input`] or [`CliError::Rbm`] for bad options, data or
+/// output path, [`CliError::Unreadable`] for an unreadable data file,
+/// [`CliError::Diverged`] if the weights became non-finite (exit code 2,
+/// nothing written), [`CliError::Io`] if the model cannot be written (exit
+/// code 1, nothing written).
+pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    let cfg = args.config();
+    cfg.validate()?;
+    check_output_path(&args.out)?;
+    probe_writable(&args.out)?;
+    let prepared = prepare(args.data.as_deref(), args.labels_last_column, args.visible)?;
+    let data = &prepared.data;
+
+    let mut rbm = Rbm::new(
+        data.cols,
+        args.hidden,
+        args.visible,
+        args.hidden_units,
+        cfg.seed,
+    )?;
+    rbm.set_standardization(prepared.map.clone())?;
+    rbm.init_visible_bias_from(&data.values)?;
+
+    let log = !args.quiet;
+    if log {
+        let sampling = match cfg.sampling {
+            Sampling::Cd(k) => format!("CD-{k}"),
+            Sampling::Pcd(k) => format!("PCD-{k}"),
+        };
+        eprintln!(
+            "training {} {} visible -> {} {} hidden units on {} rows of {}: {} epochs, batch {}, {sampling}, lr {}",
+            data.cols,
+            args.visible,
+            args.hidden,
+            args.hidden_units,
+            data.rows,
+            prepared.source,
+            cfg.epochs,
+            cfg.batch_size,
+            cfg.learning_rate,
+        );
+    }
+    let bar = (log && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg}  {wide_bar} {pos}/{len} batches, eta {eta}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
+    let result = train(&mut rbm, &data.values, &cfg, |p| {
+        match p {
+            Progress::Batch {
+                epoch,
+                batch,
+                batches,
+            } => {
+                if let Some(bar) = &bar {
+                    if epoch == 1 && batch == 1 {
+                        bar.set_length((batches * cfg.epochs) as u64);
+                    }
+                    bar.set_message(format!("epoch {epoch}/{}", cfg.epochs));
+                    bar.inc(1);
+                }
+            }
+            Progress::Epoch(stats) => {
+                if log {
+                    let line = epoch_line(
+                        stats.epoch,
+                        cfg.epochs,
+                        stats.reconstruction_error,
+                        stats.seconds,
+                    );
+                    match &bar {
+                        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                        None => eprintln!("{line}"),
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(_) => {}
+        Err(RbmError::Diverged { epoch, batch, .. }) => {
+            return Err(CliError::Diverged {
+                epoch,
+                batch,
+                lr: cfg.learning_rate,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+
+    model_io::save(&rbm, &args.out).map_err(|e| match e {
+        RbmError::Io { path, source } => {
+            CliError::io(format!("cannot write model '{}'", path.display()), source)
+        }
+        other => CliError::Rbm(other),
+    })?;
+    if log {
+        eprintln!("wrote model to {}", args.out.display());
+    }
+    Ok(())
+}
+
+/// The columns of the data must match the model's visible units.
+pub(crate) fn check_width(data: &Dataset, rbm: &Rbm) -> Result<(), CliError> {
+    if data.cols == rbm.n_visible() {
+        Ok(())
+    } else {
+        Err(InputError::Width {
+            data: data.cols,
+            model: rbm.n_visible(),
+        }
+        .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_independent_defaults_agree() {
+        // The clap defaults are taken from the Bernoulli configuration; they
+        // must hold for Gaussian units too.
+        let (b, g) = (
+            TrainConfig::default_for(VisibleUnit::Bernoulli),
+            TrainConfig::default_for(VisibleUnit::Gaussian),
+        );
+        assert_eq!(
+            (
+                b.epochs,
+                b.batch_size,
+                b.momentum,
+                b.weight_decay,
+                b.seed,
+                b.threads
+            ),
+            (
+                g.epochs,
+                g.batch_size,
+                g.momentum,
+                g.weight_decay,
+                g.seed,
+                g.threads
+            )
+        );
+        assert_eq!(b.sampling, Sampling::Cd(1));
+        // Stated in the --lr help text and docs/cli.md.
+        assert_eq!((b.learning_rate, g.learning_rate), (0.05, 0.005));
+    }
+
+    #[test]
+    fn epoch_line_format() {
+        assert_eq!(
+            epoch_line(3, 20, 0.012_344, 0.054),
+            "epoch  3/20  reconstruction error 0.01234  (0.05 s)"
+        );
+        assert_eq!(
+            epoch_line(7, 9, 1.5, 12.0),
+            "epoch 7/9  reconstruction error 1.50000  (12.00 s)"
+        );
+    }
+
+    #[test]
+    fn value_parsers() {
+        assert_eq!(positive_usize("3"), Ok(3));
+        assert!(positive_usize("0").unwrap_err().contains("at least 1"));
+        assert!(positive_usize("-1").is_err());
+        assert_eq!(positive_f32("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "nan", "inf", "1e39", "x"] {
+            assert!(positive_f32(bad).is_err(), "{bad}");
+        }
+        assert_eq!(momentum_f32("0"), Ok(0.0));
+        assert!(momentum_f32("1").is_err());
+        assert_eq!(non_negative_f32("0"), Ok(0.0));
+        assert!(non_negative_f32("-0.1").is_err());
+        assert_eq!(parse_visible("gaussian"), Ok(VisibleUnit::Gaussian));
+        assert!(parse_visible("relu").is_err());
+    }
+
+    #[test]
+    fn digits_are_mapped_per_visible_type() {
+        let b = prepare(None, false, VisibleUnit::Bernoulli).unwrap();
+        assert!(b.data.values.iter().all(|v| (0.0..=1.0).contains(v)));
+        assert!(b.data.values.contains(&1.0));
+        assert_eq!(b.map.unwrap().std, vec![16.0; 64]);
+        let g = prepare(None, false, VisibleUnit::Gaussian).unwrap();
+        let col0: f64 = g
+            .data
+            .values
+            .iter()
+            .skip(20)
+            .step_by(64)
+            .map(|&v| f64::from(v))
+            .sum();
+        assert!(col0.abs() < 1e-2, "{col0}");
+    }
+}

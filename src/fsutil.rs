@@ -1,0 +1,184 @@
+//! Files that appear whole or not at all, at library level.
+//!
+//! The same contract as `cli::output::write_atomic`, without depending on
+//! the CLI: bytes go to a temporary file in the destination directory,
+//! which is flushed, synced and then renamed over the destination. On any
+//! error the temporary file is removed and the destination is left as it
+//! was.
+
+use crate::error::{RbmError, Result};
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// Buffer size between the producer and the temporary file.
+const BUF_BYTES: usize = 1 << 18;
+
+/// The directory that will hold `path` (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// `e` without the ` at path "<temporary file>"` that `tempfile` appends
+/// to its errors (the random name means nothing to a user). The wrapper
+/// type is private to `tempfile`, so the suffix is cut from the message.
+pub(crate) fn without_temp_path(e: io::Error) -> io::Error {
+    let msg = e.to_string();
+    match msg.rfind(" at path \"") {
+        Some(i) if msg.ends_with('"') => io::Error::new(e.kind(), &msg[..i]),
+        _ => e,
+    }
+}
+
+/// An [`RbmError::Io`] on `path` whose message says what was being done.
+fn io_error(path: &Path, what: String, e: io::Error) -> RbmError {
+    let e = without_temp_path(e);
+    RbmError::Io {
+        path: path.to_owned(),
+        source: io::Error::new(e.kind(), format!("{what}: {e}")),
+    }
+}
+
+/// Creates `path` atomically: `write` fills a buffered temporary file
+/// `.<file name>.<random>.tmp` (`.rbm.<random>.tmp` for names over 64
+/// bytes) in the same directory, which is flushed, synced and renamed to
+/// `path`, replacing any existing file; the directory is then synced (best
+/// effort) so that the rename survives a crash. On Unix the file gets the
+/// usual `0o666 & !umask` mode rather than a temporary file's `0o600`.
+///
+/// If anything fails, the temporary file is deleted and `path` is left as
+/// it was: absent, or the previous file, never a partial one.
+///
+/// # Errors
+/// [`RbmError::Io`] naming `path` and the step that failed.
+pub(crate) fn atomic_write<F>(path: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let Some(name) = path.file_name() else {
+        let e = io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file");
+        return Err(RbmError::Io {
+            path: path.to_owned(),
+            source: e,
+        });
+    };
+    let dir = parent_dir(path);
+    let mut prefix = OsString::from(".");
+    prefix.push(if name.len() <= 64 {
+        name
+    } else {
+        "rbm".as_ref()
+    });
+    prefix.push(".");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        let what = format!("cannot create a temporary file in '{}'", dir.display());
+        io_error(path, what, e)
+    })?;
+    let failed = |e: io::Error| io_error(path, "cannot write".to_owned(), e);
+    {
+        let mut buf = BufWriter::with_capacity(BUF_BYTES, tmp.as_file_mut());
+        write(&mut buf).map_err(failed)?;
+        buf.into_inner().map_err(|e| failed(e.into_error()))?;
+    }
+    tmp.as_file().sync_all().map_err(failed)?;
+    // Dropping the error's file deletes the temporary file.
+    tmp.persist(path).map_err(|e| {
+        let what = "cannot rename the temporary file over it".to_owned();
+        io_error(path, what, e.error)
+    })?;
+    // Make the rename durable. The file is complete and in place whatever
+    // happens here, and some file systems cannot sync a directory, so a
+    // failure is not reported.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn entries(dir: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn failed_write_leaves_nothing_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let err = atomic_write(&path, |_| Err(io::Error::other("boom"))).unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+        assert!(entries(dir.path()).is_empty());
+
+        fs::write(&path, b"old").unwrap();
+        let res = atomic_write(&path, |w| {
+            w.write_all(b"new, partial")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(matches!(res, Err(RbmError::Io { .. })));
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(entries(dir.path()), std::slice::from_ref(&path));
+
+        atomic_write(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(entries(dir.path()), [path]);
+    }
+
+    #[test]
+    fn missing_directory_and_directory_target_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no/such/m.bin");
+        let err = atomic_write(&missing, |w| w.write_all(b"x")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("cannot create a temporary file in"), "{msg}");
+        assert!(msg.contains("No such file or directory"), "{msg}");
+        assert!(!msg.contains(" at path "), "{msg}");
+
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        fs::write(sub.join("keep"), b"k").unwrap();
+        assert!(atomic_write(&sub, |w| w.write_all(b"x")).is_err());
+        assert_eq!(entries(dir.path()), std::slice::from_ref(&sub));
+        assert_eq!(fs::read(sub.join("keep")).unwrap(), b"k");
+        assert!(atomic_write(Path::new(""), |_| Ok(())).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn mode_is_that_of_an_ordinary_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a");
+        atomic_write(&path, |_| Ok(())).unwrap();
+        let plain = dir.path().join("b");
+        File::create(&plain).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&plain));
+    }
+
+    #[test]
+    fn long_file_names_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("y".repeat(250));
+        atomic_write(&path, |w| w.write_all(b"z")).unwrap();
+        assert_eq!(entries(dir.path()), std::slice::from_ref(&path));
+    }
+}
