@@ -85,6 +85,10 @@ pub struct TrainConfig {
     /// Sample Gaussian visible units (add N(0, 1)) during Gibbs steps
     /// instead of using the noise-free reconstruction.
     pub sample_visible: bool,
+    /// Learn the biases (the default). `false` holds both bias vectors at
+    /// their current values — the intensity-equivariant recipe keeps them
+    /// at zero.
+    pub update_biases: bool,
 }
 
 impl TrainConfig {
@@ -107,6 +111,7 @@ impl TrainConfig {
             seed: 0,
             threads: 0,
             sample_visible: false,
+            update_biases: true,
         }
     }
 
@@ -635,6 +640,10 @@ impl Trainer {
             },
         );
         let mut ok = !bad.load(Ordering::Relaxed);
+        if !self.cfg.update_biases {
+            self.finite = ok;
+            return sq;
+        }
         for (b, (d, &g)) in rbm
             .visible_bias
             .iter_mut()

@@ -52,13 +52,13 @@ fn brute_log_z(rbm: &Rbm) -> f64 {
             for i in 0..nv {
                 let vi = (v >> i & 1) as f64;
                 e += vi * f64::from(rbm.visible_bias()[i]);
-                for j in 0..nh {
-                    e += vi * f64::from(h[j]) * f64::from(rbm.weights()[i * nh + j]);
+                for (j, &hj) in h.iter().enumerate() {
+                    e += vi * f64::from(hj) * f64::from(rbm.weights()[i * nh + j]);
                 }
             }
-            for j in 0..nh {
-                e += f64::from(h[j]) * f64::from(rbm.hidden_bias()[j]);
-                mult += ln_choose(k, h[j]);
+            for (&hj, &cj) in h.iter().zip(rbm.hidden_bias()) {
+                e += f64::from(hj) * f64::from(cj);
+                mult += ln_choose(k, hj);
             }
             terms.push(e + mult);
             // next hidden state in base K+1

@@ -42,6 +42,7 @@ fn config(sampling: Sampling, threads: usize) -> TrainConfig {
         seed: 11,
         threads,
         sample_visible: false,
+        update_biases: true,
     }
 }
 
@@ -355,4 +356,30 @@ fn single_steps_match_the_documented_contract() {
         matches!(diverged, Some(RbmError::StepDiverged)),
         "{diverged:?}"
     );
+}
+
+#[test]
+fn held_biases_stay_exactly_where_they_were() {
+    let data = patterns(60, 10, 8);
+    let mut rbm = Rbm::new(10, 5, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
+    let initial = rbm.weights().to_vec();
+    let cfg = TrainConfig {
+        update_biases: false,
+        epochs: 20,
+        ..config(Sampling::Cd(1), 2)
+    };
+    train(&mut rbm, &data, &cfg, quiet).unwrap();
+    assert!(
+        rbm.visible_bias()
+            .iter()
+            .chain(rbm.hidden_bias())
+            .all(|&b| b == 0.0)
+    );
+    let moved = rbm
+        .weights()
+        .iter()
+        .zip(&initial)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(moved > 0.02, "the weights still learn (moved {moved})");
 }

@@ -265,7 +265,7 @@ impl Kernels {
         self.random(RandomOp::Normal, Input::None, &[], out, stream)
     }
 
-    /// Bernoulli units: `out[i] = 1` with probability σ(x[i]), else 0
+    /// Bernoulli units: `out[i] = 1` with probability `σ(x[i])`, else 0
     /// (`u < σ(x)` with a 24-bit uniform u, so probabilities are resolved to
     /// 2^-24). NaN → NaN.
     ///

@@ -73,7 +73,7 @@ fn jump(s: &mut [u64; 4]) {
 }
 
 /// A reproducible stream of random 32-bit words from eight xoshiro256++
-/// lanes; see the [module docs](self) for the design.
+/// lanes; see `docs/kernels.md` ("Random streams") for the design.
 ///
 /// The sampling kernels ([`crate::bernoulli`], [`crate::nrelu`], ...) draw
 /// from a `Stream`; the same `(seed, stream_id)` always gives the same

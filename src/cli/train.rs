@@ -161,6 +161,7 @@ impl TrainArgs {
             seed: self.seed,
             threads: self.threads,
             sample_visible: base.sample_visible,
+            update_biases: base.update_biases,
         }
     }
 }
