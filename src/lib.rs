@@ -14,6 +14,7 @@ pub mod model_io;
 pub mod npy;
 mod parallel;
 pub mod rbm;
+pub mod stack;
 pub mod train;
 pub mod units;
 
