@@ -17,6 +17,7 @@ pub mod rbm;
 pub mod stack;
 pub mod train;
 pub mod units;
+pub mod verify;
 
 pub use error::{RbmError, Result};
 pub use rbm::{Rbm, Standardization, VisibleUnit};

@@ -16,6 +16,7 @@ pub mod output;
 pub mod sample;
 pub mod train;
 pub mod transform;
+pub mod verify;
 
 use crate::error::RbmError;
 use crate::units::ParseUnitError;
@@ -76,6 +77,9 @@ pub enum Command {
     /// as a 2-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]
     Transform(transform::TransformArgs),
+    /// Test every sampler against its exact law on every kernel path of
+    /// this CPU; print the table and the error budget, exit 1 on failure.
+    Verify(verify::VerifyArgs),
 }
 
 impl Command {
@@ -88,6 +92,7 @@ impl Command {
             Command::Sample(args) => sample::run(args),
             Command::Train(args) => train::run(args),
             Command::Transform(args) => transform::run(args),
+            Command::Verify(args) => verify::run(args),
         }
     }
 }
@@ -328,7 +333,7 @@ mod tests {
         let none = usage_error(&["rbm"]);
         assert_eq!(
             none,
-            "no subcommand given (one of: sample, train, transform; see --help)"
+            "no subcommand given (one of: sample, train, transform, verify; see --help)"
         );
     }
 
