@@ -11,8 +11,8 @@
 //! passed and 1 if any test rejected (see `docs/statistics.md`).
 //!
 //! Sample sizes: `--quick` is 1/16 of the test suite's (a few seconds,
-//! much less power), the default is the test suite's, `--full` is 8 times
-//! it (Gibbs chains 4 times), under 2 minutes on 2 cores.
+//! much less power), the default is the test suite's, `--full` is 6 times
+//! it (Gibbs chains 3 times): about 40 s on two idle cores.
 
 use super::CliError;
 use crate::verify::bounds::{
@@ -27,7 +27,7 @@ pub struct VerifyArgs {
     /// Small samples: a smoke test of a few seconds (much less power)
     #[arg(long, conflicts_with = "full")]
     pub quick: bool,
-    /// Large samples: 8x the test suite's (under 2 minutes on 2 cores)
+    /// Large samples: 6x the test suite's (about 40 s on 2 idle cores)
     #[arg(long)]
     pub full: bool,
     /// Seed of every random stream (each test draws from its own stream)

@@ -117,11 +117,11 @@ pub fn lattice_moments(pmf: &[f64]) -> Moments {
 /// Mean, variance and fourth central moment of a law.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Moments {
-    /// E[Y].
+    /// `E[Y]`.
     pub mean: f64,
-    /// E[(Y − μ)²].
+    /// `E[(Y − μ)²]`.
     pub variance: f64,
-    /// E[(Y − μ)⁴].
+    /// `E[(Y − μ)⁴]`.
     pub m4: f64,
 }
 

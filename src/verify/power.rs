@@ -128,3 +128,35 @@ pub fn z_power(shift: f64, spread: f64, alpha: f64) -> f64 {
     let c = super::laws::normal_quantile(1.0 - alpha / 2.0);
     normal_sf((c - shift) / spread) + normal_cdf((-c - shift) / spread)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn power_under_the_null_law_is_at_most_alpha() {
+        let a = 1e-3;
+        for (n, p) in [(100u64, 0.5), (10_000, 0.01), (1 << 20, 0.3)] {
+            let pw = binomial_test_power(n, p, p, a);
+            assert!(pw <= a && pw > 0.0, "n={n} p={p}: {pw}");
+        }
+        assert!((z_power(0.0, 1.0, a) - a).abs() < 1e-12);
+        let p0 = [0.2, 0.3, 0.5];
+        let pw = chi_square_power(1000, &p0, &p0, a);
+        assert!((pw - a).abs() < 1e-9, "{pw}");
+        assert_eq!(ks_power_lower_bound(1000, 0.0, a), 0.0);
+    }
+
+    #[test]
+    fn power_grows_with_the_effect() {
+        let a = 4e-6;
+        let n = 1 << 20;
+        let small = binomial_test_power(n, 0.5, 0.501, a);
+        let large = binomial_test_power(n, 0.5, 0.51, a);
+        assert!(small < 0.5 && large > 1.0 - 1e-12, "{small} {large}");
+        assert!(z_power(5.0, 1.0, a) < z_power(8.0, 1.0, a));
+        // The KS critical value at α = 4e-6 and n = 2^21 is 1.77e-3.
+        let c = ks_critical_value(1 << 21, a);
+        assert!((c - 1.77e-3).abs() < 2e-5, "{c}");
+    }
+}

@@ -98,10 +98,10 @@ pub const KS_EXACT_MAX_N: usize = 1000;
 ///   Wang (2003, *J. Stat. Softw.* 8(18)), including their tail formula
 ///   for `n d² > 7.24` (or > 3.76 with n > 99), accurate to 5 digits there;
 /// * larger n: Kolmogorov's limit law `Q(t) = 2 Σ (−1)^{j−1} e^{−2j²t²}`
-///   at Stephens' corrected `t = d (√n + 0.12 + 0.11/√n)` (Stephens 1970),
-///   accurate to about 3 significant digits for n ≥ 1000, and never far
-///   from Massart's finite-n bound `2 e^{−2 n d²}` in the tail that
-///   matters for small α.
+///   at Stephens' corrected `t = d (√n + 0.12 + 0.11/√n)` (Stephens 1970).
+///   Against the exact law at n = 1000 it is within 0.004 in the centre
+///   and 2 % (relative, on the small side) in the tail at p ≈ 5e−5; the
+///   gap shrinks like 1/√n, and the battery's KS tests have n ≥ 27,000.
 pub fn kolmogorov_sf(n: usize, d: f64) -> f64 {
     if n == 0 || d <= 0.0 {
         return 1.0;
