@@ -12,6 +12,7 @@
 //! [`EXIT_IO`] (1) when the operating system fails to create, write or
 //! rename an output file.
 
+pub mod eval;
 pub mod output;
 pub mod sample;
 pub mod train;
@@ -77,6 +78,11 @@ pub enum Command {
     /// as a 2-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]
     Transform(transform::TransformArgs),
+    /// Evaluate a trained RBM on data: reconstruction error,
+    /// pseudo-likelihood, and log Z with the average log-likelihood (exact
+    /// or by AIS).
+    #[command(after_help = AFTER_HELP)]
+    Eval(eval::EvalArgs),
     /// Test every sampler against its exact law on every kernel path of
     /// this CPU; print the table and the error budget, exit 1 on failure.
     Verify(verify::VerifyArgs),
@@ -92,6 +98,7 @@ impl Command {
             Command::Sample(args) => sample::run(args),
             Command::Train(args) => train::run(args),
             Command::Transform(args) => transform::run(args),
+            Command::Eval(args) => eval::run(args),
             Command::Verify(args) => verify::run(args),
         }
     }
@@ -333,7 +340,7 @@ mod tests {
         let none = usage_error(&["rbm"]);
         assert_eq!(
             none,
-            "no subcommand given (one of: sample, train, transform, verify; see --help)"
+            "no subcommand given (one of: sample, train, transform, eval, verify; see --help)"
         );
     }
 

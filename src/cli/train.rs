@@ -14,6 +14,23 @@
 //! The model file is written atomically once training has succeeded: a
 //! failed or interrupted run leaves no file, and an existing file at
 //! `--out` is only replaced by a complete new model.
+//!
+//! # Stacks
+//! `--layers 500,200` trains a stack greedily ([`train_stack`]): layer `i`
+//! has the `i`-th width, `--hidden-units` hidden units and seed `--seed + i`;
+//! the first layer's visible units are `--visible` (with the input map
+//! above), each next layer's are [`visible_above`] the layer below
+//! (Bernoulli above Bernoulli hidden units, Gaussian otherwise). Every
+//! layer gets the same hyper-parameters, except that without `--lr` each
+//! layer gets the default rate of its own visible type (0.005 for a
+//! Gaussian upper layer). The stack is written as one file
+//! ([`Stack::save`]).
+//!
+//! `--equivariant` trains the intensity-equivariant recipe instead
+//! ([`train_equivariant_stack`]): NReLU layers with both bias vectors held
+//! at zero, Gaussian visible units at the bottom, and no standardisation:
+//! own data is used as it is, the embedded digits get the pure scale map
+//! `x / 16` (mean 0, std 16), which keeps f(αx) = α f(x).
 
 use super::output::check_output_path;
 use super::{CliError, InputError};
@@ -21,6 +38,7 @@ use crate::data::{DIGITS_MAX, Dataset};
 use crate::error::RbmError;
 use crate::model_io;
 use crate::rbm::{Rbm, Standardization, VisibleUnit};
+use crate::stack::{LayerSpec, Stack, train_equivariant_stack, train_stack, visible_above};
 use crate::train::{Progress, Sampling, TrainConfig, train};
 use crate::units::HiddenUnit;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -45,15 +63,25 @@ pub struct TrainArgs {
     #[arg(long, requires = "data")]
     pub labels_last_column: bool,
     /// Visible units: bernoulli (data in [0, 1]) or gaussian (data is
-    /// standardised)
+    /// standardised); of the first layer of a stack
     #[arg(long, value_name = "UNIT", default_value = "bernoulli", value_parser = parse_visible)]
     pub visible: VisibleUnit,
-    /// Hidden units: bernoulli, nrelu, ssu or binomial:K (K in 1..=65536)
+    /// Hidden units: bernoulli, nrelu, ssu or binomial:K (K in 1..=65536);
+    /// of every layer of a stack
     #[arg(long, value_name = "UNIT", default_value = "nrelu")]
     pub hidden_units: HiddenUnit,
     /// Number of hidden units
-    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true, value_parser = positive_usize)]
+    #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true, value_parser = positive_usize, conflicts_with = "layers")]
     pub hidden: usize,
+    /// Train a stack (deep belief net) greedily, with these hidden-layer
+    /// widths from the bottom up, e.g. 500,200; writes one stack file
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',', allow_negative_numbers = true, value_parser = positive_usize)]
+    pub layers: Option<Vec<usize>>,
+    /// With --layers: the intensity-equivariant recipe (NReLU layers, biases
+    /// held at zero, Gaussian visible units, no standardisation); sets the
+    /// unit types itself
+    #[arg(long, requires = "layers", conflicts_with_all = ["visible", "hidden_units"])]
+    pub equivariant: bool,
     /// Passes over the data
     #[arg(long, value_name = "E", default_value_t = defaults().epochs, allow_negative_numbers = true, value_parser = positive_usize)]
     pub epochs: usize,
@@ -146,7 +174,14 @@ fn non_negative_f32(s: &str) -> Result<f32, String> {
 impl TrainArgs {
     /// The training configuration these options ask for.
     pub fn config(&self) -> TrainConfig {
-        let base = TrainConfig::default_for(self.visible);
+        self.config_for(self.visible, self.seed)
+    }
+
+    /// The training configuration of a layer with `visible` units and seed
+    /// `seed`: the options, with the default learning rate of `visible`
+    /// unless `--lr` is given.
+    pub fn config_for(&self, visible: VisibleUnit, seed: u64) -> TrainConfig {
+        let base = TrainConfig::default_for(visible);
         TrainConfig {
             epochs: self.epochs,
             batch_size: self.batch,
@@ -158,7 +193,7 @@ impl TrainArgs {
                 (Some(k), None) => Sampling::Cd(k),
                 (None, None) => base.sampling,
             },
-            seed: self.seed,
+            seed,
             threads: self.threads,
             sample_visible: base.sample_visible,
             update_biases: base.update_biases,
@@ -249,6 +284,9 @@ fn probe_writable(out: &Path) -> Result<(), CliError> {
 /// nothing written), [`CliError::Io`] if the model cannot be written (exit
 /// code 1, nothing written).
 pub fn run(args: &TrainArgs) -> Result<(), CliError> {
+    if let Some(widths) = &args.layers {
+        return run_stack(args, widths);
+    }
     let cfg = args.config();
     cfg.validate()?;
     check_output_path(&args.out)?;
@@ -341,14 +379,233 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
         Err(e) => return Err(e.into()),
     }
 
-    model_io::save(&rbm, &args.out).map_err(|e| match e {
+    model_io::save(&rbm, &args.out).map_err(write_error)?;
+    if log {
+        eprintln!("wrote model to {}", args.out.display());
+    }
+    Ok(())
+}
+
+/// A failure to write the model: an I/O error (exit code 1) or, never in
+/// practice, an invalid model.
+fn write_error(e: RbmError) -> CliError {
+    match e {
         RbmError::Io { path, source } => {
             CliError::io(format!("cannot write model '{}'", path.display()), source)
         }
         other => CliError::Rbm(other),
-    })?;
+    }
+}
+
+/// The most layers a stack file may hold (what [`Stack::load`] accepts).
+pub const MAX_LAYERS: usize = 1000;
+
+/// Loads the data for `--equivariant`: own data unchanged, the embedded
+/// digits divided by 16 (the pure scale map mean 0, std 16, which keeps the
+/// stack intensity-equivariant).
+///
+/// # Errors
+/// Those of [`prepare`].
+pub fn prepare_equivariant(
+    path: Option<&Path>,
+    labels_last_column: bool,
+) -> Result<Prepared, CliError> {
+    match path {
+        Some(p) => Ok(Prepared {
+            data: Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
+            map: None,
+            source: format!("'{}'", p.display()),
+        }),
+        // The digits' Bernoulli map is exactly the scale map x / 16.
+        None => prepare(None, false, VisibleUnit::Bernoulli),
+    }
+}
+
+/// One line of the per-epoch log of a stack, e.g.
+/// `layer 2/2  epoch  3/20  reconstruction error 0.01234  (0.05 s)`.
+pub fn stack_epoch_line(
+    layer: usize,
+    layers: usize,
+    epoch: usize,
+    epochs: usize,
+    error: f64,
+    seconds: f64,
+) -> String {
+    let w = layers.to_string().len();
+    format!(
+        "layer {layer:>w$}/{layers}  {}",
+        epoch_line(epoch, epochs, error, seconds)
+    )
+}
+
+/// `rbm train --layers ...`: trains a stack greedily and saves it as one
+/// file.
+fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
+    if widths.is_empty() {
+        return Err(CliError::Usage(
+            "--layers needs at least one width, e.g. --layers 500,200".to_owned(),
+        ));
+    }
+    if widths.len() > MAX_LAYERS {
+        return Err(CliError::Usage(format!(
+            "--layers gives {} widths; a stack holds at most {MAX_LAYERS} layers",
+            widths.len()
+        )));
+    }
+    let n = widths.len();
+    let hidden = if args.equivariant {
+        HiddenUnit::Nrelu
+    } else {
+        args.hidden_units
+    };
+    let specs: Vec<LayerSpec> = widths
+        .iter()
+        .map(|&n_hidden| LayerSpec { n_hidden, hidden })
+        .collect();
+    let mut visibles = vec![if args.equivariant {
+        VisibleUnit::Gaussian
+    } else {
+        args.visible
+    }];
+    visibles.extend(specs[..n - 1].iter().map(|s| visible_above(s.hidden)));
+    let configs: Vec<TrainConfig> = visibles
+        .iter()
+        .enumerate()
+        .map(|(i, &vis)| TrainConfig {
+            update_biases: !args.equivariant,
+            ..args.config_for(vis, args.seed.wrapping_add(i as u64))
+        })
+        .collect();
+    for cfg in &configs {
+        cfg.validate()?;
+    }
+    check_output_path(&args.out)?;
+    probe_writable(&args.out)?;
+    let prepared = if args.equivariant {
+        prepare_equivariant(args.data.as_deref(), args.labels_last_column)?
+    } else {
+        prepare(args.data.as_deref(), args.labels_last_column, args.visible)?
+    };
+    let data = &prepared.data;
+
+    let log = !args.quiet;
+    let cfg0 = &configs[0];
     if log {
-        eprintln!("wrote model to {}", args.out.display());
+        let sampling = match cfg0.sampling {
+            Sampling::Cd(k) => format!("CD-{k}"),
+            Sampling::Pcd(k) => format!("PCD-{k}"),
+        };
+        let recipe = if args.equivariant {
+            " (intensity-equivariant: biases held at zero)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "training a stack of {n} layers{recipe} on {} rows of {}: {} epochs per layer, batch {}, {sampling}",
+            data.rows, prepared.source, cfg0.epochs, cfg0.batch_size,
+        );
+        let w = n.to_string().len();
+        let mut below = data.cols;
+        for (i, ((spec, vis), cfg)) in specs.iter().zip(&visibles).zip(&configs).enumerate() {
+            eprintln!(
+                "layer {:>w$}/{n}: {below} {vis} visible -> {} {} hidden units, lr {}, seed {}",
+                i + 1,
+                spec.n_hidden,
+                spec.hidden,
+                cfg.learning_rate,
+                cfg.seed,
+            );
+            below = spec.n_hidden;
+        }
+    }
+    let bar = (log && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg}  {wide_bar} {pos}/{len} batches, eta {eta}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    });
+    let epochs = cfg0.epochs;
+    let mut current = 0;
+    let progress = |i: usize, p: Progress<'_>| {
+        current = i;
+        match p {
+            Progress::Batch {
+                epoch,
+                batch,
+                batches,
+            } => {
+                if let Some(bar) = &bar {
+                    if i == 0 && epoch == 1 && batch == 1 {
+                        bar.set_length((batches * epochs * n) as u64);
+                    }
+                    bar.set_message(format!("layer {}/{n} epoch {epoch}/{epochs}", i + 1));
+                    bar.inc(1);
+                }
+            }
+            Progress::Epoch(stats) => {
+                if log {
+                    let line = stack_epoch_line(
+                        i + 1,
+                        n,
+                        stats.epoch,
+                        epochs,
+                        stats.reconstruction_error,
+                        stats.seconds,
+                    );
+                    match &bar {
+                        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                        None => eprintln!("{line}"),
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let result = if args.equivariant {
+        train_equivariant_stack(&data.values, data.cols, widths, &configs, progress)
+    } else {
+        train_stack(
+            &data.values,
+            data.cols,
+            visibles[0],
+            &specs,
+            &configs,
+            progress,
+        )
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let stack = match result {
+        Ok((stack, _)) => stack,
+        Err(RbmError::Diverged { epoch, batch, .. }) => {
+            return Err(CliError::Usage(format!(
+                "training diverged in layer {}/{n} at epoch {epoch}, batch {batch}: the weights \
+                 became non-finite; lower --lr (it was {}); no model was written",
+                current + 1,
+                configs[current].learning_rate
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // The input map belongs to the bottom layer.
+    let mut layers = stack.layers().to_vec();
+    layers[0].set_standardization(prepared.map.clone())?;
+    let stack = Stack::new(layers)?;
+    stack.save(&args.out).map_err(write_error)?;
+    if log {
+        let shape: Vec<String> = std::iter::once(data.cols)
+            .chain(widths.iter().copied())
+            .map(|w| w.to_string())
+            .collect();
+        eprintln!(
+            "wrote a stack of {n} layers ({}) to {}",
+            shape.join(" -> "),
+            args.out.display()
+        );
     }
     Ok(())
 }

@@ -10,21 +10,28 @@
 //! max(0, x) for NReLU, with x = vᵀW + c) or one sample per unit
 //! (`--sample`, from the random stream of `--seed`; NReLU noise has
 //! variance σ(x)). The same model, data and seed give the same bytes.
+//!
+//! A stack file (written by `rbm train --layers ...`) is accepted too: the
+//! first layer's input map is applied, and the noise-free means go through
+//! every layer; the output has the top layer's width. `--sample` is only for
+//! single-layer models.
 
 use super::CliError;
 use super::output::write_atomic;
 use super::train::{any_u64, check_width};
 use crate::data::Dataset;
-use crate::model_io;
+use crate::model_io::{self, ModelFile};
 use crate::npy::{NpyError, NpyWriter};
 use crate::rbm::VisibleUnit;
+use crate::stack::Stack;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `rbm transform`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct TransformArgs {
-    /// The model, as written by `rbm train`
+    /// The model or stack, as written by `rbm train` (with or without
+    /// --layers)
     #[arg(long, value_name = "MODEL.safetensors")]
     pub model: PathBuf,
     /// Input data: a numeric CSV file without header, or a 2-D float32 or
@@ -38,13 +45,15 @@ pub struct TransformArgs {
     /// Write the noise-free hidden means (the default)
     #[arg(long, conflicts_with = "sample")]
     pub mean: bool,
-    /// Write one sample per hidden unit instead of the means
+    /// Write one sample per hidden unit instead of the means (single-layer
+    /// models only)
     #[arg(long)]
     pub sample: bool,
     /// Seed of the random stream of --sample [default: 0]
     #[arg(long, value_name = "S", requires = "sample", value_parser = any_u64)]
     pub seed: Option<u64>,
-    /// Output file (.npy, float32, rows × hidden units); written atomically
+    /// Output file (.npy, float32, rows × hidden units of the top layer);
+    /// written atomically
     #[arg(long, value_name = "FILE.npy")]
     pub out: PathBuf,
     /// Do not print the confirmation line
@@ -52,40 +61,84 @@ pub struct TransformArgs {
     pub quiet: bool,
 }
 
+/// Loads a model file as a stack: a stack file (metadata `layers`) through
+/// [`Stack::from_model_file`], a single model through [`model_io`] with its
+/// full validation, as a one-layer stack.
+///
+/// # Errors
+/// [`CliError::Unreadable`] if the file cannot be read, [`CliError::Rbm`]
+/// if it is not a valid model or stack.
+pub fn load_model(path: &Path) -> Result<Stack, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file = ModelFile::from_bytes(&bytes, path)?;
+    if file.metadata().contains_key("layers") {
+        Ok(Stack::from_model_file(&file, path)?)
+    } else {
+        Ok(Stack::new(vec![model_io::from_bytes(&bytes, path)?])?)
+    }
+}
+
+/// Loads `--data` (or the embedded digits), checks its width against
+/// `first`, the bottom layer, and applies that layer's input map; a
+/// Bernoulli-visible layer without a map needs data in [0, 1].
+///
+/// # Errors
+/// [`CliError::Input`] for a width mismatch, [`CliError::Unreadable`] and
+/// [`CliError::Rbm`] for a data file that cannot be read or is invalid.
+pub fn load_mapped_data(
+    data: Option<&Path>,
+    labels_last_column: bool,
+    first: &crate::rbm::Rbm,
+) -> Result<Dataset, CliError> {
+    let mut d = match data {
+        Some(p) => Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
+        None => Dataset::digits(),
+    };
+    check_width(&d, first)?;
+    match first.standardization() {
+        Some(map) => map.apply(&mut d.values)?,
+        None if first.visible() == VisibleUnit::Bernoulli => {
+            let source = data.unwrap_or_else(|| Path::new("(embedded digits)"));
+            d.check_unit_interval(source)?;
+        }
+        None => {}
+    }
+    Ok(d)
+}
+
 /// Runs `rbm transform`.
 ///
 /// # Errors
 /// [`CliError::Input`] for a bad output path or a data width that differs
-/// from the model's, [`CliError::Unreadable`] for a model or data file that
-/// cannot be read, [`CliError::Rbm`] for an invalid model or data file
-/// (exit code 2); [`CliError::Io`] if the output cannot be written (exit
-/// code 1). Nothing is written on error.
+/// from the model's, [`CliError::Usage`] for `--sample` with a stack,
+/// [`CliError::Unreadable`] for a model or data file that cannot be read,
+/// [`CliError::Rbm`] for an invalid model or data file (exit code 2);
+/// [`CliError::Io`] if the output cannot be written (exit code 1). Nothing
+/// is written on error.
 pub fn run(args: &TransformArgs) -> Result<(), CliError> {
     super::output::check_output_path(&args.out)?;
-    let rbm = model_io::load(&args.model).map_err(CliError::reading)?;
-    let mut data = match &args.data {
-        Some(p) => Dataset::load(p, args.labels_last_column).map_err(CliError::reading)?,
-        None => Dataset::digits(),
-    };
-    check_width(&data, &rbm)?;
-    match rbm.standardization() {
-        Some(map) => map.apply(&mut data.values)?,
-        None if rbm.visible() == VisibleUnit::Bernoulli => {
-            let source = args
-                .data
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("(embedded digits)"));
-            data.check_unit_interval(&source)?;
-        }
-        None => {}
+    let stack = load_model(&args.model)?;
+    let layers = stack.layers();
+    if args.sample && layers.len() > 1 {
+        return Err(CliError::Usage(format!(
+            "--sample is only for single-layer models: '{}' is a stack of {} layers \
+             (a stack is transformed with noise-free means; leave out --sample)",
+            args.model.display(),
+            layers.len()
+        )));
     }
+    let data = load_mapped_data(args.data.as_deref(), args.labels_last_column, &layers[0])?;
+    let top = layers.last().expect("a stack has a layer");
     let (h, what) = if args.sample {
         let seed = args.seed.unwrap_or(0);
-        (rbm.hidden_samples(&data.values, seed)?, "samples")
+        (layers[0].hidden_samples(&data.values, seed)?, "samples")
     } else {
-        (rbm.hidden_means(&data.values)?, "means")
+        (stack.transform(&data.values)?, "means")
     };
-    let shape = [data.rows, rbm.n_hidden()];
+    let shape = [data.rows, stack.n_output()];
     let path = &args.out;
     write_atomic(path, |w| {
         let written = NpyWriter::<_, f32>::new(w, &shape).and_then(|mut npy| {
@@ -101,13 +154,24 @@ pub fn run(args: &TransformArgs) -> Result<(), CliError> {
         })
     })?;
     if !args.quiet {
-        eprintln!(
-            "wrote {} x {} hidden {what} ({} units) to {}",
-            shape[0],
-            shape[1],
-            rbm.hidden(),
-            path.display()
-        );
+        if layers.len() == 1 {
+            eprintln!(
+                "wrote {} x {} hidden {what} ({} units) to {}",
+                shape[0],
+                shape[1],
+                top.hidden(),
+                path.display()
+            );
+        } else {
+            eprintln!(
+                "wrote {} x {} top-layer {what} (stack of {} layers, {} units on top) to {}",
+                shape[0],
+                shape[1],
+                layers.len(),
+                top.hidden(),
+                path.display()
+            );
+        }
     }
     Ok(())
 }

@@ -412,7 +412,9 @@ pub fn run_item(item: &Item, s: &mut dyn Samplers) -> Outcome {
             } else {
                 sigmoid(-f64::from(x))
             };
-            binomial_test(k, n as u64, p)
+            let mut o = binomial_test(k, n as u64, p);
+            o.detail = format!("{} {}", if ones_rare { "ones" } else { "zeros" }, o.detail);
+            o
         }
         Check::NormalKs => {
             let mut z = collect(n, 0.0, |_, o| s.normal(o));
@@ -431,16 +433,30 @@ pub fn run_item(item: &Item, s: &mut dyn Samplers) -> Outcome {
             binomial_test(k, n as u64, 2.0 * normal_sf(f64::from(t)))
         }
         Check::NreluZeroMass { x } => {
+            // Count the rarer event: h > 0 below x = 0, h = 0 above.
+            let law = Nrelu::at(f64::from(x));
+            let zeros_rare = x > 0.0;
             let mut k = 0u64;
             draw_chunks(
                 n,
                 x,
                 |x, o| s.nrelu(x, o),
                 |c| {
-                    k += c.iter().filter(|&&v| v > 0.0).count() as u64;
+                    k += c.iter().filter(|&&v| (v == 0.0) == zeros_rare).count() as u64;
                 },
             );
-            binomial_test(k, n as u64, Nrelu::at(f64::from(x)).positive_mass())
+            let p = if zeros_rare {
+                law.zero_mass()
+            } else {
+                law.positive_mass()
+            };
+            let mut o = binomial_test(k, n as u64, p);
+            o.detail = format!(
+                "{} {}",
+                if zeros_rare { "h = 0" } else { "h > 0" },
+                o.detail
+            );
+            o
         }
         Check::NreluPositiveKs { x } => {
             let law = Nrelu::at(f64::from(x));
