@@ -12,6 +12,8 @@
 //! [`EXIT_IO`] (1) when the operating system fails to create, write or
 //! rename an output file.
 
+pub mod bench;
+pub mod demo;
 pub mod eval;
 pub mod output;
 pub mod sample;
@@ -66,6 +68,11 @@ pub struct Cli {
 /// The `rbm` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job: train Bernoulli, binomial, SSU and NReLU RBMs on the
+    /// embedded digits, compare their features, check intensity
+    /// equivariance, and write report.md with pictures (under a minute).
+    #[command(after_help = AFTER_HELP)]
+    Demo(demo::DemoArgs),
     /// Draw samples of one hidden unit at a fixed pre-activation and write
     /// them to a 1-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]
@@ -86,6 +93,9 @@ pub enum Command {
     /// Test every sampler against its exact law on every kernel path of
     /// this CPU; print the table and the error budget, exit 1 on failure.
     Verify(verify::VerifyArgs),
+    /// Measure kernel and training throughput on this machine against the
+    /// bare-sgemm bound (under 30 s; --quick: a few seconds).
+    Bench(bench::BenchArgs),
 }
 
 impl Command {
@@ -95,11 +105,13 @@ impl Command {
     /// See [`CliError`].
     pub fn run(&self) -> Result<(), CliError> {
         match self {
+            Command::Demo(args) => demo::run(args),
             Command::Sample(args) => sample::run(args),
             Command::Train(args) => train::run(args),
             Command::Transform(args) => transform::run(args),
             Command::Eval(args) => eval::run(args),
             Command::Verify(args) => verify::run(args),
+            Command::Bench(args) => bench::run(args),
         }
     }
 }
@@ -340,7 +352,7 @@ mod tests {
         let none = usage_error(&["rbm"]);
         assert_eq!(
             none,
-            "no subcommand given (one of: sample, train, transform, eval, verify; see --help)"
+            "no subcommand given (one of: demo, sample, train, transform, eval, verify, bench; see --help)"
         );
     }
 

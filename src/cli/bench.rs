@@ -1,0 +1,361 @@
+//! `rbm bench`: a quick table of this machine's kernel and training
+//! throughput.
+//!
+//! * **Kernels**: sigmoid, Bernoulli, NReLU, SSU and standard-normal
+//!   sampling on [`KERNEL_ELEMENTS`] mixed-range inputs (x uniform in
+//!   [−12, 12]), on the scalar path and on the active path.
+//! * **Training**: one CD-1 step of a 784 × 500 RBM on a batch of 100
+//!   rows, on one thread, for each hidden unit type, against the bound set
+//!   by the step's five bare matrix products (`X·W`, `H·Wᵀ`, `V·W`, `Xᵀ·H`,
+//!   `Vᵀ·H`, through the same `gemm` and views as the trainer) timed the
+//!   same way.
+//!
+//! Every figure is a median over samples taken with [`Instant`]; each
+//! sample is one untimed call (to bring its buffers into cache) followed by
+//! a few timed calls. The training workloads are interleaved round by round
+//! so that all of them see the same machine load. `docs/benchmarks.md`
+//! has the criterion and peer (numpy, scikit-learn) measurements.
+
+use super::CliError;
+use crate::kernels::{Accumulate, Kernels, MatRef, Path, Stream, active_path};
+use crate::train::{TrainConfig, Trainer};
+use crate::units::HiddenUnit;
+use crate::{Rbm, VisibleUnit};
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::io::Write;
+use std::time::Instant;
+
+/// Inputs per kernel call.
+pub const KERNEL_ELEMENTS: usize = 16_384;
+/// Visible units of the training step.
+pub const STEP_VISIBLE: usize = 784;
+/// Hidden units of the training step.
+pub const STEP_HIDDEN: usize = 500;
+/// Rows per mini-batch of the training step.
+pub const STEP_BATCH: usize = 100;
+
+/// Options of `rbm bench`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Fewer samples: a second or so instead of several, noisier medians
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// Samples per measurement and timed calls per sample.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    kernel_samples: usize,
+    kernel_calls: u32,
+    step_rounds: usize,
+    step_calls: u32,
+}
+
+impl Plan {
+    fn new(quick: bool) -> Plan {
+        if quick {
+            Plan {
+                kernel_samples: 9,
+                kernel_calls: 4,
+                step_rounds: 7,
+                step_calls: 1,
+            }
+        } else {
+            Plan {
+                kernel_samples: 51,
+                kernel_calls: 8,
+                step_rounds: 60,
+                step_calls: 2,
+            }
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Seconds per call of `f`: one untimed call, then `calls` timed ones.
+fn sample(f: &mut impl FnMut(), calls: u32) -> f64 {
+    f();
+    let t = Instant::now();
+    for _ in 0..calls {
+        f();
+    }
+    t.elapsed().as_secs_f64() / f64::from(calls)
+}
+
+/// Deterministic values in [0, 1) (a 64-bit LCG, top 24 bits).
+fn unit_values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (s >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// The kernels of the table, by name.
+const KERNELS: [&str; 5] = ["sigmoid", "bernoulli", "nrelu", "ssu", "normal"];
+
+/// Median million elements per second of kernel `name` on `k`.
+fn kernel_rate(k: Kernels, name: &str, x: &[f32], plan: Plan) -> f64 {
+    let mut out = vec![0.0f32; x.len()];
+    let mut s = Stream::new(1, 0);
+    let mut call = || {
+        match name {
+            "sigmoid" => k.sigmoid(x, &mut out),
+            "bernoulli" => k.bernoulli(x, &mut out, &mut s),
+            "nrelu" => k.nrelu(x, &mut out, &mut s),
+            "ssu" => k.ssu(x, &mut out, &mut s),
+            _ => k.standard_normal(&mut s, &mut out),
+        }
+        black_box(&mut out);
+    };
+    let secs = median(
+        (0..plan.kernel_samples)
+            .map(|_| sample(&mut call, plan.kernel_calls))
+            .collect(),
+    );
+    x.len() as f64 / secs / 1e6
+}
+
+/// The five bare products of a CD-1 step, with the trainer's views.
+struct FiveSgemm {
+    k: Kernels,
+    x: Vec<f32>,
+    w: Vec<f32>,
+    h: Vec<f32>,
+    v: Vec<f32>,
+    up: Vec<f32>,
+    down: Vec<f32>,
+    grad: Vec<f32>,
+}
+
+impl FiveSgemm {
+    fn new(x: &[f32], w: &[f32]) -> FiveSgemm {
+        let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
+        FiveSgemm {
+            k: Kernels::active(),
+            x: x.to_vec(),
+            w: w.to_vec(),
+            h: unit_values(b * nh, 5),
+            v: unit_values(b * nv, 6),
+            up: vec![0.0; b * nh],
+            down: vec![0.0; b * nv],
+            grad: vec![0.0; nv * nh],
+        }
+    }
+
+    /// `X·W`, `H·Wᵀ`, `V·W`, `G = Xᵀ·H`, `G −= Vᵀ·H`.
+    fn run(&mut self) {
+        let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
+        let k = self.k;
+        let x = MatRef::row_major(&self.x, b, nv);
+        let w = MatRef::row_major(&self.w, nv, nh);
+        let h = MatRef::row_major(&self.h, b, nh);
+        let v = MatRef::row_major(&self.v, b, nv);
+        k.gemm(x, w, Accumulate::Overwrite, &mut self.up);
+        k.gemm(h, w.transpose(), Accumulate::Overwrite, &mut self.down);
+        k.gemm(v, w, Accumulate::Overwrite, &mut self.up);
+        k.gemm(x.transpose(), h, Accumulate::Overwrite, &mut self.grad);
+        k.gemm(v.transpose(), h, Accumulate::Subtract, &mut self.grad);
+        black_box((&self.up, &self.down, &self.grad));
+    }
+}
+
+/// A model, its trainer and a batch: one CD-1 step per call.
+struct Step {
+    rbm: Rbm,
+    trainer: Trainer,
+    batch: Vec<f32>,
+}
+
+impl Step {
+    fn new(unit: HiddenUnit, x: &[f32]) -> Result<Step, CliError> {
+        let rbm = Rbm::new(STEP_VISIBLE, STEP_HIDDEN, VisibleUnit::Bernoulli, unit, 1)?;
+        let cfg = TrainConfig {
+            batch_size: STEP_BATCH,
+            learning_rate: 0.01,
+            threads: 1,
+            ..TrainConfig::default_for(VisibleUnit::Bernoulli)
+        };
+        let trainer = Trainer::new(&rbm, &cfg)?;
+        Ok(Step {
+            rbm,
+            trainer,
+            batch: x.to_vec(),
+        })
+    }
+
+    fn run(&mut self) {
+        // A step cannot fail on this finite batch unless it diverges,
+        // which a rate of 0.01 on data in [0, 1) does not.
+        let err = self.trainer.step(&mut self.rbm, &self.batch);
+        black_box(err.ok());
+    }
+}
+
+/// The processor's name from /proc/cpuinfo, if there is one.
+fn cpu_name() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_owned())
+}
+
+/// Runs `rbm bench` and prints its tables on stdout.
+///
+/// # Errors
+/// [`CliError::Io`] if stdout cannot be written.
+pub fn run(args: &BenchArgs) -> Result<(), CliError> {
+    let plan = Plan::new(args.quick);
+    let active = Kernels::active();
+    let scalar = Kernels::new(Path::Scalar).expect("the scalar path always runs");
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "rbm bench{}: CPU {}, kernel path {} (of {}), one thread\n",
+        if args.quick { " --quick" } else { "" },
+        cpu_name().unwrap_or_else(|| "unknown".into()),
+        active_path(),
+        Path::available()
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    print(&out)?;
+    out.clear();
+
+    // Mixed-range inputs: x uniform in [−12, 12].
+    let x: Vec<f32> = unit_values(KERNEL_ELEMENTS, 1)
+        .iter()
+        .map(|u| 24.0 * u - 12.0)
+        .collect();
+    let _ = writeln!(
+        out,
+        "Kernels: {KERNEL_ELEMENTS} inputs uniform in [-12, 12], million elements per second \
+         (median of {} samples)\n",
+        plan.kernel_samples
+    );
+    let _ = writeln!(out, "| kernel | scalar | {} | speed-up |", active.path());
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for name in KERNELS {
+        let s = kernel_rate(scalar, name, &x, plan);
+        let a = kernel_rate(active, name, &x, plan);
+        let _ = writeln!(out, "| {name} | {s:.0} | {a:.0} | {:.2}x |", a / s);
+    }
+    print(&out)?;
+    out.clear();
+
+    let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
+    let batch = unit_values(b * nv, 3);
+    let w: Vec<f32> = unit_values(nv * nh, 4)
+        .iter()
+        .map(|u| 0.02 * (u - 0.5))
+        .collect();
+    let mut five = FiveSgemm::new(&batch, &w);
+    let units = [
+        HiddenUnit::Bernoulli,
+        HiddenUnit::Nrelu,
+        HiddenUnit::Ssu,
+        HiddenUnit::Binomial(4),
+    ];
+    let mut steps = units
+        .iter()
+        .map(|&u| Step::new(u, &batch))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Warm-up, then rounds of one sample of every workload.
+    for _ in 0..2 {
+        five.run();
+        steps.iter_mut().for_each(Step::run);
+    }
+    let mut t_five = Vec::new();
+    let mut t_steps = vec![Vec::new(); steps.len()];
+    for _ in 0..plan.step_rounds {
+        t_five.push(sample(&mut || five.run(), plan.step_calls));
+        for (t, s) in t_steps.iter_mut().zip(steps.iter_mut()) {
+            t.push(sample(&mut || s.run(), plan.step_calls));
+        }
+    }
+    let five_s = median(t_five);
+    let flops = 5.0 * 2.0 * (b * nv * nh) as f64;
+    let _ = writeln!(
+        out,
+        "\nTraining: one CD-1 step, {nv} visible x {nh} hidden units, batch {b}, one thread \
+         (median of {} rounds)\n",
+        plan.step_rounds
+    );
+    let _ = writeln!(
+        out,
+        "| workload | ms per step | rows per second | GFLOP/s of the 5 products | vs five sgemm |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    let row = |out: &mut String, name: &str, secs: f64| {
+        let _ = writeln!(
+            out,
+            "| {name} | {:.2} | {:.0} | {:.1} | {:.2}x |",
+            secs * 1e3,
+            b as f64 / secs,
+            flops / secs / 1e9,
+            secs / five_s
+        );
+    };
+    row(&mut out, "five bare sgemm (the bound)", five_s);
+    for (u, t) in units.iter().zip(t_steps) {
+        row(&mut out, &format!("CD-1 step, {u} hidden"), median(t));
+    }
+    let _ = writeln!(
+        out,
+        "\n'vs five sgemm' is the step's time over the five products' time: 1.00x would mean \
+         that sampling, the update and all element-wise work were free."
+    );
+    print(&out)
+}
+
+fn print(s: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(s.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError::io("cannot write to stdout", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_and_inputs() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 3.0);
+        let u = unit_values(1000, 9);
+        assert!(u.iter().all(|v| (0.0..1.0).contains(v)));
+        assert_eq!(u, unit_values(1000, 9));
+        assert_ne!(u, unit_values(1000, 10));
+    }
+
+    #[test]
+    fn every_kernel_of_the_table_runs() {
+        let plan = Plan {
+            kernel_samples: 1,
+            kernel_calls: 1,
+            step_rounds: 1,
+            step_calls: 1,
+        };
+        let x: Vec<f32> = unit_values(64, 1).iter().map(|u| 24.0 * u - 12.0).collect();
+        for name in KERNELS {
+            assert!(
+                kernel_rate(Kernels::active(), name, &x, plan) > 0.0,
+                "{name}"
+            );
+        }
+    }
+}
