@@ -749,7 +749,8 @@ impl Chart {
         // Layout: title, plot area, tick labels, axis labels.
         let pad = 4 * s;
         let left = x + pad + if self.y_label.is_empty() { 0 } else { ch + pad } + label_w + pad;
-        let top = y + pad + if self.title.is_empty() { 0 } else { ch + pad };
+        // Room for the title and for half a tick label above the top line.
+        let top = y + pad + ch / 2 + if self.title.is_empty() { 0 } else { ch + pad };
         let bottom_space = pad + ch + pad + if self.x_label.is_empty() { 0 } else { ch + pad };
         let right = (x + w).saturating_sub(pad + text_size("0", s).0);
         let bottom = (y + h).saturating_sub(bottom_space);
