@@ -75,6 +75,19 @@ pub const SAMPLE_XS: [f32; 4] = [-1.0, 0.5, 3.0, 8.0];
 /// Draws per unit and pre-activation.
 pub const DRAWS: usize = 100_000;
 
+/// The exit-status section of `rbm demo --help`.
+pub const AFTER_HELP: &str = "\
+Exit status:
+  0  success
+  1  I/O failure: the output directory or a file in it could not be created,
+     written or renamed
+  2  usage or input error: bad option or value, a file in the way of the
+     output directory, or a model that diverged
+
+On any error, a single line starting with 'error:' is printed to stderr.
+Everything is computed before the first file is written; each file is then
+written whole (through a temporary file and a rename), report.md last.";
+
 /// The four hidden unit types compared, in table order.
 const UNITS: [HiddenUnit; 4] = [
     HiddenUnit::Bernoulli,

@@ -71,7 +71,7 @@ pub enum Command {
     /// The main job: train Bernoulli, binomial, SSU and NReLU RBMs on the
     /// embedded digits, compare their features, check intensity
     /// equivariance, and write report.md with pictures (under a minute).
-    #[command(after_help = AFTER_HELP)]
+    #[command(after_help = demo::AFTER_HELP)]
     Demo(demo::DemoArgs),
     /// Draw samples of one hidden unit at a fixed pre-activation and write
     /// them to a 1-D float32 .npy file.
