@@ -1,0 +1,157 @@
+//! The CD-1 training workload shared by `benches/train.rs` (criterion) and
+//! `examples/train_timings.rs` (the timer behind `benches/peers/run.sh`),
+//! and rebuilt bit for bit by `benches/peers/numpy_train.py`.
+//!
+//! * Shape: 784 visible × 500 hidden units, mini-batch of 100 rows, CD-1,
+//!   Bernoulli visible units, learning rate 0.01, no momentum and no weight
+//!   decay (so the update is the plain `W += η/B·(Xᵀh⁺ − v⁻ᵀh⁻)` of the
+//!   numpy and scikit-learn peers; our trainer runs the same fused update
+//!   pass whatever the momentum).
+//! * Data: the affine inputs of `kernels/examples/support/mod.rs`:
+//!   `X[r, c] = U(2, r·784 + c)` in [0, 1), initial weights
+//!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`, hidden bias
+//!   `c[j] = U(4, j) − 0.5`, visible bias 0.
+//! * The five bare products of a CD-1 step, with the trainer's shapes and
+//!   views, through [`Kernels::gemm`]: `X·W`, `H·Wᵀ`, `V·W` (100 × 500 or
+//!   100 × 784 results) and the gradient `Xᵀ·H` then `−= Vᵀ·H` (784 × 500).
+
+use nrelu_rbm::kernels::{Accumulate, Kernels, MatRef};
+use nrelu_rbm::train::{Sampling, TrainConfig, Trainer};
+use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::{Rbm, VisibleUnit};
+
+#[allow(dead_code)]
+#[path = "../../kernels/examples/support/mod.rs"]
+mod hash;
+
+// Used by the timer example, not by the criterion bench.
+#[allow(unused_imports)]
+pub use hash::fingerprint;
+
+/// Rows per mini-batch.
+pub const BATCH: usize = hash::BATCH;
+/// Visible units (MNIST pixels).
+pub const VISIBLE: usize = hash::N_IN;
+/// Hidden units.
+pub const HIDDEN: usize = hash::N_OUT;
+/// Learning rate η: small, so repeating the step on one batch for many
+/// thousands of iterations never diverges.
+pub const LEARNING_RATE: f32 = 0.01;
+
+/// The mini-batch, the initial weights and the initial hidden bias.
+pub fn inputs() -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    hash::affine_inputs()
+}
+
+/// A fresh model with the hashed initial parameters.
+pub fn model(hidden: HiddenUnit) -> Rbm {
+    let (_, w, c) = inputs();
+    Rbm::from_parts(
+        VisibleUnit::Bernoulli,
+        hidden,
+        w,
+        vec![0.0; VISIBLE],
+        c,
+        None,
+    )
+    .expect("valid benchmark model")
+}
+
+/// CD-1 on `threads` threads with the settings of the module documentation.
+pub fn config(threads: usize) -> TrainConfig {
+    TrainConfig {
+        batch_size: BATCH,
+        learning_rate: LEARNING_RATE,
+        momentum: 0.0,
+        weight_decay: 0.0,
+        sampling: Sampling::Cd(1),
+        seed: 0x5eed,
+        threads,
+        ..TrainConfig::default_for(VisibleUnit::Bernoulli)
+    }
+}
+
+/// A model, its trainer and the batch: `step()` runs one CD-1 update.
+pub struct Step {
+    rbm: Rbm,
+    trainer: Trainer,
+    batch: Vec<f32>,
+}
+
+impl Step {
+    /// The workload for `hidden` units on `threads` threads.
+    pub fn new(hidden: HiddenUnit, threads: usize) -> Step {
+        let rbm = model(hidden);
+        let trainer = Trainer::new(&rbm, &config(threads)).expect("valid benchmark config");
+        Step {
+            rbm,
+            trainer,
+            batch: inputs().0,
+        }
+    }
+
+    /// One `Trainer::step`; returns its squared reconstruction error.
+    pub fn step(&mut self) -> f64 {
+        self.trainer
+            .step(&mut self.rbm, &self.batch)
+            .expect("the benchmark step stays finite")
+    }
+}
+
+/// Operands and outputs of the five bare products of a CD-1 step.
+pub struct FiveSgemm {
+    k: Kernels,
+    x: Vec<f32>,
+    w: Vec<f32>,
+    /// Stand-in for the hidden states (B × H), values in [0, 1).
+    h: Vec<f32>,
+    /// Stand-in for the reconstruction (B × V), values in [0, 1).
+    v: Vec<f32>,
+    up: Vec<f32>,
+    down: Vec<f32>,
+    grad: Vec<f32>,
+}
+
+impl FiveSgemm {
+    /// Buffers for the products on the active kernel path (the path the
+    /// trainer uses).
+    pub fn new() -> FiveSgemm {
+        let (x, w, _) = inputs();
+        let h = (0..(BATCH * HIDDEN) as u32)
+            .map(|i| hash::unit(5, i) as f32)
+            .collect();
+        let v = (0..(BATCH * VISIBLE) as u32)
+            .map(|i| hash::unit(6, i) as f32)
+            .collect();
+        FiveSgemm {
+            k: Kernels::active(),
+            x,
+            w,
+            h,
+            v,
+            up: vec![0.0; BATCH * HIDDEN],
+            down: vec![0.0; BATCH * VISIBLE],
+            grad: vec![0.0; VISIBLE * HIDDEN],
+        }
+    }
+
+    /// `X·W`, `H·Wᵀ`, `V·W`, `G = Xᵀ·H`, `G −= Vᵀ·H`, with the views the
+    /// trainer uses.
+    pub fn run(&mut self) {
+        let k = self.k;
+        let x = MatRef::row_major(&self.x, BATCH, VISIBLE);
+        let w = MatRef::row_major(&self.w, VISIBLE, HIDDEN);
+        let h = MatRef::row_major(&self.h, BATCH, HIDDEN);
+        let v = MatRef::row_major(&self.v, BATCH, VISIBLE);
+        k.gemm(x, w, Accumulate::Overwrite, &mut self.up);
+        k.gemm(h, w.transpose(), Accumulate::Overwrite, &mut self.down);
+        k.gemm(v, w, Accumulate::Overwrite, &mut self.up);
+        k.gemm(x.transpose(), h, Accumulate::Overwrite, &mut self.grad);
+        k.gemm(v.transpose(), h, Accumulate::Subtract, &mut self.grad);
+    }
+
+    /// The outputs, so that a caller can `black_box` them.
+    pub fn outputs(&self) -> (&[f32], &[f32], &[f32]) {
+        (&self.up, &self.down, &self.grad)
+    }
+}

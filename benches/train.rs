@@ -1,0 +1,57 @@
+//! Criterion benchmarks of one CD-1 training step against the bare matrix
+//! products it is built on.
+//!
+//! Group `train` (784 visible × 500 hidden, batch 100, Bernoulli visible
+//! units; see `benches/support/mod.rs` for the data and settings):
+//!
+//! * `train/cd1/nrelu`, `train/cd1/bernoulli`: one `Trainer::step` on one
+//!   thread, NReLU or Bernoulli hidden units;
+//! * `train/cd1_2threads/nrelu`: the same NReLU step on two threads;
+//! * `train/five_sgemm`: the five products of a CD-1 step (`X·W`, `H·Wᵀ`,
+//!   `V·W`, `Xᵀ·H`, `−Vᵀ·H`) through `Kernels::gemm`, with the same shapes
+//!   and views: the floor a step is measured against (goal: a one-thread
+//!   step within 1.08× of it).
+//!
+//! Throughput is in rows (100 per step). Run with
+//! `cargo bench -p nrelu-rbm --bench train`; the medians and ratios are
+//! recorded in `docs/benchmarks.md`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nrelu_rbm::units::HiddenUnit;
+use std::hint::black_box;
+use std::time::Duration;
+
+mod support;
+
+use support::{BATCH, FiveSgemm, Step};
+
+fn train(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .throughput(Throughput::Elements(BATCH as u64));
+
+    let cases = [
+        ("cd1/nrelu", HiddenUnit::Nrelu, 1),
+        ("cd1/bernoulli", HiddenUnit::Bernoulli, 1),
+        ("cd1_2threads/nrelu", HiddenUnit::Nrelu, 2),
+    ];
+    for (id, hidden, threads) in cases {
+        let mut step = Step::new(hidden, threads);
+        group.bench_function(id, |b| b.iter(|| black_box(step.step())));
+    }
+
+    let mut five = FiveSgemm::new();
+    group.bench_function("five_sgemm", |b| {
+        b.iter(|| {
+            five.run();
+            black_box(five.outputs());
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, train);
+criterion_main!(benches);

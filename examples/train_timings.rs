@@ -1,0 +1,121 @@
+//! Single-threaded timings of one CD-1 training step, for the side-by-side
+//! comparison with numpy and scikit-learn in `benches/peers/run.sh`.
+//!
+//! ```text
+//! cargo run --release --example train_timings
+//! ```
+//!
+//! The workload (784 visible × 500 hidden, batch 100, CD-1, Bernoulli
+//! visible units, learning rate 0.01, one thread) is described in
+//! `benches/support/mod.rs`; `benches/peers/numpy_train.py` rebuilds the same
+//! batch and initial parameters bit for bit.
+//!
+//! Each round takes one sample of each of: the five bare products of a CD-1
+//! step (`train/five_sgemm` of the criterion bench), a step with NReLU
+//! hidden units and a step with Bernoulli hidden units, one after the other,
+//! so that all three see the same machine load. A sample is one untimed call
+//! (which brings the workload's buffers back into cache, as in a training
+//! loop or a criterion run) followed by [`REPS`] timed calls. The reported
+//! figure is the median over rounds of the time per call. Prints one JSON object per
+//! line: first `{"info": "rust", ..}` (fingerprints, kernel path, rounds),
+//! then `{"bench": .., "hidden": .., "impl": "ours", "median_ns": ..}` lines;
+//! the step lines also carry `"five_sgemm_ns"` and `"vs_five_sgemm"`, the
+//! ratio of the step median to the five-product median of the same rounds.
+
+use nrelu_rbm::kernels::active_path;
+use nrelu_rbm::units::HiddenUnit;
+use std::hint::black_box;
+use std::time::Instant;
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use support::{FiveSgemm, Step};
+
+/// Timed rounds (each round: one sample of each workload).
+const ROUNDS: usize = 75;
+/// Calls per sample; each sample follows one untimed call, so that it times
+/// the workload with its own buffers in cache, as in a training loop.
+const REPS: u32 = 4;
+/// Untimed calls of each workload before the first round.
+const WARM_UP: usize = 10;
+
+/// A named workload.
+type Job<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Nanoseconds per call of `f`: one untimed call, then [`REPS`] timed ones.
+fn sample(f: &mut impl FnMut()) -> f64 {
+    f();
+    let t = Instant::now();
+    for _ in 0..REPS {
+        f();
+    }
+    t.elapsed().as_nanos() as f64 / f64::from(REPS)
+}
+
+fn main() {
+    let (x, w, c) = support::inputs();
+    println!(
+        "{{\"info\": \"rust\", \"batch_fingerprint\": {}, \"weights_fingerprint\": {}, \"hidden_bias_fingerprint\": {}, \"active_path\": \"{}\", \"threads\": 1, \"rounds\": {ROUNDS}, \"calls_per_sample\": {REPS}, \"learning_rate\": {}}}",
+        support::fingerprint(&x),
+        support::fingerprint(&w),
+        support::fingerprint(&c),
+        active_path(),
+        support::LEARNING_RATE,
+    );
+
+    let mut five = FiveSgemm::new();
+    let mut nrelu = Step::new(HiddenUnit::Nrelu, 1);
+    let mut bernoulli = Step::new(HiddenUnit::Bernoulli, 1);
+    let mut jobs: [Job<'_>; 3] = [
+        (
+            "five_sgemm",
+            Box::new(|| {
+                five.run();
+                black_box(five.outputs());
+            }),
+        ),
+        (
+            "nrelu",
+            Box::new(|| {
+                black_box(nrelu.step());
+            }),
+        ),
+        (
+            "bernoulli",
+            Box::new(|| {
+                black_box(bernoulli.step());
+            }),
+        ),
+    ];
+    for (_, f) in jobs.iter_mut() {
+        for _ in 0..WARM_UP {
+            f();
+        }
+    }
+    let mut times = vec![Vec::with_capacity(ROUNDS); jobs.len()];
+    for _ in 0..ROUNDS {
+        for ((_, f), t) in jobs.iter_mut().zip(&mut times) {
+            t.push(sample(f));
+        }
+    }
+    let names: Vec<&str> = jobs.iter().map(|(n, _)| *n).collect();
+    drop(jobs);
+
+    let medians: Vec<f64> = times.into_iter().map(median).collect();
+    let floor = medians[0];
+    println!(
+        "{{\"bench\": \"five_sgemm\", \"hidden\": null, \"impl\": \"ours\", \"median_ns\": {floor:.0}}}"
+    );
+    for (name, m) in names.iter().zip(&medians).skip(1) {
+        println!(
+            "{{\"bench\": \"cd1\", \"hidden\": \"{name}\", \"impl\": \"ours\", \"median_ns\": {m:.0}, \"five_sgemm_ns\": {floor:.0}, \"vs_five_sgemm\": {:.4}}}",
+            m / floor
+        );
+    }
+}
