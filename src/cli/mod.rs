@@ -38,6 +38,10 @@ pub const EXIT_IO: u8 = 1;
 /// has been written when it is returned.
 pub const EXIT_USAGE: u8 = 2;
 
+/// Exit code of `rbm verify` when a statistical test rejects or a
+/// deterministic bound fails.
+pub const EXIT_VERIFY: u8 = 3;
+
 /// The exit-code section of `rbm --help`.
 const AFTER_HELP: &str = "\
 Exit status:
@@ -45,6 +49,7 @@ Exit status:
   1  I/O failure: an output file could not be created, written or renamed
   2  usage or input error: bad option or value, missing or invalid input file,
      training diverged, or missing output directory
+  3  rbm verify: a statistical test rejected or a bound failed
 
 On any error, a single line starting with 'error:' is printed to stderr and
 no output file is created (an existing file at the output path is left
@@ -153,6 +158,10 @@ pub enum CliError {
         /// The learning rate used.
         lr: f32,
     },
+    /// `rbm verify` found a sampler that does not follow its law (or a
+    /// failed deterministic bound); the message summarises the table.
+    #[error("verification failed: {0}")]
+    VerifyFailed(String),
     /// The operating system failed while creating, writing or renaming a
     /// file.
     #[error("{context}: {source}")]
@@ -176,6 +185,7 @@ impl CliError {
             | CliError::Unreadable { .. }
             | CliError::Diverged { .. } => EXIT_USAGE,
             CliError::Io { .. } => EXIT_IO,
+            CliError::VerifyFailed(_) => EXIT_VERIFY,
         }
     }
 

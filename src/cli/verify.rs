@@ -117,20 +117,17 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
     verdict(&report, bounds.iter().filter(|b| !b.passed()).count())
 }
 
-/// `Ok` if nothing failed, else the one-line error of exit status 1.
+/// `Ok` if nothing failed, else the one-line error of exit status 3.
 fn verdict(report: &Report, failed_bounds: usize) -> Result<(), CliError> {
     let failed = report.failures().count();
     if failed == 0 && failed_bounds == 0 {
         return Ok(());
     }
-    Err(CliError::io(
-        "verification failed",
-        io::Error::other(format!(
-            "{failed} of {} statistical tests rejected at family-wise alpha {} and {failed_bounds} of 2 deterministic bounds failed; see the table above",
-            report.rows.len(),
-            report.budget.alpha
-        )),
-    ))
+    Err(CliError::VerifyFailed(format!(
+        "{failed} of {} statistical tests rejected at family-wise alpha {} and {failed_bounds} of 2 deterministic bounds failed; see the table above",
+        report.rows.len(),
+        report.budget.alpha
+    )))
 }
 
 #[cfg(test)]
@@ -139,7 +136,7 @@ mod tests {
     use crate::verify::{Family, Preset};
 
     #[test]
-    fn a_failed_test_is_an_error_with_exit_status_1() {
+    fn a_failed_test_is_an_error_with_exit_status_3() {
         let mut cfg = Config::new(Preset::Quick);
         cfg.families = vec![Family::Bernoulli];
         cfg.paths.truncate(1);
@@ -147,14 +144,14 @@ mod tests {
         assert!(verdict(&report, 0).is_ok());
         report.rows[0].passed = false;
         let err = verdict(&report, 0).unwrap_err();
-        assert_eq!(err.exit_code(), 1);
+        assert_eq!(err.exit_code(), 3);
         let msg = err.to_string();
         assert!(
             msg.starts_with("verification failed: 1 of 7 statistical tests rejected"),
             "{msg}"
         );
         assert!(!msg.contains('\n'));
-        assert_eq!(verdict(&run_battery(&cfg), 1).unwrap_err().exit_code(), 1);
+        assert_eq!(verdict(&run_battery(&cfg), 1).unwrap_err().exit_code(), 3);
     }
 
     #[test]
