@@ -446,3 +446,39 @@ fn bad_requests_give_typed_errors() {
         .is_err()
     );
 }
+
+/// Power companion of `ais_agrees_with_exact_log_z_and_its_band_covers_it`:
+/// the same 0.1-nat check and band check, applied to the log Z of a slightly
+/// wrong model (weights scaled by 1.05, as a sampler with a 5 % weight error
+/// would target), must reject.
+#[test]
+fn the_ais_agreement_check_rejects_a_slightly_wrong_target() {
+    let rbm = random_rbm(24, 12, HiddenUnit::Bernoulli, 1.0, 12);
+    let mut w = rbm.weights().to_vec();
+    w.iter_mut().for_each(|x| *x *= 1.05);
+    let wrong = Rbm::from_parts(
+        VisibleUnit::Bernoulli,
+        HiddenUnit::Bernoulli,
+        w,
+        rbm.visible_bias().to_vec(),
+        rbm.hidden_bias().to_vec(),
+        None,
+    )
+    .unwrap();
+    let (exact, _) = exact_log_z(&rbm, 0).unwrap();
+    let base = base_rate_bias(&data_for(&rbm, 300, 5), 24).unwrap();
+    let cfg = AisConfig {
+        runs: 200,
+        betas: default_schedule(3000),
+        seed: 1,
+        threads: 0,
+    };
+    let est = ais(&wrong, &base, &cfg).unwrap();
+    let close = (est.log_z - exact).abs() < 0.1;
+    let covered = est.log_z_lower <= exact && exact <= est.log_z_upper;
+    assert!(
+        !close && !covered,
+        "AIS of the wrong model {} vs exact {exact}",
+        est.log_z
+    );
+}
