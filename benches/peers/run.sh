@@ -3,7 +3,9 @@
 # 1. our kernels (kernels/examples/peer_timings.rs) and their numpy
 #    equivalents (numpy_kernels.py);
 # 2. one RBM training step: ours, plain numpy CD-1 and scikit-learn's
-#    BernoulliRBM (run_train.sh, also runnable alone).
+#    BernoulliRBM (run_train.sh, also runnable alone);
+# 3. one AIS job: ours (one thread and all cores) and the same algorithm in
+#    numpy (run_ais.sh, also runnable alone).
 # Prints markdown tables; see docs/benchmarks.md.
 #
 # usage: bash benches/peers/run.sh   (PEERS_KEEP=DIR keeps the raw JSON lines;
@@ -42,3 +44,7 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${single[@]}" \
 echo
 echo "== training step (run_train.sh)" >&2
 bash "$here/run_train.sh"
+
+echo
+echo "== AIS (run_ais.sh)" >&2
+bash "$here/run_ais.sh"

@@ -1,0 +1,75 @@
+//! Criterion benchmark of annealed importance sampling.
+//!
+//! Group `ais`: one `likelihood::ais` call on a Bernoulli–Bernoulli RBM with
+//! 784 visible × 500 hidden units, 100 runs on `default_schedule(1000)`,
+//! from the base-rate model of 100 binary rows; on one thread
+//! (`ais/runs100/betas1000/threads1`) and two (`.../threads2`). The model
+//! and data are those of `examples/ais_timings.rs` (the timer behind
+//! `benches/peers/run_ais.sh`), made from the integer hash of
+//! `kernels/examples/support/mod.rs`: `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`,
+//! `c[j] = U(4, j) − 0.5`, `b[i] = U(7, i) − 0.5`, data
+//! `d[r, i] = [U(2, r·784 + i) < 0.05 + 0.9·U(8, i)]`.
+//!
+//! Throughput is in run-temperatures (runs × betas = 100,000 per call).
+//! Run with `cargo bench -p nrelu-rbm --bench ais`; the medians are recorded
+//! in `docs/benchmarks.md`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nrelu_rbm::likelihood::{AisConfig, ais, base_rate_bias, default_schedule};
+use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::{Rbm, VisibleUnit};
+use std::hint::black_box;
+use std::time::Duration;
+
+#[allow(dead_code)]
+#[path = "../kernels/examples/support/mod.rs"]
+mod hash;
+
+const RUNS: usize = 100;
+const BETAS: usize = 1000;
+
+/// The model and its base-rate biases (see the module documentation).
+fn workload() -> (Rbm, Vec<f32>) {
+    let (x, w, c) = hash::affine_inputs();
+    let nv = hash::N_IN;
+    let b = (0..nv as u32)
+        .map(|i| (hash::unit(7, i) - 0.5) as f32)
+        .collect();
+    let data: Vec<f32> = x
+        .iter()
+        .enumerate()
+        .map(|(n, &xv)| {
+            let p = 0.05 + 0.9 * hash::unit(8, (n % nv) as u32);
+            if f64::from(xv) < p { 1.0 } else { 0.0 }
+        })
+        .collect();
+    let base = base_rate_bias(&data, nv).expect("valid base-rate data");
+    let rbm = Rbm::from_parts(VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, w, b, c, None)
+        .expect("valid benchmark model");
+    (rbm, base)
+}
+
+fn bench_ais(c: &mut Criterion) {
+    let (rbm, base) = workload();
+    let mut group = c.benchmark_group("ais");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(3))
+        .measurement_time(Duration::from_secs(25))
+        .throughput(Throughput::Elements((RUNS * BETAS) as u64));
+    for threads in [1, 2] {
+        let cfg = AisConfig {
+            runs: RUNS,
+            betas: default_schedule(BETAS),
+            seed: 0x5eed,
+            threads,
+        };
+        group.bench_function(format!("runs{RUNS}/betas{BETAS}/threads{threads}"), |b| {
+            b.iter(|| black_box(ais(&rbm, &base, &cfg).expect("AIS runs")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_ais);
+criterion_main!(benches);

@@ -1,0 +1,111 @@
+//! Wall-clock timings of one AIS job, for the side-by-side comparison with
+//! numpy in `benches/peers/run_ais.sh`.
+//!
+//! ```text
+//! cargo run --release --example ais_timings
+//! ```
+//!
+//! The job is that of the criterion bench `benches/ais.rs`, and
+//! `benches/peers/numpy_ais.py` rebuilds its inputs bit for bit from the
+//! integer hash of `kernels/examples/support/mod.rs`:
+//!
+//! * a Bernoulli–Bernoulli RBM with 784 visible and 500 hidden units:
+//!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)` (uniform in ±0.05), hidden bias
+//!   `c[j] = U(4, j) − 0.5`, visible bias `b[i] = U(7, i) − 0.5`;
+//! * the base-rate model of 100 binary rows `d[r, i] = [X[r, i] < p_i]` with
+//!   `X[r, i] = U(2, r·784 + i)` and `p_i = 0.05 + 0.9·U(8, i)`, through
+//!   [`base_rate_bias`];
+//! * 100 runs on [`default_schedule`]`(1000)`, seed `0x5eed`.
+//!
+//! Each of [`ROUNDS`] rounds times one `ais()` call on one thread and one on
+//! all cores, one after the other, so both see the same machine load; the
+//! reported figure is the median over rounds. Prints one JSON object per
+//! line: first `{"info": "rust", ..}` (fingerprints, kernel path, cores),
+//! then `{"bench": "ais", "impl": "ours", "threads": .., "median_ns": ..,
+//! "log_z": ..}` lines.
+
+use nrelu_rbm::kernels::active_path;
+use nrelu_rbm::likelihood::{AisConfig, ais, base_rate_bias, default_schedule};
+use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::{Rbm, VisibleUnit};
+use std::time::Instant;
+
+#[allow(dead_code)]
+#[path = "../kernels/examples/support/mod.rs"]
+mod hash;
+
+/// AIS runs (the batch of chains).
+const RUNS: usize = 100;
+/// Temperatures of the schedule.
+const BETAS: usize = 1000;
+/// Seed of the AIS run streams.
+const SEED: u64 = 0x5eed;
+/// Timed rounds (each: one call on one thread, one on all cores).
+const ROUNDS: usize = 5;
+
+/// The model, the base-rate biases and the data they were fitted to.
+fn workload() -> (Rbm, Vec<f32>, Vec<f32>) {
+    let (x, w, c) = hash::affine_inputs();
+    let nv = hash::N_IN;
+    let b: Vec<f32> = (0..nv as u32)
+        .map(|i| (hash::unit(7, i) - 0.5) as f32)
+        .collect();
+    let data: Vec<f32> = x
+        .iter()
+        .enumerate()
+        .map(|(n, &xv)| {
+            let p = 0.05 + 0.9 * hash::unit(8, (n % nv) as u32);
+            if f64::from(xv) < p { 1.0 } else { 0.0 }
+        })
+        .collect();
+    let base = base_rate_bias(&data, nv).expect("valid base-rate data");
+    let rbm = Rbm::from_parts(VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, w, b, c, None)
+        .expect("valid benchmark model");
+    (rbm, base, data)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let (rbm, base, data) = workload();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "{{\"info\": \"rust\", \"weights_fingerprint\": {}, \"visible_bias_fingerprint\": {}, \"hidden_bias_fingerprint\": {}, \"base_bias_fingerprint\": {}, \"data_fingerprint\": {}, \"active_path\": \"{}\", \"cores\": {cores}, \"rounds\": {ROUNDS}, \"runs\": {RUNS}, \"betas\": {BETAS}}}",
+        hash::fingerprint(rbm.weights()),
+        hash::fingerprint(rbm.visible_bias()),
+        hash::fingerprint(rbm.hidden_bias()),
+        hash::fingerprint(&base),
+        hash::fingerprint(&data),
+        active_path(),
+    );
+    let config = |threads| AisConfig {
+        runs: RUNS,
+        betas: default_schedule(BETAS),
+        seed: SEED,
+        threads,
+    };
+    let settings = [(1usize, config(1)), (cores, config(0))];
+    let mut log_z = [0f64; 2];
+    // Warm-up: one untimed call of each.
+    for ((_, cfg), lz) in settings.iter().zip(&mut log_z) {
+        *lz = ais(&rbm, &base, cfg).expect("AIS runs").log_z;
+    }
+    let mut times = vec![Vec::with_capacity(ROUNDS); settings.len()];
+    for _ in 0..ROUNDS {
+        for ((_, cfg), t) in settings.iter().zip(&mut times) {
+            let start = Instant::now();
+            let est = ais(&rbm, &base, cfg).expect("AIS runs");
+            t.push(start.elapsed().as_nanos() as f64);
+            std::hint::black_box(est);
+        }
+    }
+    for (((threads, _), t), lz) in settings.iter().zip(times).zip(log_z) {
+        println!(
+            "{{\"bench\": \"ais\", \"impl\": \"ours\", \"threads\": {threads}, \"median_ns\": {:.0}, \"log_z\": {lz:.4}}}",
+            median(t)
+        );
+    }
+}
