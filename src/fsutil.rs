@@ -7,7 +7,7 @@
 //! was.
 
 use crate::error::{RbmError, Result};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -43,29 +43,34 @@ fn io_error(path: &Path, what: String, e: io::Error) -> RbmError {
     }
 }
 
-/// Creates `path` atomically: `write` fills a buffered temporary file
-/// `.<file name>.<random>.tmp` (`.rbm.<random>.tmp` for names over 64
-/// bytes) in the same directory, which is flushed, synced and renamed to
-/// `path`, replacing any existing file; the directory is then synced (best
-/// effort) so that the rename survives a crash. On Unix the file gets the
-/// usual `0o666 & !umask` mode rather than a temporary file's `0o600`.
+/// The step of [`write_via_temp`] that failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Creating the temporary file in the destination directory.
+    CreateTemp,
+    /// Flushing or syncing the temporary file.
+    Write,
+    /// Renaming the temporary file over the destination.
+    Rename,
+}
+
+/// The mechanism shared by [`atomic_write`] and `cli::output::write_atomic`:
+/// `write` fills a buffered temporary file `.<file name>.<random>.tmp`
+/// (`.rbm.<random>.tmp` for names over 64 bytes) in the same directory,
+/// which is flushed, synced and renamed to `path`, replacing any existing
+/// file; the directory is then synced (best effort) so that the rename
+/// survives a crash. On Unix the file gets the usual `0o666 & !umask` mode
+/// rather than a temporary file's `0o600`. `fail` turns an I/O error of a
+/// step into the caller's error type.
 ///
 /// If anything fails, the temporary file is deleted and `path` is left as
 /// it was: absent, or the previous file, never a partial one.
-///
-/// # Errors
-/// [`RbmError::Io`] naming `path` and the step that failed.
-pub(crate) fn atomic_write<F>(path: &Path, write: F) -> Result<()>
-where
-    F: FnOnce(&mut dyn Write) -> io::Result<()>,
-{
-    let Some(name) = path.file_name() else {
-        let e = io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file");
-        return Err(RbmError::Io {
-            path: path.to_owned(),
-            source: e,
-        });
-    };
+pub(crate) fn write_via_temp<E>(
+    path: &Path,
+    name: &OsStr,
+    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::result::Result<(), E>,
+    fail: impl Fn(Step, io::Error) -> E,
+) -> std::result::Result<(), E> {
     let dir = parent_dir(path);
     let mut prefix = OsString::from(".");
     prefix.push(if name.len() <= 64 {
@@ -81,22 +86,18 @@ where
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
-        let what = format!("cannot create a temporary file in '{}'", dir.display());
-        io_error(path, what, e)
-    })?;
-    let failed = |e: io::Error| io_error(path, "cannot write".to_owned(), e);
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| fail(Step::CreateTemp, e))?;
     {
         let mut buf = BufWriter::with_capacity(BUF_BYTES, tmp.as_file_mut());
-        write(&mut buf).map_err(failed)?;
-        buf.into_inner().map_err(|e| failed(e.into_error()))?;
+        write(&mut buf)?;
+        buf.into_inner()
+            .map_err(|e| fail(Step::Write, e.into_error()))?;
     }
-    tmp.as_file().sync_all().map_err(failed)?;
+    tmp.as_file().sync_all().map_err(|e| fail(Step::Write, e))?;
     // Dropping the error's file deletes the temporary file.
-    tmp.persist(path).map_err(|e| {
-        let what = "cannot rename the temporary file over it".to_owned();
-        io_error(path, what, e.error)
-    })?;
+    tmp.persist(path).map_err(|e| fail(Step::Rename, e.error))?;
     // Make the rename durable. The file is complete and in place whatever
     // happens here, and some file systems cannot sync a directory, so a
     // failure is not reported.
@@ -104,6 +105,40 @@ where
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Creates `path` atomically through [`write_via_temp`].
+///
+/// # Errors
+/// [`RbmError::Io`] naming `path` and the step that failed.
+pub(crate) fn atomic_write<F>(path: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let Some(name) = path.file_name() else {
+        let e = io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file");
+        return Err(RbmError::Io {
+            path: path.to_owned(),
+            source: e,
+        });
+    };
+    let fail = |step: Step, e: io::Error| {
+        let what = match step {
+            Step::CreateTemp => format!(
+                "cannot create a temporary file in '{}'",
+                parent_dir(path).display()
+            ),
+            Step::Write => "cannot write".to_owned(),
+            Step::Rename => "cannot rename the temporary file over it".to_owned(),
+        };
+        io_error(path, what, e)
+    };
+    write_via_temp(
+        path,
+        name,
+        |buf| write(buf).map_err(|e| fail(Step::Write, e)),
+        fail,
+    )
 }
 
 #[cfg(test)]

@@ -8,21 +8,10 @@
 //! or the previous file, never a truncated one.
 
 use super::{CliError, InputError};
-use std::ffi::OsString;
+use crate::fsutil::{Step, parent_dir, write_via_temp};
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::Path;
-
-/// Buffer size between the producer and the temporary file.
-const BUF_BYTES: usize = 1 << 18;
-
-/// The directory that will hold `path` (`.` for a bare file name).
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
 
 /// Checks, without creating anything, that `path` names a file in an
 /// existing directory and is not itself a directory.
@@ -77,7 +66,9 @@ pub fn check_output_path(path: &Path) -> Result<(), CliError> {
 /// the same directory (named `.<file name>.<random>.tmp`, or
 /// `.rbm.<random>.tmp` for a file name over 64 bytes), which is then
 /// flushed, synced to disk and renamed to `path`, replacing any existing
-/// file. On Unix the new file gets the usual `0o666 & !umask` mode.
+/// file; the directory is then synced (best effort). On Unix the new file
+/// gets the usual `0o666 & !umask` mode. The mechanism is
+/// `fsutil::write_via_temp`, shared with the library's model writer.
 ///
 /// If `write` or any step after it fails, the temporary file is deleted and
 /// `path` is left as it was. (A process killed mid-write can leave the
@@ -101,43 +92,18 @@ where
     F: FnOnce(&mut BufWriter<&mut File>) -> Result<(), CliError>,
 {
     check_output_path(path)?;
-    let dir = parent_dir(path);
-    // `.<name>.` makes a leftover temporary file recognisable; a long name
-    // is replaced so that the random part and suffix still fit NAME_MAX.
     let name = path.file_name().unwrap_or_default();
-    let mut prefix = OsString::from(".");
-    prefix.push(if name.len() <= 64 {
-        name
-    } else {
-        "rbm".as_ref()
-    });
-    prefix.push(".");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
-        CliError::io(
-            format!("cannot create a temporary file in '{}'", dir.display()),
-            e,
-        )
-    })?;
-    let failed = |e: io::Error| CliError::io(format!("cannot write '{}'", path.display()), e);
-    {
-        let mut buf = BufWriter::with_capacity(BUF_BYTES, tmp.as_file_mut());
-        write(&mut buf)?;
-        buf.into_inner().map_err(|e| failed(e.into_error()))?;
-    }
-    tmp.as_file().sync_all().map_err(failed)?;
-    tmp.persist(path).map_err(|e| {
-        let context = format!("cannot rename the temporary file to '{}'", path.display());
-        // Dropping `e.file` deletes the temporary file.
-        CliError::io(context, e.error)
-    })?;
-    Ok(())
+    write_via_temp(path, name, write, |step, e| {
+        let context = match step {
+            Step::CreateTemp => format!(
+                "cannot create a temporary file in '{}'",
+                parent_dir(path).display()
+            ),
+            Step::Write => format!("cannot write '{}'", path.display()),
+            Step::Rename => format!("cannot rename the temporary file to '{}'", path.display()),
+        };
+        CliError::io(context, e)
+    })
 }
 
 #[cfg(test)]
