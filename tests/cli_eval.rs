@@ -13,40 +13,10 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn rbm<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_rbm"))
-        .args(args)
-        .env_remove("NRELU_RBM_KERNEL")
-        .output()
-        .expect("cannot run the rbm binary")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn assert_success(o: &Output) {
-    assert!(
-        o.status.success(),
-        "status {:?}, stderr: {}",
-        o.status,
-        stderr(o)
-    );
-}
-
-fn s(p: &Path) -> String {
-    p.to_str().unwrap().to_owned()
-}
+mod cli_common;
+use cli_common::*;
 
 /// Trains a quiet 2-epoch model into `dir/name`.
 fn train(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
@@ -396,20 +366,6 @@ fn gaussian_models_get_the_reconstruction_error_only() {
             .unwrap()
             .contains("Bernoulli visible units")
     );
-}
-
-/// Exit `code`, one `error:` line containing `needle`, nothing on stdout.
-fn assert_fails(args: &[String], code: i32, needle: &str) {
-    let o = rbm(args);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
-    assert!(o.stdout.is_empty(), "{args:?}");
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.ends_with('\n') && err.lines().count() == 1,
-        "{args:?}: {err:?}"
-    );
-    assert!(err.contains(needle), "{args:?}: {err} lacks {needle:?}");
 }
 
 #[test]

@@ -3,19 +3,10 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn rbm<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_rbm"))
-        .args(args)
-        .env_remove("NRELU_RBM_KERNEL")
-        .output()
-        .expect("cannot run the rbm binary")
-}
+mod cli_common;
+use cli_common::*;
 
 /// `rbm sample` arguments writing `count` samples of `unit` at `x`.
 fn sample_args(unit: &str, x: &str, count: u64, seed: u64, out: &Path) -> Vec<String> {
@@ -35,19 +26,6 @@ fn sample_args(unit: &str, x: &str, count: u64, seed: u64, out: &Path) -> Vec<St
     .map(String::from)
     .chain([out.to_str().unwrap().to_owned()])
     .collect()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_success(o: &Output) {
-    assert!(
-        o.status.success(),
-        "status {:?}, stderr: {}",
-        o.status,
-        stderr(o)
-    );
 }
 
 /// Parses a 1-D `<f4` `.npy` file by the format spec, checking every byte
@@ -75,15 +53,6 @@ fn parse_npy_f32_1d(bytes: &[u8]) -> Vec<f32> {
 
 fn read_samples(path: &Path) -> Vec<f32> {
     parse_npy_f32_1d(&fs::read(path).unwrap())
-}
-
-fn entries(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -208,23 +177,6 @@ fn ten_million_samples_stream_to_disk() {
     assert_eq!(v.len(), 10_000_000);
     assert!(v.iter().all(|&s| s == 0.0 || s == 1.0));
     assert_eq!(entries(dir.path()), [out], "no temporary file left behind");
-}
-
-/// Runs `args` and checks the failure contract: non-zero exit `code`,
-/// exactly one stderr line starting with `error:` and containing `needle`,
-/// nothing on stdout. Returns the line.
-fn assert_fails(args: &[String], code: i32, needle: &str) -> String {
-    let o = rbm(args);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
-    assert!(o.stdout.is_empty(), "{args:?}");
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.ends_with('\n') && err.lines().count() == 1,
-        "{args:?}: {err:?}"
-    );
-    assert!(err.contains(needle), "{args:?}: {err} lacks {needle:?}");
-    err
 }
 
 #[test]

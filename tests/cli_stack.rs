@@ -9,52 +9,10 @@ use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Standardization, VisibleUnit, model_io};
 use std::fs;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn rbm<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_rbm"))
-        .args(args)
-        .env_remove("NRELU_RBM_KERNEL")
-        .output()
-        .expect("cannot run the rbm binary")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_success(o: &Output) {
-    assert!(
-        o.status.success(),
-        "status {:?}, stderr: {}",
-        o.status,
-        stderr(o)
-    );
-}
-
-fn s(p: &Path) -> String {
-    p.to_str().unwrap().to_owned()
-}
-
-/// Parses a 2-D `<f4` `.npy` file: (shape, data).
-fn read_npy_2d(path: &Path) -> ((usize, usize), Vec<f32>) {
-    let a = nrelu_rbm::npy::read_file(path).unwrap();
-    assert_eq!(a.shape.len(), 2);
-    let data: Vec<f32> = a.as_f32().expect("float32").to_vec();
-    ((a.shape[0], a.shape[1]), data)
-}
-
-fn transform(model: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut a = vec!["transform".to_owned(), "--model".to_owned(), s(model)];
-    a.extend(["--out".to_owned(), s(out)]);
-    a.extend(extra.iter().map(|x| x.to_string()));
-    rbm(a)
-}
+mod cli_common;
+use cli_common::*;
 
 #[test]
 fn layers_train_a_greedy_stack_like_the_library() {
@@ -294,19 +252,6 @@ fn equivariant_stacks_scale_with_the_input() {
         (map.mean.clone(), map.std.clone()),
         (vec![0.0; 64], vec![16.0; 64])
     );
-}
-
-/// Exit `code`, one `error:` line containing `needle`; nothing written.
-fn assert_fails(args: &[String], code: i32, needle: &str) {
-    let o = rbm(args);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.ends_with('\n') && err.lines().count() == 1,
-        "{args:?}: {err:?}"
-    );
-    assert!(err.contains(needle), "{args:?}: {err} lacks {needle:?}");
 }
 
 #[test]

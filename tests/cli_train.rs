@@ -7,40 +7,9 @@ use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, VisibleUnit};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn rbm<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_rbm"))
-        .args(args)
-        .env_remove("NRELU_RBM_KERNEL")
-        .output()
-        .expect("cannot run the rbm binary")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn assert_success(o: &Output) {
-    assert!(
-        o.status.success(),
-        "status {:?}, stderr: {}",
-        o.status,
-        stderr(o)
-    );
-}
-
-fn s(p: &Path) -> String {
-    p.to_str().unwrap().to_owned()
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|a| a.to_string()).collect()
-}
+mod cli_common;
+use cli_common::*;
 
 /// Fast training options: 2 epochs and 16 hidden units unless `extra`
 /// sets them, quiet, then `extra`.
@@ -54,53 +23,6 @@ fn train_args(out: &Path, extra: &[&str]) -> Vec<String> {
     }
     a.extend(extra.iter().map(|x| x.to_string()));
     a
-}
-
-/// Parses a 2-D `<f4` `.npy` file: (shape, data).
-fn read_npy_2d(path: &Path) -> ((usize, usize), Vec<f32>) {
-    let bytes = fs::read(path).unwrap();
-    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
-    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let start = 10 + hlen;
-    assert_eq!(start % 64, 0);
-    let header = std::str::from_utf8(&bytes[10..start]).unwrap();
-    let dict = header.trim_end();
-    let prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-    assert!(dict.starts_with(prefix), "{dict}");
-    let dims = &dict[prefix.len()..dict.find(")").unwrap()];
-    let dims: Vec<usize> = dims.split(", ").map(|d| d.parse().unwrap()).collect();
-    assert_eq!(dims.len(), 2, "{dict}");
-    let data: Vec<f32> = bytes[start..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
-        .collect();
-    assert_eq!(data.len(), dims[0] * dims[1]);
-    ((dims[0], dims[1]), data)
-}
-
-fn entries(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    v.sort();
-    v
-}
-
-/// Checks the failure contract: exit `code`, one `error:` line containing
-/// `needle`, nothing on stdout. Returns the line.
-fn assert_fails(args: &[String], code: i32, needle: &str) -> String {
-    let o = rbm(args);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
-    assert!(o.stdout.is_empty(), "{args:?}");
-    assert!(err.starts_with("error: "), "{args:?}: {err}");
-    assert!(
-        err.ends_with('\n') && err.lines().count() == 1,
-        "{args:?}: {err:?}"
-    );
-    assert!(err.contains(needle), "{args:?}: {err} lacks {needle:?}");
-    err
 }
 
 #[test]
@@ -378,12 +300,6 @@ fn small_model(dir: &Path, extra: &[&str]) -> PathBuf {
     let out = dir.join("model.safetensors");
     assert_success(&rbm(train_args(&out, extra)));
     out
-}
-
-fn transform(model: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut a = args(&["transform", "--model", &s(model), "--out", &s(out)]);
-    a.extend(extra.iter().map(|x| x.to_string()));
-    rbm(a)
 }
 
 #[test]
