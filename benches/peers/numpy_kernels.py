@@ -107,6 +107,7 @@ def elementwise(rng):
         "nrelu": lambda: np.maximum(
             0, x + np.sqrt(sigmoid(x)) * rng.standard_normal(N, dtype=np.float32)),
         "normal": lambda: rng.standard_normal(N, dtype=np.float32),
+        "uniform": lambda: rng.random(N, dtype=np.float32),
     }
     for name, f in cases.items():
         y = f()

@@ -5,6 +5,9 @@
 //! cargo run --release -p nrelu-rbm-kernels --example peer_timings
 //! ```
 //!
+//! The `uniform` lines time the bare random stream (xoshiro256++ words to
+//! uniform f32), the floor under every sampler.
+//!
 //! Prints one JSON object per line:
 //! `{"kernel": .., "path": .., "median_ns": .., "elements": ..}` where
 //! `median_ns` is the median wall time of one call (std::time::Instant; each
@@ -104,7 +107,8 @@ fn main() {
 
     let mut out = vec![0.0f32; N];
     type Run = fn(Kernels, &[f32], &mut [f32], &mut Stream);
-    let cases: [(&str, Run); 5] = [
+    let cases: [(&str, Run); 6] = [
+        ("uniform", |k, _, o, s| k.uniform(s, o)),
         ("sigmoid", |k, x, o, _| k.sigmoid(x, o)),
         ("softplus", |k, x, o, _| k.softplus(x, o)),
         ("bernoulli", |k, x, o, s| k.bernoulli(x, o, s)),
