@@ -7,6 +7,8 @@
 //! * `train/cd1/nrelu`, `train/cd1/bernoulli`: one `Trainer::step` on one
 //!   thread, NReLU or Bernoulli hidden units;
 //! * `train/cd1_2threads/nrelu`: the same NReLU step on two threads;
+//! * `train/cd1_momentum/nrelu`: the one-thread NReLU step with momentum
+//!   0.5 and weight decay 1e-4;
 //! * `train/five_sgemm`: the five products of a CD-1 step (`X·W`, `H·Wᵀ`,
 //!   `V·W`, `Xᵀ·H`, `−Vᵀ·H`) through `Kernels::gemm`, with the same shapes
 //!   and views: the floor a step is measured against (goal: a one-thread
@@ -42,6 +44,8 @@ fn train(c: &mut Criterion) {
         let mut step = Step::new(hidden, threads);
         group.bench_function(id, |b| b.iter(|| black_box(step.step())));
     }
+    let mut step = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
+    group.bench_function("cd1_momentum/nrelu", |b| b.iter(|| black_box(step.step())));
 
     let mut five = FiveSgemm::new();
     group.bench_function("five_sgemm", |b| {

@@ -12,8 +12,9 @@
 //!
 //! Each round takes one sample of each of: the five bare products of a CD-1
 //! step (`train/five_sgemm` of the criterion bench), a step with NReLU
-//! hidden units and a step with Bernoulli hidden units, one after the other,
-//! so that all three see the same machine load. A sample is one untimed call
+//! hidden units, a step with Bernoulli hidden units, and an NReLU step with
+//! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), one after
+//! the other, so that all of them see the same machine load. A sample is one untimed call
 //! (which brings the workload's buffers back into cache, as in a training
 //! loop or a criterion run) followed by [`REPS`] timed calls. The reported
 //! figure is the median over rounds of the time per call. Prints one JSON object per
@@ -72,7 +73,8 @@ fn main() {
     let mut five = FiveSgemm::new();
     let mut nrelu = Step::new(HiddenUnit::Nrelu, 1);
     let mut bernoulli = Step::new(HiddenUnit::Bernoulli, 1);
-    let mut jobs: [Job<'_>; 3] = [
+    let mut momentum = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
+    let mut jobs: [Job<'_>; 4] = [
         (
             "five_sgemm",
             Box::new(|| {
@@ -90,6 +92,12 @@ fn main() {
             "bernoulli",
             Box::new(|| {
                 black_box(bernoulli.step());
+            }),
+        ),
+        (
+            "nrelu_momentum",
+            Box::new(|| {
+                black_box(momentum.step());
             }),
         ),
     ];
@@ -113,8 +121,12 @@ fn main() {
         "{{\"bench\": \"five_sgemm\", \"hidden\": null, \"impl\": \"ours\", \"median_ns\": {floor:.0}}}"
     );
     for (name, m) in names.iter().zip(&medians).skip(1) {
+        let (bench, hidden) = match name.strip_suffix("_momentum") {
+            Some(h) => ("cd1_momentum", h),
+            None => ("cd1", *name),
+        };
         println!(
-            "{{\"bench\": \"cd1\", \"hidden\": \"{name}\", \"impl\": \"ours\", \"median_ns\": {m:.0}, \"five_sgemm_ns\": {floor:.0}, \"vs_five_sgemm\": {:.4}}}",
+            "{{\"bench\": \"{bench}\", \"hidden\": \"{hidden}\", \"impl\": \"ours\", \"median_ns\": {m:.0}, \"five_sgemm_ns\": {floor:.0}, \"vs_five_sgemm\": {:.4}}}",
             m / floor
         );
     }

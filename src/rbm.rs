@@ -452,7 +452,7 @@ impl Rbm {
     pub fn reconstruction_error(&self, v: &[f32]) -> Result<f64> {
         let h = self.hidden_means(v)?;
         let r = self.visible_means(&h)?;
-        Ok(squared_error(v, &r) / v.len() as f64)
+        Ok(Kernels::active().squared_distance(v, &r) / v.len() as f64)
     }
 }
 
@@ -464,9 +464,4 @@ pub(crate) fn add_unit_noise(out: &mut [f32], stream: &mut Stream) {
         stream.standard_normal(z);
         chunk.iter_mut().zip(z.iter()).for_each(|(o, n)| *o += n);
     }
-}
-
-/// Σ (a − b)² in f64.
-pub(crate) fn squared_error(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum()
 }

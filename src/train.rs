@@ -11,13 +11,18 @@
 //!    noise-free unless `sample_visible`), then hidden pre-activations `vW + c`,
 //!    their means `h⁻` and, if another step follows or the chains persist,
 //!    their samples.
-//! 3. **Gradient** `G = Xᵀh⁺ − v⁻ᵀh⁻` (two products), bias gradients the
-//!    column sums of `X − v⁻` and `h⁺ − h⁻`.
+//! 3. **Gradient** `G = Xᵀh⁺ − v⁻ᵀh⁻`, computed as the single product
+//!    `[X; v⁻]ᵀ [h⁺; −h⁻]` with inner dimension 2B: the buffers keep `v⁻`
+//!    right below `X` and `−h⁻` right below `h⁺`, so this costs one pass
+//!    over `G` instead of two. Bias gradients are the f64 column sums of
+//!    `X − v⁻` and `h⁺ − h⁻` ([`Kernels::column_sums`]).
 //! 4. **Update** `Δ ← mΔ + (η/B)G − ηλW`, `W ← W + Δ` (likewise for the
-//!    biases, without decay), one fused pass that also checks finiteness.
+//!    biases, without decay): one dispatched pass
+//!    ([`Kernels::sgd_update`]) that also checks finiteness.
 //!
-//! A CD-1 step is thus five products plus element-wise passes fused into
-//! them. All buffers are allocated once, before the first step.
+//! A CD-1 step is thus the work of five products, done as four calls, plus
+//! element-wise passes fused into them. All buffers are allocated once,
+//! before the first step.
 //!
 //! # Threads and reproducibility
 //! The batch is cut into fixed blocks of [`ROW_BLOCK`] rows; block `i` draws
@@ -28,7 +33,7 @@
 //! thread count** (tested).
 
 use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatRef, Sampler, Stream};
+use crate::kernels::{Accumulate, Activation, Kernels, MatRef, Sampler, Sgd, Stream};
 use crate::parallel::Workers;
 use crate::rbm::{
     Rbm, VisibleUnit, add_unit_noise, hidden_mean_activation, hidden_sampler,
@@ -336,14 +341,16 @@ pub struct Trainer {
     visible: VisibleUnit,
     hidden: crate::units::HiddenUnit,
     streams: Vec<Stream>,
-    x: Vec<f32>,
-    /// Positive hidden means (B × H).
-    hpos: Vec<f32>,
+    /// The batch `X` (its first `rows` rows) followed at once by the
+    /// negative visible statistics `v⁻` (the next `rows` rows): 2B × V, so
+    /// that `[X; v⁻]ᵀ` is one matrix for the gradient product.
+    xv: Vec<f32>,
+    /// The positive hidden means `h⁺` (first `rows` rows) followed by the
+    /// negated negative hidden means `−h⁻`: 2B × H.
+    hh: Vec<f32>,
     /// Hidden samples driving the chain (B × H); persistent under PCD.
     hchain: Vec<f32>,
-    /// Negative hidden means (B × H).
-    hneg: Vec<f32>,
-    /// Visible means (B × V).
+    /// Visible means of the intermediate Gibbs steps (B × V).
     vmean: Vec<f32>,
     /// Visible samples (B × V).
     vsamp: Vec<f32>,
@@ -377,10 +384,9 @@ impl Trainer {
             streams: (0..blocks as u64)
                 .map(|i| Stream::new(cfg.seed, i))
                 .collect(),
-            x: vec![0.0; b * v],
-            hpos: vec![0.0; b * h],
+            xv: vec![0.0; 2 * b * v],
+            hh: vec![0.0; 2 * b * h],
             hchain: vec![0.0; b * h],
-            hneg: vec![0.0; b * h],
             vmean: vec![0.0; b * v],
             vsamp: vec![0.0; b * v],
             grad: vec![0.0; v * h],
@@ -418,7 +424,7 @@ impl Trainer {
                 want: self.b,
             });
         }
-        self.x[..batch.len()].copy_from_slice(batch);
+        self.xv[..batch.len()].copy_from_slice(batch);
         let sq = self.step_rows(rbm, rows);
         if !self.finite {
             return Err(RbmError::StepDiverged);
@@ -428,7 +434,7 @@ impl Trainer {
 
     fn gather(&mut self, data: &[f32], rows: &[u32]) {
         let v = self.v;
-        for (dst, &src) in self.x.chunks_exact_mut(v).zip(rows) {
+        for (dst, &src) in self.xv.chunks_exact_mut(v).zip(rows) {
             let s = src as usize * v;
             dst.copy_from_slice(&data[s..s + v]);
         }
@@ -514,6 +520,9 @@ impl Trainer {
             VisibleUnit::Gaussian => Draw::GaussianVisible,
         };
         let sv = self.cfg.sample_visible;
+        // `[X; v⁻]` and `[h⁺; h⁻]`, each `rows` rows on top of `rows` rows.
+        let (x, vneg) = self.xv[..2 * rows * v].split_at_mut(rows * v);
+        let (hpos, hneg) = self.hh[..2 * rows * h].split_at_mut(rows * h);
 
         // Positive phase. Under PCD the chains keep their own samples, so the
         // data's hidden samples are only needed to start them.
@@ -533,14 +542,16 @@ impl Trainer {
             &mut self.streams,
             sv,
             &pos_layer,
-            &self.x,
+            x,
             rows,
-            &mut self.hpos,
+            hpos,
             &mut self.hchain,
         );
         self.chains_started = true;
 
-        // Negative phase: k Gibbs steps from `hchain`.
+        // Negative phase: k Gibbs steps from `hchain`. The last step writes
+        // the negative visible statistics straight into `vneg`: the noise-
+        // free means under CD, the samples (the chains' states) under PCD.
         let steps = sampling.k();
         let mut sq = 0.0;
         for t in 1..=steps {
@@ -555,6 +566,11 @@ impl Trainer {
                     visible_draw
                 },
             };
+            let (mean, samp): (&mut [f32], &mut [f32]) = match (last, pcd) {
+                (true, false) => (&mut *vneg, &mut self.vsamp),
+                (true, true) => (&mut self.vmean, &mut *vneg),
+                (false, _) => (&mut self.vmean, &mut self.vsamp),
+            };
             Self::pass(
                 k,
                 &self.workers,
@@ -563,19 +579,20 @@ impl Trainer {
                 &down,
                 &self.hchain,
                 rows,
-                &mut self.vmean,
-                &mut self.vsamp,
+                mean,
+                samp,
             );
             if t == 1 && !pcd {
-                sq = crate::rbm::squared_error(&self.x[..rows * v], &self.vmean[..rows * v]);
+                let recon = if last {
+                    &*vneg
+                } else {
+                    &self.vmean[..rows * v]
+                };
+                sq = k.squared_distance(x, recon);
             }
             // Visible states for the next hidden pass and the statistics:
             // means at the end of CD, samples otherwise (and for PCD chains).
-            let vstate = if last && !pcd {
-                &self.vmean
-            } else {
-                &self.vsamp
-            };
+            let vstate: &[f32] = if last { vneg } else { &self.vsamp };
             let hid = Layer {
                 draw: if last && !pcd { Draw::None } else { up.draw },
                 ..up
@@ -588,28 +605,31 @@ impl Trainer {
                 &hid,
                 vstate,
                 rows,
-                &mut self.hneg,
+                hneg,
                 &mut self.hchain,
             );
         }
-        let vneg: &[f32] = if pcd { &self.vsamp } else { &self.vmean };
+        for a in hneg.iter_mut() {
+            *a = -*a;
+        }
 
-        // Gradient G = Xᵀh⁺ − v⁻ᵀh⁻, split over rows of G (visible units).
-        let xt = MatRef::row_major(&self.x[..rows * v], rows, v).transpose();
-        let vt = MatRef::row_major(&vneg[..rows * v], rows, v).transpose();
-        let hp = MatRef::row_major(&self.hpos[..rows * h], rows, h);
-        let hn = MatRef::row_major(&self.hneg[..rows * h], rows, h);
+        // Gradient G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻]: one product with
+        // inner dimension 2B (one pass over G instead of two), split over
+        // rows of G (visible units).
+        let xvt = MatRef::row_major(&self.xv[..2 * rows * v], 2 * rows, v).transpose();
+        let hh = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
         let gpart = self.workers.part_rows(v, 1);
         self.workers.for_parts(gpart, (&mut self.grad, h), |r0, g| {
             let r1 = r0 + g.len() / h;
-            k.gemm(xt.rows_range(r0, r1), hp, Accumulate::Overwrite, g);
-            k.gemm(vt.rows_range(r0, r1), hn, Accumulate::Subtract, g);
+            k.gemm(xvt.rows_range(r0, r1), hh, Accumulate::Overwrite, g);
         });
-        column_diff_sums(&self.x[..rows * v], &vneg[..rows * v], v, &mut self.grad_b);
-        column_diff_sums(
-            &self.hpos[..rows * h],
-            &self.hneg[..rows * h],
+        let (x, vneg) = self.xv[..2 * rows * v].split_at(rows * v);
+        k.column_sums(x, v, Accumulate::Overwrite, &mut self.grad_b);
+        k.column_sums(vneg, v, Accumulate::Subtract, &mut self.grad_b);
+        k.column_sums(
+            &self.hh[..2 * rows * h],
             h,
+            Accumulate::Overwrite,
             &mut self.grad_c,
         );
 
@@ -620,6 +640,11 @@ impl Trainer {
             lr * self.cfg.weight_decay,
             lr / rows as f32,
         );
+        let sgd = Sgd {
+            momentum: m,
+            scale,
+            decay,
+        };
         let bad = AtomicBool::new(false);
         let grad = &self.grad;
         self.workers.for_parts2(
@@ -628,22 +653,10 @@ impl Trainer {
             (&mut self.vel_w, h),
             |r0, w, vel| {
                 let g = &grad[r0 * h..r0 * h + w.len()];
-                let mut ok = true;
-                if m == 0.0 {
-                    // Without momentum the velocity is not needed: the same
-                    // value (0·d + a − b = a − b exactly), two streams fewer.
-                    for (w, &g) in w.iter_mut().zip(g) {
-                        *w += scale * g - decay * *w;
-                        ok &= w.is_finite();
-                    }
-                } else {
-                    for ((w, d), &g) in w.iter_mut().zip(vel.iter_mut()).zip(g) {
-                        *d = m * *d + scale * g - decay * *w;
-                        *w += *d;
-                        ok &= w.is_finite();
-                    }
-                }
-                if !ok {
+                // Without momentum the velocity is not needed: the same
+                // value (0·d + a − b = a − b exactly), two streams fewer.
+                let vel = if m == 0.0 { &mut [][..] } else { vel };
+                if !k.sgd_update(sgd, w, vel, g) {
                     bad.store(true, Ordering::Relaxed);
                 }
             },
@@ -705,7 +718,7 @@ impl Trainer {
                 &up,
                 x,
                 r,
-                &mut self.hneg,
+                &mut self.hh,
                 &mut self.hchain,
             );
             Self::pass(
@@ -714,12 +727,12 @@ impl Trainer {
                 &mut self.streams,
                 false,
                 &down,
-                &self.hneg,
+                &self.hh,
                 r,
                 &mut self.vmean,
                 &mut self.vsamp,
             );
-            sq += crate::rbm::squared_error(x, &self.vmean[..r * v]);
+            sq += k.squared_distance(x, &self.vmean[..r * v]);
             r0 += r;
         }
         sq / (rows * v) as f64
@@ -733,15 +746,5 @@ fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut
         let r = u64::from(words[2 * i]) | (u64::from(words[2 * i + 1]) << 32);
         let j = ((u128::from(r) * (i as u128 + 1)) >> 64) as usize;
         order.swap(i, j);
-    }
-}
-
-/// `out[j] = Σ_r a[r, j] − b[r, j]` in f64, rows in order.
-fn column_diff_sums(a: &[f32], b: &[f32], width: usize, out: &mut [f64]) {
-    out.fill(0.0);
-    for (ra, rb) in a.chunks_exact(width).zip(b.chunks_exact(width)) {
-        for ((o, &x), &y) in out.iter_mut().zip(ra).zip(rb) {
-            *o += f64::from(x) - f64::from(y);
-        }
     }
 }

@@ -57,12 +57,13 @@ const BATCH: usize = 30;
 const BATCHES: usize = ROWS.div_ceil(BATCH);
 
 /// Products per epoch on one thread: per step the positive pass, a visible
-/// and a hidden pass per Gibbs step, and the two gradient products; under
+/// and a hidden pass per Gibbs step, and the one gradient product
+/// (`[X; v⁻]ᵀ [h⁺; −h⁻]`); under
 /// PCD also the end-of-epoch reconstruction (two passes per batch).
 fn products_per_epoch(sampling: Sampling) -> usize {
     match sampling {
-        Sampling::Cd(k) => BATCHES * (1 + 2 * k + 2),
-        Sampling::Pcd(k) => BATCHES * (1 + 2 * k + 2) + BATCHES * 2,
+        Sampling::Cd(k) => BATCHES * (1 + 2 * k + 1),
+        Sampling::Pcd(k) => BATCHES * (1 + 2 * k + 1) + BATCHES * 2,
     }
 }
 

@@ -12,6 +12,7 @@
 
 use crate::body::{self, Input, MapOp, RandomOp};
 use crate::simd::XoState;
+use crate::update::UpdateJob;
 use crate::simd::portable::Portable;
 use crate::simd::scalar::Scalar;
 use std::sync::OnceLock;
@@ -138,9 +139,16 @@ pub enum Family {
     Map,
     /// Everything that draws from a [`crate::Stream`].
     Random,
+    /// The streaming passes of an optimiser step: [`crate::Kernels::sgd_update`],
+    /// [`crate::Kernels::column_sums`], [`crate::Kernels::squared_distance`].
+    Update,
 }
 
-static LAST: [AtomicU8; 2] = [AtomicU8::new(u8::MAX), AtomicU8::new(u8::MAX)];
+static LAST: [AtomicU8; 3] = [
+    AtomicU8::new(u8::MAX),
+    AtomicU8::new(u8::MAX),
+    AtomicU8::new(u8::MAX),
+];
 
 fn record(family: Family, path: Path) {
     LAST[family as usize].store(path as u8, Ordering::Relaxed);
@@ -226,6 +234,28 @@ pub(crate) fn random(path: Path, job: RandomJob<'_>, state: &mut XoState) {
     }
 }
 
+// ------------------------------------------------------------- update family
+
+/// The update family's dispatch point. Every path compiles the same plain
+/// source ([`crate::update`]) for its instruction set.
+pub(crate) fn update(path: Path, job: UpdateJob<'_>) {
+    check(path);
+    record(Family::Update, path);
+    match path {
+        Path::Scalar | Path::Portable => crate::update::run(job),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `check` confirmed AVX2 and FMA on this CPU, the features
+        // `update_avx2` is compiled for.
+        Path::Avx2 => unsafe { x86::update_avx2(job) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `check` confirmed AVX-512F on this CPU, the feature
+        // `update_avx512` is compiled for.
+        Path::Avx512 => unsafe { x86::update_avx512(job) },
+        #[cfg(not(target_arch = "x86_64"))]
+        Path::Avx2 | Path::Avx512 => unreachable!("checked above"),
+    }
+}
+
 /// The `#[target_feature]` wrappers: each compiles a generic body for one
 /// instruction set. Callers must have confirmed the features at run time.
 #[cfg(target_arch = "x86_64")]
@@ -252,5 +282,15 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn random_avx512(job: RandomJob<'_>, state: &mut XoState) {
         random_body::<Avx512>(job, state)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn update_avx2(job: UpdateJob<'_>) {
+        crate::update::run(job)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn update_avx512(job: UpdateJob<'_>) {
+        crate::update::run(job)
     }
 }

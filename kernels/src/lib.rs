@@ -11,7 +11,10 @@
 //!   [`binomial`], [`ssu`] (the exact stepped sigmoid unit), plus
 //!   [`Stream::uniform`] and [`Stream::standard_normal`];
 //! * **fused affine transforms** `Y = act(X·W + b)` on matrixmultiply's
-//!   sgemm ([`Kernels::affine`]).
+//!   sgemm ([`Kernels::affine`]);
+//! * **update passes** of an optimiser step: [`Kernels::sgd_update`]
+//!   (momentum, decay and a finiteness check in one pass),
+//!   [`Kernels::column_sums`] and [`Kernels::squared_distance`] in f64.
 //!
 //! Every kernel exists in four paths — AVX-512, AVX2+FMA, portable (`wide`)
 //! and scalar — chosen **at run time** ([`active_path`]; force one with
@@ -50,10 +53,12 @@ mod math;
 pub mod reference;
 mod rng;
 mod simd;
+mod update;
 
 pub use affine::{Accumulate, AffineShape, AffineStrategy, Epilogue, MatRef, WeightLayout};
 pub use dispatch::{Family, KERNEL_ENV, Path, active_path, forced_path, last_path};
 pub use rng::Stream;
+pub use update::Sgd;
 
 use body::{Input, RandomOp};
 use dispatch::RandomJob;
@@ -323,6 +328,109 @@ impl Kernels {
     pub fn sample(self, sampler: Sampler, bias: &[f32], inout: &mut [f32], stream: &mut Stream) {
         check_bias(bias, inout.len());
         self.random(sampler.into(), Input::InPlace, bias, inout, stream)
+    }
+
+    /// One gradient step with momentum and decay, in a single pass:
+    /// `d ← m·d + s·g − λ·w` then `w ← w + d`, element by element, with
+    /// m, s, λ from `sgd` (evaluated as `((m·d) + (s·g)) − (λ·w)`, no fused
+    /// multiply-add). With an empty `velocity` it computes
+    /// `w ← w + ((s·g) − (λ·w))`, which equals the momentum form for
+    /// m = 0 and a zero velocity, without reading or writing one.
+    ///
+    /// Returns whether every updated `w` is finite, so a caller can detect
+    /// divergence without another pass.
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Kernels, Sgd};
+    /// let mut w = [1.0f32, 2.0];
+    /// let mut d = [0.5f32, 0.0];
+    /// let sgd = Sgd { momentum: 0.5, scale: 0.1, decay: 0.0 };
+    /// assert!(Kernels::active().sgd_update(sgd, &mut w, &mut d, &[10.0, -10.0]));
+    /// assert_eq!(d, [1.25, -1.0]);
+    /// assert_eq!(w, [2.25, 1.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `g` is not as long as `w`, or `velocity` is neither empty nor as
+    /// long as `w`, or `velocity` is empty while `sgd.momentum != 0`.
+    pub fn sgd_update(self, sgd: Sgd, w: &mut [f32], velocity: &mut [f32], g: &[f32]) -> bool {
+        check_len("g", g.len(), w.len());
+        assert!(
+            velocity.is_empty() || velocity.len() == w.len(),
+            "velocity: length {} must be 0 or {}",
+            velocity.len(),
+            w.len()
+        );
+        assert!(
+            velocity.len() == w.len() || sgd.momentum == 0.0,
+            "sgd_update: momentum {} needs a velocity",
+            sgd.momentum
+        );
+        let mut finite = true;
+        dispatch::update(
+            self.path,
+            update::UpdateJob::Sgd {
+                sgd,
+                w,
+                velocity,
+                g,
+                finite: &mut finite,
+            },
+        );
+        finite
+    }
+
+    /// Column sums of the row-major `a` (rows of `width`) in f64, rows
+    /// added in order: `out[j] (= | += | −=) Σ_r a[r·width + j]` as `acc`
+    /// says. Every path gives the same bits (each column is one sequential
+    /// sum).
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Accumulate, Kernels};
+    /// let mut s = [0.0f64; 2];
+    /// let k = Kernels::active();
+    /// k.column_sums(&[1.0, 2.0, 3.0, 4.0], 2, Accumulate::Overwrite, &mut s);
+    /// k.column_sums(&[0.5, 0.5], 2, Accumulate::Subtract, &mut s);
+    /// assert_eq!(s, [3.5, 5.5]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `out.len() != width`, or `a.len()` is not a multiple of `width`
+    /// (for `width` 0, `a` must be empty).
+    pub fn column_sums(self, a: &[f32], width: usize, acc: Accumulate, out: &mut [f64]) {
+        check_len("out", out.len(), width);
+        assert!(
+            a.len().is_multiple_of(width),
+            "column_sums: length {} is not a whole number of rows of {width}",
+            a.len()
+        );
+        dispatch::update(
+            self.path,
+            update::UpdateJob::ColumnSums { a, width, acc, out },
+        );
+    }
+
+    /// `Σ_i (a_i − b_i)²`: each difference in f32, its square and the sum in
+    /// f64. The sum runs in 16 interleaved partial sums (element i goes to
+    /// partial i mod 16), added pairwise at the end, on every path, so the
+    /// result has the same bits everywhere.
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::Kernels;
+    /// let d = Kernels::active().squared_distance(&[1.0, 2.0, 3.0], &[1.0, 0.0, 0.0]);
+    /// assert_eq!(d, 13.0);
+    /// ```
+    ///
+    /// # Panics
+    /// If `a.len() != b.len()`.
+    pub fn squared_distance(self, a: &[f32], b: &[f32]) -> f64 {
+        check_len("b", b.len(), a.len());
+        let mut out = 0.0;
+        dispatch::update(
+            self.path,
+            update::UpdateJob::SquaredDistance { a, b, out: &mut out },
+        );
+        out
     }
 }
 

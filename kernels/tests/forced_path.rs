@@ -9,7 +9,7 @@
 //! can run a different path in between.
 
 use nrelu_rbm_kernels::{
-    Family, Kernels, Path, Stream, active_path, bernoulli, forced_path, last_path, sigmoid,
+    Family, Kernels, Path, Sgd, Stream, active_path, bernoulli, forced_path, last_path, sigmoid,
 };
 
 #[test]
@@ -41,6 +41,17 @@ fn the_forced_or_best_path_is_the_one_that_ran() {
         last_path(Family::Random),
         Some(want),
         "random family ran another path"
+    );
+    let sgd = Sgd {
+        momentum: 0.0,
+        scale: 1.0,
+        decay: 0.0,
+    };
+    assert!(Kernels::active().sgd_update(sgd, &mut out, &mut [], &x));
+    assert_eq!(
+        last_path(Family::Update),
+        Some(want),
+        "update family ran another path"
     );
 
     #[cfg(target_arch = "x86_64")]

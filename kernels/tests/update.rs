@@ -1,0 +1,277 @@
+//! The update family (`sgd_update`, `column_sums`, `squared_distance`) on
+//! every available path against plain references, at awkward sizes and on
+//! special values. The family promises the same bits on every path, so
+//! finite results are compared exactly; a NaN result must be NaN (payloads
+//! are not compared).
+
+use nrelu_rbm_kernels::{Accumulate, Kernels, Path, Sgd};
+
+/// 0, 1, lane − 1, lane, lane + 1 for 4, 8 and 16 lanes, and 1000 + 3.
+const SIZES: [usize; 12] = [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 1003];
+
+const SPECIAL: [f32; 9] = [
+    0.0,
+    88.0,
+    -88.0,
+    1e30,
+    -1e30,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+    -0.0,
+];
+
+/// Deterministic values in about [-2, 2], with a special value every 37th
+/// element when `special` is set.
+fn values(n: usize, seed: u32, special: bool) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| {
+            let h = i
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(seed.wrapping_mul(40_503))
+                >> 8;
+            if special && i % 37 == 5 {
+                SPECIAL[(i as usize / 37) % SPECIAL.len()]
+            } else {
+                h as f32 / 4_194_304.0 - 2.0
+            }
+        })
+        .collect()
+}
+
+fn kernels() -> Vec<Kernels> {
+    Path::available()
+        .into_iter()
+        .map(|p| Kernels::new(p).expect("available"))
+        .collect()
+}
+
+fn same(got: f32, want: f32) -> bool {
+    if want.is_nan() {
+        got.is_nan()
+    } else {
+        got.to_bits() == want.to_bits()
+    }
+}
+
+#[test]
+fn sgd_update_matches_the_formula_bit_for_bit() {
+    let sgd = Sgd {
+        momentum: 0.5,
+        scale: 0.01,
+        decay: 1e-5,
+    };
+    for special in [false, true] {
+        for n in SIZES {
+            let w0 = values(n, 1, special);
+            let d0 = values(n, 2, special);
+            let g = values(n, 3, special);
+            let mut want_w = w0.clone();
+            let mut want_d = d0.clone();
+            for i in 0..n {
+                want_d[i] = sgd.momentum * want_d[i] + sgd.scale * g[i] - sgd.decay * want_w[i];
+                want_w[i] += want_d[i];
+            }
+            let want_ok = want_w.iter().all(|w| w.is_finite());
+            for k in kernels() {
+                let mut w = w0.clone();
+                let mut d = d0.clone();
+                let ok = k.sgd_update(sgd, &mut w, &mut d, &g);
+                for i in 0..n {
+                    assert!(
+                        same(w[i], want_w[i]) && same(d[i], want_d[i]),
+                        "{:?} n={n} i={i}: w {} vs {}, d {} vs {}",
+                        k.path(),
+                        w[i],
+                        want_w[i],
+                        d[i],
+                        want_d[i]
+                    );
+                }
+                assert_eq!(ok, want_ok, "{:?} n={n} special={special}", k.path());
+            }
+        }
+    }
+}
+
+#[test]
+fn sgd_update_without_velocity_matches_the_formula() {
+    let sgd = Sgd {
+        momentum: 0.0,
+        scale: 0.25,
+        decay: 0.125,
+    };
+    for special in [false, true] {
+        for n in SIZES {
+            let w0 = values(n, 4, special);
+            let g = values(n, 5, special);
+            let want: Vec<f32> = w0
+                .iter()
+                .zip(&g)
+                .map(|(&w, &g)| w + (sgd.scale * g - sgd.decay * w))
+                .collect();
+            let want_ok = want.iter().all(|w| w.is_finite());
+            for k in kernels() {
+                let mut w = w0.clone();
+                let ok = k.sgd_update(sgd, &mut w, &mut [], &g);
+                for i in 0..n {
+                    assert!(same(w[i], want[i]), "{:?} n={n} i={i}", k.path());
+                }
+                assert_eq!(ok, want_ok, "{:?} n={n} special={special}", k.path());
+            }
+        }
+    }
+}
+
+#[test]
+fn one_non_finite_weight_anywhere_is_reported() {
+    for n in [1usize, 16, 17, 1003] {
+        for at in [0, n / 2, n - 1] {
+            for bad in [f32::INFINITY, f32::NAN] {
+                for k in kernels() {
+                    let mut w = vec![0.5f32; n];
+                    w[at] = bad;
+                    let sgd = Sgd {
+                        momentum: 0.0,
+                        scale: 1.0,
+                        decay: 0.0,
+                    };
+                    let g = vec![0.0f32; n];
+                    assert!(
+                        !k.sgd_update(sgd, &mut w, &mut [], &g),
+                        "{:?} n={n}",
+                        k.path()
+                    );
+                    // Overflow during the update is caught too.
+                    let mut w = vec![3e38f32; n];
+                    let mut g = vec![0.0f32; n];
+                    g[at] = 3e38;
+                    assert!(!k.sgd_update(sgd, &mut w, &mut [], &g));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "needs a velocity")]
+fn momentum_without_velocity_panics() {
+    let sgd = Sgd {
+        momentum: 0.9,
+        scale: 1.0,
+        decay: 0.0,
+    };
+    Kernels::active().sgd_update(sgd, &mut [1.0], &mut [], &[1.0]);
+}
+
+#[test]
+#[should_panic(expected = "length 2")]
+fn sgd_length_mismatch_panics() {
+    let sgd = Sgd {
+        momentum: 0.0,
+        scale: 1.0,
+        decay: 0.0,
+    };
+    Kernels::active().sgd_update(sgd, &mut [1.0], &mut [], &[1.0, 2.0]);
+}
+
+#[test]
+fn column_sums_are_sequential_f64_sums() {
+    for special in [false, true] {
+        for width in SIZES {
+            for rows in [0usize, 1, 3, 100] {
+                let a = values(rows * width, 6, special);
+                let start = values(width, 7, false);
+                for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
+                    let mut want: Vec<f64> = match acc {
+                        Accumulate::Overwrite => vec![0.0; width],
+                        _ => start.iter().map(|&s| f64::from(s)).collect(),
+                    };
+                    for r in 0..rows {
+                        for j in 0..width {
+                            let x = f64::from(a[r * width + j]);
+                            if acc == Accumulate::Subtract {
+                                want[j] -= x;
+                            } else {
+                                want[j] += x;
+                            }
+                        }
+                    }
+                    for k in kernels() {
+                        let mut out: Vec<f64> = start.iter().map(|&s| f64::from(s)).collect();
+                        k.column_sums(&a, width, acc, &mut out);
+                        for j in 0..width {
+                            assert!(
+                                if want[j].is_nan() {
+                                    out[j].is_nan()
+                                } else {
+                                    out[j].to_bits() == want[j].to_bits()
+                                },
+                                "{:?} {acc:?} width={width} rows={rows} j={j}: {} vs {}",
+                                k.path(),
+                                out[j],
+                                want[j]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The documented order: element i into partial i mod 16, then pairwise.
+fn squared_distance_reference(a: &[f32], b: &[f32]) -> f64 {
+    let mut acc = [0f64; 16];
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        let d = f64::from(x - y);
+        acc[i % 16] += d * d;
+    }
+    let mut n = 16;
+    while n > 1 {
+        n /= 2;
+        for i in 0..n {
+            acc[i] += acc[i + n];
+        }
+    }
+    acc[0]
+}
+
+#[test]
+fn squared_distance_follows_its_documented_order() {
+    for special in [false, true] {
+        for n in SIZES {
+            let a = values(n, 8, special);
+            let b = values(n, 9, false);
+            let want = squared_distance_reference(&a, &b);
+            let naive: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(&x, &y)| f64::from(x - y).powi(2))
+                .sum();
+            if want.is_finite() {
+                // Another summation order of positive terms: within a few
+                // f64 roundings per term.
+                assert!((want - naive).abs() <= 1e-13 * naive.max(1e-300), "n={n}");
+            }
+            for k in kernels() {
+                let got = k.squared_distance(&a, &b);
+                assert!(
+                    if want.is_nan() {
+                        got.is_nan()
+                    } else {
+                        got.to_bits() == want.to_bits()
+                    },
+                    "{:?} n={n}: {got} vs {want}",
+                    k.path()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "whole number of rows")]
+fn column_sums_ragged_input_panics() {
+    Kernels::active().column_sums(&[1.0; 5], 2, Accumulate::Add, &mut [0.0; 2]);
+}
