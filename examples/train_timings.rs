@@ -13,8 +13,10 @@
 //! Each round takes one sample of each of: the five bare products of a CD-1
 //! step (`train/five_sgemm` of the criterion bench), a step with NReLU
 //! hidden units, a step with Bernoulli hidden units, and an NReLU step with
-//! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), one after
-//! the other, so that all of them see the same machine load. A sample is one untimed call
+//! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), and the NReLU
+//! step on two threads (bench `cd1_2threads`), one after the other, so that
+//! all of them see the same machine load. (The two-thread step needs both
+//! cores: run it on an otherwise idle machine.) A sample is one untimed call
 //! (which brings the workload's buffers back into cache, as in a training
 //! loop or a criterion run) followed by [`REPS`] timed calls. The reported
 //! figure is the median over rounds of the time per call. Prints one JSON object per
@@ -74,7 +76,8 @@ fn main() {
     let mut nrelu = Step::new(HiddenUnit::Nrelu, 1);
     let mut bernoulli = Step::new(HiddenUnit::Bernoulli, 1);
     let mut momentum = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
-    let mut jobs: [Job<'_>; 4] = [
+    let mut two = Step::new(HiddenUnit::Nrelu, 2);
+    let mut jobs: [Job<'_>; 5] = [
         (
             "five_sgemm",
             Box::new(|| {
@@ -100,6 +103,12 @@ fn main() {
                 black_box(momentum.step());
             }),
         ),
+        (
+            "nrelu_2threads",
+            Box::new(|| {
+                black_box(two.step());
+            }),
+        ),
     ];
     for (_, f) in jobs.iter_mut() {
         for _ in 0..WARM_UP {
@@ -121,9 +130,12 @@ fn main() {
         "{{\"bench\": \"five_sgemm\", \"hidden\": null, \"impl\": \"ours\", \"median_ns\": {floor:.0}}}"
     );
     for (name, m) in names.iter().zip(&medians).skip(1) {
-        let (bench, hidden) = match name.strip_suffix("_momentum") {
-            Some(h) => ("cd1_momentum", h),
-            None => ("cd1", *name),
+        let (bench, hidden) = if let Some(h) = name.strip_suffix("_momentum") {
+            ("cd1_momentum", h)
+        } else if let Some(h) = name.strip_suffix("_2threads") {
+            ("cd1_2threads", h)
+        } else {
+            ("cd1", *name)
         };
         println!(
             "{{\"bench\": \"{bench}\", \"hidden\": \"{hidden}\", \"impl\": \"ours\", \"median_ns\": {m:.0}, \"five_sgemm_ns\": {floor:.0}, \"vs_five_sgemm\": {:.4}}}",

@@ -1,12 +1,16 @@
 //! Row-parallel execution that cannot change results.
 //!
-//! Work is split into contiguous *parts* of whole row blocks. Products use
-//! the kernels' `gemm`, whose bits do not depend on how rows are split (see
-//! `kernels/tests/affine.rs`), random draws come from per-block streams, and
-//! every reduction runs in a fixed order on one thread. So the number of
-//! threads changes only the speed, never a bit of the output.
+//! Work is split into contiguous *parts*: whole row blocks for the
+//! element-wise work and the gradient product, blocks of columns for the
+//! layer products (each thread then packs only its own columns of the
+//! weights). Products use the kernels' `gemm`, whose bits do not depend on
+//! how rows or columns are split (see `kernels/tests/affine.rs` and
+//! `kernels/tests/gemm_views.rs`), random draws come from per-block
+//! streams, and every reduction runs in a fixed order on one thread. So the
+//! number of threads changes only the speed, never a bit of the output.
 
 use crate::error::{Result, invalid};
+use crate::kernels::MatMut;
 use rayon::prelude::*;
 
 /// A fixed set of worker threads (none when `threads == 1`).
@@ -137,6 +141,34 @@ impl Workers {
 }
 
 impl Workers {
+    /// Columns per part for splitting `cols` columns of a product between
+    /// the threads: a multiple of 16 (the width of the widest sgemm
+    /// micro-kernel), so that only the last part has a ragged edge.
+    pub(crate) fn part_cols(&self, cols: usize) -> usize {
+        cols.div_ceil(self.threads).next_multiple_of(16).max(16)
+    }
+
+    /// Runs `f(first_col, block)` over blocks of `part` columns of `c` (the
+    /// last may be narrower), in parallel when there are workers; without
+    /// workers, once over all of `c`.
+    pub(crate) fn for_col_parts<F>(&self, part: usize, c: MatMut<'_>, f: F)
+    where
+        F: Fn(usize, MatMut<'_>) + Sync,
+    {
+        fn split<F: Fn(usize, MatMut<'_>) + Sync>(j0: usize, part: usize, c: MatMut<'_>, f: &F) {
+            if c.cols() <= part {
+                f(j0, c);
+            } else {
+                let (left, right) = c.split_at_col(part);
+                rayon::join(|| f(j0, left), || split(j0 + part, part, right, f));
+            }
+        }
+        match &self.pool {
+            None => f(0, c),
+            Some(pool) => pool.install(|| split(0, part.max(1), c, &f)),
+        }
+    }
+
     /// Runs `f(i, &mut out[i])` for every index, in parallel when there are
     /// workers; each element is computed independently.
     pub(crate) fn for_each_index<F>(&self, out: &mut [f64], f: F)

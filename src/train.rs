@@ -27,13 +27,14 @@
 //! # Threads and reproducibility
 //! The batch is cut into fixed blocks of [`ROW_BLOCK`] rows; block `i` draws
 //! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
-//! contiguous runs of whole blocks; the products use the kernels' `gemm`,
-//! whose bits do not depend on the row split, and reductions run in a fixed
-//! order. The same seed therefore gives **bit-identical weights for any
+//! contiguous runs of whole blocks for the element-wise work, blocks of
+//! columns for the layer products and blocks of rows of `G` for the
+//! gradient; the products use the kernels' `gemm`, whose bits do not depend
+//! on either split, and reductions run in a fixed order. The same seed therefore gives **bit-identical weights for any
 //! thread count** (tested).
 
 use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatRef, Sampler, Sgd, Stream};
+use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Sampler, Sgd, Stream};
 use crate::parallel::Workers;
 use crate::rbm::{
     Rbm, VisibleUnit, add_unit_noise, hidden_mean_activation, hidden_sampler,
@@ -455,23 +456,26 @@ impl Trainer {
         samp: &mut [f32],
     ) {
         let (in_w, out_w) = (layer.w.rows, layer.w.cols);
-        let part = workers.part_rows(rows, ROW_BLOCK);
         let draws = !matches!(layer.draw, Draw::None);
         let inp = MatRef::row_major(&inp[..rows * in_w], rows, in_w);
+        // The product, split by columns: each thread packs only its block
+        // of the weights, and every row stays in one sgemm call (a row
+        // split would repack all the weights per thread and leave ragged
+        // row tiles on each).
+        let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
+        workers.for_col_parts(workers.part_cols(out_w), c, |j0, c| {
+            let j1 = j0 + c.cols();
+            k.gemm_into(inp, layer.w.cols_range(j0, j1), Accumulate::Overwrite, c);
+        });
+        // The element-wise work, split by row blocks with their streams.
+        let part = workers.part_rows(rows, ROW_BLOCK);
         workers.for_parts_streams(
             part,
             ROW_BLOCK,
             (&mut mean[..rows * out_w], out_w),
             (&mut samp[..rows * out_w], out_w),
             streams,
-            |row0, mean, samp, streams| {
-                let prow = mean.len() / out_w;
-                k.gemm(
-                    inp.rows_range(row0, row0 + prow),
-                    layer.w,
-                    Accumulate::Overwrite,
-                    mean,
-                );
+            |_row0, mean, samp, streams| {
                 let rows_per_block = ROW_BLOCK * out_w;
                 for (bi, block) in mean.chunks_mut(rows_per_block).enumerate() {
                     let stream = &mut streams[bi];

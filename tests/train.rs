@@ -55,12 +55,15 @@ const UNITS: [HiddenUnit; 4] = [
 
 #[test]
 fn same_seed_gives_bit_identical_weights_for_any_thread_count() {
-    let data = patterns(203, 24, 1);
+    // 40 visible and 37 hidden units: wide enough that the layer products
+    // are split into column blocks of 16 (and a ragged last block) for 2, 3
+    // and 5 threads, as well as into row blocks.
+    let data = patterns(203, 40, 1);
     for unit in UNITS {
         for sampling in [Sampling::Cd(1), Sampling::Cd(2), Sampling::Pcd(1)] {
             let mut models = Vec::new();
             for threads in [1, 2, 3, 5] {
-                let mut rbm = Rbm::new(24, 13, VisibleUnit::Bernoulli, unit, 5).unwrap();
+                let mut rbm = Rbm::new(40, 37, VisibleUnit::Bernoulli, unit, 5).unwrap();
                 let r = train(&mut rbm, &data, &config(sampling, threads), quiet).unwrap();
                 models.push((threads, rbm, r));
             }

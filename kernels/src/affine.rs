@@ -235,6 +235,14 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// Columns `c0..c1` of the view.
+    ///
+    /// # Panics
+    /// If `c0 > c1` or `c1 > cols`.
+    pub fn cols_range(self, c0: usize, c1: usize) -> MatRef<'a> {
+        self.transpose().rows_range(c0, c1).transpose()
+    }
+
     fn check(&self, what: &str) {
         if self.rows == 0 || self.cols == 0 {
             return;
@@ -253,6 +261,102 @@ impl<'a> MatRef<'a> {
             self.col_stride,
             self.data.len()
         );
+    }
+}
+
+/// A mutable row-major matrix view whose rows may be further apart than its
+/// width: a block of columns of a larger matrix. Views made by splitting
+/// one view never share an element, so they can be filled by different
+/// threads at once; the borrow they come from lasts as long as any of them.
+///
+/// ```
+/// use nrelu_rbm_kernels::{Accumulate, Kernels, MatMut, MatRef};
+/// let a = [1.0f32, 2.0]; // 1 × 2
+/// let b = [1.0f32, 0.0, 2.0, 0.0, 1.0, 3.0]; // 2 × 3
+/// let mut c = [0.0f32; 3];
+/// let (left, right) = MatMut::row_major(&mut c, 1, 3).split_at_col(1);
+/// let (a, b) = (MatRef::row_major(&a, 1, 2), MatRef::row_major(&b, 2, 3));
+/// let k = Kernels::active();
+/// std::thread::scope(|s| {
+///     s.spawn(|| k.gemm_into(a, b.cols_range(0, 1), Accumulate::Overwrite, left));
+///     s.spawn(|| k.gemm_into(a, b.cols_range(1, 3), Accumulate::Overwrite, right));
+/// });
+/// assert_eq!(c, [1.0, 2.0, 8.0]);
+/// ```
+#[derive(Debug)]
+pub struct MatMut<'a> {
+    /// Element (i, j) is at `ptr + i·row_stride + j`. For a view with no
+    /// elements the pointer may point just past (or, after splits of a
+    /// zero-row view, beyond) its allocation; it is then never read.
+    ptr: *mut f32,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    _borrow: std::marker::PhantomData<&'a mut [f32]>,
+}
+
+// SAFETY: a `MatMut` is an exclusive borrow of its elements, like
+// `&mut [f32]` (which is `Send`); no two views share an element.
+unsafe impl Send for MatMut<'_> {}
+
+impl<'a> MatMut<'a> {
+    /// A `rows × cols` row-major view of all of `data`.
+    ///
+    /// # Panics
+    /// If `data.len() != rows · cols`.
+    pub fn row_major(data: &'a mut [f32], rows: usize, cols: usize) -> MatMut<'a> {
+        assert!(
+            Some(data.len()) == rows.checked_mul(cols),
+            "MatMut: length {} does not match {rows} × {cols}",
+            data.len()
+        );
+        MatMut {
+            ptr: data.as_mut_ptr(),
+            rows,
+            cols,
+            row_stride: cols,
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Columns `0..j` and `j..cols`.
+    ///
+    /// # Panics
+    /// If `j > cols`.
+    pub fn split_at_col(self, j: usize) -> (MatMut<'a>, MatMut<'a>) {
+        assert!(j <= self.cols, "split at column {j} of {}", self.cols);
+        let right = MatMut {
+            // In bounds whenever the view has an element; otherwise never
+            // dereferenced (wrapping arithmetic needs no unsafe).
+            ptr: self.ptr.wrapping_add(j),
+            cols: self.cols - j,
+            ..self
+        };
+        (MatMut { cols: j, ..self }, right)
+    }
+
+    /// Rows `0..i` and `i..rows`.
+    ///
+    /// # Panics
+    /// If `i > rows`.
+    pub fn split_at_row(self, i: usize) -> (MatMut<'a>, MatMut<'a>) {
+        assert!(i <= self.rows, "split at row {i} of {}", self.rows);
+        let below = MatMut {
+            ptr: self.ptr.wrapping_add(i * self.row_stride),
+            rows: self.rows - i,
+            ..self
+        };
+        (MatMut { rows: i, ..self }, below)
     }
 }
 
@@ -280,6 +384,25 @@ impl Kernels {
     /// If the inner dimensions differ, a view does not fit in its slice, or
     /// `c.len() != a.rows * b.cols`.
     pub fn gemm(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: &mut [f32]) {
+        let (m, n) = (a.rows, b.cols);
+        assert!(
+            Some(c.len()) == m.checked_mul(n),
+            "gemm C: length {} does not match {m} × {n}",
+            c.len()
+        );
+        self.gemm_into(a, b, acc, MatMut::row_major(c, m, n))
+    }
+
+    /// [`Kernels::gemm`] into a [`MatMut`] view, which may be a block of
+    /// columns of a larger matrix. Every element of `C` gets the same bits
+    /// whichever way the rows of `A` or the columns of `B` (with the matching
+    /// columns of `C`) are split between calls, so a product can be split
+    /// across threads either way.
+    ///
+    /// # Panics
+    /// If the inner dimensions differ, a view does not fit in its slice, or
+    /// `c` is not `a.rows × b.cols`.
+    pub fn gemm_into(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
         assert!(
             a.cols == b.rows,
             "gemm: A is {} × {} but B is {} × {}",
@@ -292,16 +415,23 @@ impl Kernels {
         b.check("gemm B");
         let (m, k, n) = (a.rows, a.cols, b.cols);
         assert!(
-            Some(c.len()) == m.checked_mul(n),
-            "gemm C: length {} does not match {m} × {n}",
-            c.len()
+            (c.rows, c.cols) == (m, n),
+            "gemm C: a {} × {} view does not match {m} × {n}",
+            c.rows,
+            c.cols
         );
         if m == 0 || n == 0 {
             return;
         }
         if k == 0 {
             if acc == Accumulate::Overwrite {
-                c.fill(0.0);
+                for i in 0..m {
+                    // SAFETY: row i of the view (i < rows, n = cols > 0
+                    // elements from ptr + i·row_stride) lies inside the
+                    // exclusively borrowed allocation (MatMut invariant).
+                    unsafe { std::slice::from_raw_parts_mut(c.ptr.add(i * c.row_stride), n) }
+                        .fill(0.0);
+                }
             }
             return;
         }
@@ -311,9 +441,11 @@ impl Kernels {
             Accumulate::Subtract => (-1.0, 1.0),
         };
         // SAFETY: `check` proved that every element (i, j) of A (m × k) and
-        // B (k × n) addressed through its strides lies inside its slice, and
-        // `c` is exactly m × n row-major (rsc = n, csc = 1) and exclusively
-        // borrowed. Strides fit in isize because they index within slices.
+        // B (k × n) addressed through its strides lies inside its slice; `c`
+        // is an m × n view (rsc = row_stride, csc = 1) of an exclusively
+        // borrowed allocation that holds every one of its elements (MatMut
+        // invariant). Strides fit in isize because they index within
+        // allocations.
         unsafe {
             matrixmultiply::sgemm(
                 m,
@@ -327,8 +459,8 @@ impl Kernels {
                 b.row_stride as isize,
                 b.col_stride as isize,
                 beta,
-                c.as_mut_ptr(),
-                n as isize,
+                c.ptr,
+                c.row_stride as isize,
                 1,
             );
         }
