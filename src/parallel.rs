@@ -4,8 +4,8 @@
 //! element-wise work and the gradient product, blocks of columns for the
 //! layer products (each thread then packs only its own columns of the
 //! weights). Products use the kernels' `gemm`, whose bits do not depend on
-//! how rows or columns are split (see `kernels/tests/affine.rs` and
-//! `kernels/tests/gemm_views.rs`), random draws come from per-block
+//! how rows or columns are split (see `kernels/tests/affine.rs`), random
+//! draws come from per-block
 //! streams, and every reduction runs in a fixed order on one thread. So the
 //! number of threads changes only the speed, never a bit of the output.
 

@@ -4,22 +4,14 @@
 //! finite results are compared exactly; a NaN result must be NaN (payloads
 //! are not compared).
 
-use nrelu_rbm_kernels::{Accumulate, Kernels, Path, Sgd};
+use nrelu_rbm_kernels::{Accumulate, Kernels, Sgd};
+
+mod common;
+
+use common::{SPECIALS, all_kernels as kernels};
 
 /// 0, 1, lane − 1, lane, lane + 1 for 4, 8 and 16 lanes, and 1000 + 3.
 const SIZES: [usize; 12] = [0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 1003];
-
-const SPECIAL: [f32; 9] = [
-    0.0,
-    88.0,
-    -88.0,
-    1e30,
-    -1e30,
-    f32::INFINITY,
-    f32::NEG_INFINITY,
-    f32::NAN,
-    -0.0,
-];
 
 /// Deterministic values in about [-2, 2], with a special value every 37th
 /// element when `special` is set.
@@ -31,18 +23,11 @@ fn values(n: usize, seed: u32, special: bool) -> Vec<f32> {
                 .wrapping_add(seed.wrapping_mul(40_503))
                 >> 8;
             if special && i % 37 == 5 {
-                SPECIAL[(i as usize / 37) % SPECIAL.len()]
+                SPECIALS[(i as usize / 37) % SPECIALS.len()]
             } else {
                 h as f32 / 4_194_304.0 - 2.0
             }
         })
-        .collect()
-}
-
-fn kernels() -> Vec<Kernels> {
-    Path::available()
-        .into_iter()
-        .map(|p| Kernels::new(p).expect("available"))
         .collect()
 }
 
