@@ -25,7 +25,7 @@ use std::time::Duration;
 
 mod support;
 
-use support::{BATCH, FiveSgemm, Step};
+use support::{BATCH, Step};
 
 fn train(c: &mut Criterion) {
     let mut group = c.benchmark_group("train");
@@ -47,7 +47,7 @@ fn train(c: &mut Criterion) {
     let mut step = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
     group.bench_function("cd1_momentum/nrelu", |b| b.iter(|| black_box(step.step())));
 
-    let mut five = FiveSgemm::new();
+    let mut five = support::five_products();
     group.bench_function("five_sgemm", |b| {
         b.iter(|| {
             five.run();

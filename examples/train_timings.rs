@@ -33,7 +33,7 @@ use std::time::Instant;
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{FiveSgemm, Step};
+use support::Step;
 
 /// Timed rounds (each round: one sample of each workload).
 const ROUNDS: usize = 75;
@@ -72,7 +72,7 @@ fn main() {
         support::LEARNING_RATE,
     );
 
-    let mut five = FiveSgemm::new();
+    let mut five = support::five_products();
     let mut nrelu = Step::new(HiddenUnit::Nrelu, 1);
     let mut bernoulli = Step::new(HiddenUnit::Bernoulli, 1);
     let mut momentum = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));

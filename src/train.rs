@@ -752,3 +752,92 @@ fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut
         order.swap(i, j);
     }
 }
+
+/// The five bare matrix products of one CD-1 step, through the same
+/// kernels' `gemm` and the same views as [`Trainer`]: `X·W`, `H·Wᵀ`, `V·W`
+/// (B × H, B × V and B × H results) and the gradient `G = Xᵀ·H`, then
+/// `G −= Vᵀ·H` (V × H). This is the floor a training step is measured
+/// against (`rbm bench`, the `train` benchmarks): a step can approach it
+/// but not beat it, except that the trainer runs the two gradient products
+/// as one call with inner dimension 2B.
+///
+/// ```
+/// use nrelu_rbm::train::FiveProducts;
+/// let (b, v, h) = (4, 6, 3);
+/// let mut p = FiveProducts::new(b, v, h, vec![0.5; b * v], vec![0.1; v * h],
+///     vec![1.0; b * h], vec![0.25; b * v]);
+/// p.run();
+/// let (up, down, grad) = p.outputs();
+/// assert_eq!((up.len(), down.len(), grad.len()), (b * h, b * v, v * h));
+/// ```
+pub struct FiveProducts {
+    k: Kernels,
+    dims: (usize, usize, usize),
+    x: Vec<f32>,
+    w: Vec<f32>,
+    h: Vec<f32>,
+    v: Vec<f32>,
+    up: Vec<f32>,
+    down: Vec<f32>,
+    grad: Vec<f32>,
+}
+
+impl FiveProducts {
+    /// Operands for a batch of `batch` rows of a `visible × hidden` model:
+    /// the batch `x` (batch × visible), the weights `w` (visible × hidden),
+    /// and stand-ins for the hidden states `h` (batch × hidden) and the
+    /// reconstruction `v` (batch × visible), on the active kernel path.
+    ///
+    /// # Panics
+    /// If a buffer does not have the length its shape gives.
+    pub fn new(
+        batch: usize,
+        visible: usize,
+        hidden: usize,
+        x: Vec<f32>,
+        w: Vec<f32>,
+        h: Vec<f32>,
+        v: Vec<f32>,
+    ) -> FiveProducts {
+        for (what, got, want) in [
+            ("x", x.len(), batch * visible),
+            ("w", w.len(), visible * hidden),
+            ("h", h.len(), batch * hidden),
+            ("v", v.len(), batch * visible),
+        ] {
+            assert_eq!(got, want, "FiveProducts: {what} has the wrong length");
+        }
+        FiveProducts {
+            k: Kernels::active(),
+            dims: (batch, visible, hidden),
+            x,
+            w,
+            h,
+            v,
+            up: vec![0.0; batch * hidden],
+            down: vec![0.0; batch * visible],
+            grad: vec![0.0; visible * hidden],
+        }
+    }
+
+    /// `X·W`, `H·Wᵀ`, `V·W`, `G = Xᵀ·H`, `G −= Vᵀ·H`.
+    pub fn run(&mut self) {
+        let (b, nv, nh) = self.dims;
+        let k = self.k;
+        let x = MatRef::row_major(&self.x, b, nv);
+        let w = MatRef::row_major(&self.w, nv, nh);
+        let h = MatRef::row_major(&self.h, b, nh);
+        let v = MatRef::row_major(&self.v, b, nv);
+        k.gemm(x, w, Accumulate::Overwrite, &mut self.up);
+        k.gemm(h, w.transpose(), Accumulate::Overwrite, &mut self.down);
+        k.gemm(v, w, Accumulate::Overwrite, &mut self.up);
+        k.gemm(x.transpose(), h, Accumulate::Overwrite, &mut self.grad);
+        k.gemm(v.transpose(), h, Accumulate::Subtract, &mut self.grad);
+    }
+
+    /// The results (`up`, `down`, `grad`), so that a caller can
+    /// `black_box` them.
+    pub fn outputs(&self) -> (&[f32], &[f32], &[f32]) {
+        (&self.up, &self.down, &self.grad)
+    }
+}

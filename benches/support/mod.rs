@@ -13,14 +13,13 @@
 //!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`, hidden bias
 //!   `c[j] = U(4, j) − 0.5`, visible bias 0.
 //! * The five bare products of a CD-1 step, with the trainer's shapes and
-//!   views, through [`Kernels::gemm`]: `X·W`, `H·Wᵀ`, `V·W` (100 × 500 or
+//!   views, through the kernels' `gemm` ([`five_products`]): `X·W`, `H·Wᵀ`, `V·W` (100 × 500 or
 //!   100 × 784 results) and the gradient `Xᵀ·H` then `−= Vᵀ·H` (784 × 500).
 //!   (The trainer computes the last two as one product with inner
 //!   dimension 200; the floor keeps the five separate calls of the goal's
 //!   definition.)
 
-use nrelu_rbm::kernels::{Accumulate, Kernels, MatRef};
-use nrelu_rbm::train::{Sampling, TrainConfig, Trainer};
+use nrelu_rbm::train::{FiveProducts, Sampling, TrainConfig, Trainer};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, VisibleUnit};
 
@@ -119,60 +118,16 @@ impl Step {
     }
 }
 
-/// Operands and outputs of the five bare products of a CD-1 step.
-pub struct FiveSgemm {
-    k: Kernels,
-    x: Vec<f32>,
-    w: Vec<f32>,
-    /// Stand-in for the hidden states (B × H), values in [0, 1).
-    h: Vec<f32>,
-    /// Stand-in for the reconstruction (B × V), values in [0, 1).
-    v: Vec<f32>,
-    up: Vec<f32>,
-    down: Vec<f32>,
-    grad: Vec<f32>,
-}
-
-impl FiveSgemm {
-    /// Buffers for the products on the active kernel path (the path the
-    /// trainer uses).
-    pub fn new() -> FiveSgemm {
-        let (x, w, _) = inputs();
-        let h = (0..(BATCH * HIDDEN) as u32)
-            .map(|i| hash::unit(5, i) as f32)
-            .collect();
-        let v = (0..(BATCH * VISIBLE) as u32)
-            .map(|i| hash::unit(6, i) as f32)
-            .collect();
-        FiveSgemm {
-            k: Kernels::active(),
-            x,
-            w,
-            h,
-            v,
-            up: vec![0.0; BATCH * HIDDEN],
-            down: vec![0.0; BATCH * VISIBLE],
-            grad: vec![0.0; VISIBLE * HIDDEN],
-        }
-    }
-
-    /// `X·W`, `H·Wᵀ`, `V·W`, `G = Xᵀ·H`, `G −= Vᵀ·H`, with the views the
-    /// trainer uses.
-    pub fn run(&mut self) {
-        let k = self.k;
-        let x = MatRef::row_major(&self.x, BATCH, VISIBLE);
-        let w = MatRef::row_major(&self.w, VISIBLE, HIDDEN);
-        let h = MatRef::row_major(&self.h, BATCH, HIDDEN);
-        let v = MatRef::row_major(&self.v, BATCH, VISIBLE);
-        k.gemm(x, w, Accumulate::Overwrite, &mut self.up);
-        k.gemm(h, w.transpose(), Accumulate::Overwrite, &mut self.down);
-        k.gemm(v, w, Accumulate::Overwrite, &mut self.up);
-        k.gemm(x.transpose(), h, Accumulate::Overwrite, &mut self.grad);
-        k.gemm(v.transpose(), h, Accumulate::Subtract, &mut self.grad);
-    }
-
-    /// The outputs, so that a caller can `black_box` them.
-    pub fn outputs(&self) -> (&[f32], &[f32], &[f32]) {
-        (&self.up, &self.down, &self.grad)
-    }
+/// The five bare products of a CD-1 step on the benchmark's batch and
+/// weights, with stand-ins in [0, 1) for the hidden states and the
+/// reconstruction.
+pub fn five_products() -> FiveProducts {
+    let (x, w, _) = inputs();
+    let h = (0..(BATCH * HIDDEN) as u32)
+        .map(|i| hash::unit(5, i) as f32)
+        .collect();
+    let v = (0..(BATCH * VISIBLE) as u32)
+        .map(|i| hash::unit(6, i) as f32)
+        .collect();
+    FiveProducts::new(BATCH, VISIBLE, HIDDEN, x, w, h, v)
 }

@@ -17,8 +17,8 @@
 //! has the criterion and peer (numpy, scikit-learn) measurements.
 
 use super::CliError;
-use crate::kernels::{Accumulate, Kernels, MatRef, Path, Stream, active_path};
-use crate::train::{TrainConfig, Trainer};
+use crate::kernels::{Kernels, Path, Stream, active_path};
+use crate::train::{FiveProducts, TrainConfig, Trainer};
 use crate::units::HiddenUnit;
 use crate::{Rbm, VisibleUnit};
 use std::fmt::Write as _;
@@ -125,50 +125,6 @@ fn kernel_rate(k: Kernels, name: &str, x: &[f32], plan: Plan) -> f64 {
     x.len() as f64 / secs / 1e6
 }
 
-/// The five bare products of a CD-1 step, with the trainer's views.
-struct FiveSgemm {
-    k: Kernels,
-    x: Vec<f32>,
-    w: Vec<f32>,
-    h: Vec<f32>,
-    v: Vec<f32>,
-    up: Vec<f32>,
-    down: Vec<f32>,
-    grad: Vec<f32>,
-}
-
-impl FiveSgemm {
-    fn new(x: &[f32], w: &[f32]) -> FiveSgemm {
-        let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
-        FiveSgemm {
-            k: Kernels::active(),
-            x: x.to_vec(),
-            w: w.to_vec(),
-            h: unit_values(b * nh, 5),
-            v: unit_values(b * nv, 6),
-            up: vec![0.0; b * nh],
-            down: vec![0.0; b * nv],
-            grad: vec![0.0; nv * nh],
-        }
-    }
-
-    /// `X·W`, `H·Wᵀ`, `V·W`, `G = Xᵀ·H`, `G −= Vᵀ·H`.
-    fn run(&mut self) {
-        let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
-        let k = self.k;
-        let x = MatRef::row_major(&self.x, b, nv);
-        let w = MatRef::row_major(&self.w, nv, nh);
-        let h = MatRef::row_major(&self.h, b, nh);
-        let v = MatRef::row_major(&self.v, b, nv);
-        k.gemm(x, w, Accumulate::Overwrite, &mut self.up);
-        k.gemm(h, w.transpose(), Accumulate::Overwrite, &mut self.down);
-        k.gemm(v, w, Accumulate::Overwrite, &mut self.up);
-        k.gemm(x.transpose(), h, Accumulate::Overwrite, &mut self.grad);
-        k.gemm(v.transpose(), h, Accumulate::Subtract, &mut self.grad);
-        black_box((&self.up, &self.down, &self.grad));
-    }
-}
-
 /// A model, its trainer and a batch: one CD-1 step per call.
 struct Step {
     rbm: Rbm,
@@ -261,7 +217,19 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         .iter()
         .map(|u| 0.02 * (u - 0.5))
         .collect();
-    let mut five = FiveSgemm::new(&batch, &w);
+    let mut five = FiveProducts::new(
+        b,
+        nv,
+        nh,
+        batch.clone(),
+        w,
+        unit_values(b * nh, 5),
+        unit_values(b * nv, 6),
+    );
+    let mut run_five = || {
+        five.run();
+        black_box(five.outputs());
+    };
     let units = [
         HiddenUnit::Bernoulli,
         HiddenUnit::Nrelu,
@@ -274,13 +242,13 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     // Warm-up, then rounds of one sample of every workload.
     for _ in 0..2 {
-        five.run();
+        run_five();
         steps.iter_mut().for_each(Step::run);
     }
     let mut t_five = Vec::new();
     let mut t_steps = vec![Vec::new(); steps.len()];
     for _ in 0..plan.step_rounds {
-        t_five.push(sample(&mut || five.run(), plan.step_calls));
+        t_five.push(sample(&mut run_five, plan.step_calls));
         for (t, s) in t_steps.iter_mut().zip(steps.iter_mut()) {
             t.push(sample(&mut || s.run(), plan.step_calls));
         }
@@ -314,8 +282,10 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     }
     let _ = writeln!(
         out,
-        "\n'vs five sgemm' is the step's time over the five products' time: 1.00x would mean \
-         that sampling, the update and all element-wise work were free."
+        "\n'vs five sgemm' is the step's time over the five separate products' time. The \
+         step runs the two gradient products as one call with twice the inner dimension \
+         (one pass over the gradient instead of two), so it can come in under 1.00x even \
+         though it also samples, updates and checks every weight."
     );
     print(&out)
 }
