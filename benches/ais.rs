@@ -15,42 +15,17 @@
 //! in `docs/benchmarks.md`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nrelu_rbm::likelihood::{AisConfig, ais, base_rate_bias, default_schedule};
-use nrelu_rbm::units::HiddenUnit;
-use nrelu_rbm::{Rbm, VisibleUnit};
+use nrelu_rbm::likelihood::{AisConfig, ais, default_schedule};
 use std::hint::black_box;
 use std::time::Duration;
 
-#[allow(dead_code)]
-#[path = "../kernels/examples/support/mod.rs"]
-mod hash;
+mod support;
 
 const RUNS: usize = 100;
 const BETAS: usize = 1000;
 
-/// The model and its base-rate biases (see the module documentation).
-fn workload() -> (Rbm, Vec<f32>) {
-    let (x, w, c) = hash::affine_inputs();
-    let nv = hash::N_IN;
-    let b = (0..nv as u32)
-        .map(|i| (hash::unit(7, i) - 0.5) as f32)
-        .collect();
-    let data: Vec<f32> = x
-        .iter()
-        .enumerate()
-        .map(|(n, &xv)| {
-            let p = 0.05 + 0.9 * hash::unit(8, (n % nv) as u32);
-            if f64::from(xv) < p { 1.0 } else { 0.0 }
-        })
-        .collect();
-    let base = base_rate_bias(&data, nv).expect("valid base-rate data");
-    let rbm = Rbm::from_parts(VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, w, b, c, None)
-        .expect("valid benchmark model");
-    (rbm, base)
-}
-
 fn bench_ais(c: &mut Criterion) {
-    let (rbm, base) = workload();
+    let (rbm, base, _) = support::ais_workload();
     let mut group = c.benchmark_group("ais");
     group
         .sample_size(10)

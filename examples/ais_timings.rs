@@ -25,14 +25,11 @@
 //! "log_z": ..}` lines.
 
 use nrelu_rbm::kernels::active_path;
-use nrelu_rbm::likelihood::{AisConfig, ais, base_rate_bias, default_schedule};
-use nrelu_rbm::units::HiddenUnit;
-use nrelu_rbm::{Rbm, VisibleUnit};
+use nrelu_rbm::likelihood::{AisConfig, ais, default_schedule};
 use std::time::Instant;
 
-#[allow(dead_code)]
-#[path = "../kernels/examples/support/mod.rs"]
-mod hash;
+#[path = "../benches/support/mod.rs"]
+mod support;
 
 /// AIS runs (the batch of chains).
 const RUNS: usize = 100;
@@ -43,42 +40,21 @@ const SEED: u64 = 0x5eed;
 /// Timed rounds (each: one call on one thread, one on all cores).
 const ROUNDS: usize = 5;
 
-/// The model, the base-rate biases and the data they were fitted to.
-fn workload() -> (Rbm, Vec<f32>, Vec<f32>) {
-    let (x, w, c) = hash::affine_inputs();
-    let nv = hash::N_IN;
-    let b: Vec<f32> = (0..nv as u32)
-        .map(|i| (hash::unit(7, i) - 0.5) as f32)
-        .collect();
-    let data: Vec<f32> = x
-        .iter()
-        .enumerate()
-        .map(|(n, &xv)| {
-            let p = 0.05 + 0.9 * hash::unit(8, (n % nv) as u32);
-            if f64::from(xv) < p { 1.0 } else { 0.0 }
-        })
-        .collect();
-    let base = base_rate_bias(&data, nv).expect("valid base-rate data");
-    let rbm = Rbm::from_parts(VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, w, b, c, None)
-        .expect("valid benchmark model");
-    (rbm, base, data)
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
 fn main() {
-    let (rbm, base, data) = workload();
+    let (rbm, base, data) = support::ais_workload();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "{{\"info\": \"rust\", \"weights_fingerprint\": {}, \"visible_bias_fingerprint\": {}, \"hidden_bias_fingerprint\": {}, \"base_bias_fingerprint\": {}, \"data_fingerprint\": {}, \"active_path\": \"{}\", \"cores\": {cores}, \"rounds\": {ROUNDS}, \"runs\": {RUNS}, \"betas\": {BETAS}}}",
-        hash::fingerprint(rbm.weights()),
-        hash::fingerprint(rbm.visible_bias()),
-        hash::fingerprint(rbm.hidden_bias()),
-        hash::fingerprint(&base),
-        hash::fingerprint(&data),
+        support::fingerprint(rbm.weights()),
+        support::fingerprint(rbm.visible_bias()),
+        support::fingerprint(rbm.hidden_bias()),
+        support::fingerprint(&base),
+        support::fingerprint(&data),
         active_path(),
     );
     let config = |threads| AisConfig {

@@ -14,6 +14,8 @@ usage: report.py RUST_JSONL NUMPY_JSONL
 import json
 import sys
 
+from jsonl import load
+
 # kernel -> (goal text, minimum ours/numpy ratio on the active path)
 GOALS = {"sigmoid": ("≥ 2× numpy", 2.0),
          "bernoulli": ("≥ 10× numpy", 10.0),
@@ -24,17 +26,6 @@ ORDER = ["sigmoid", "softplus", "bernoulli", "nrelu", "normal", "uniform", "sgem
 LABEL = {"sgemm": "sgemm 100×784·784×500",
          "uniform": "uniform f32 (bare random stream)",
          "affine_bernoulli": "affine+bias+Bernoulli 100×784·784×500"}
-
-
-def load(path):
-    info, rows = [], []
-    with open(path) as f:
-        for raw in f:
-            raw = raw.strip()
-            if raw.startswith("{"):
-                d = json.loads(raw)
-                (info if "info" in d else rows).append(d)
-    return info, rows
 
 
 def melem(d):

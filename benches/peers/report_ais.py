@@ -5,23 +5,13 @@
 usage: report_ais.py RUST_JSONL PYTHON_JSONL
 """
 
-import json
 import sys
+
+from jsonl import load
 
 GOAL = 3.0  # ours at least 3x faster than numpy on this machine
 FINGERPRINTS = ("weights_fingerprint", "visible_bias_fingerprint",
                 "hidden_bias_fingerprint", "base_bias_fingerprint", "data_fingerprint")
-
-
-def load(path):
-    info, rows = [], []
-    with open(path) as f:
-        for raw in f:
-            raw = raw.strip()
-            if raw.startswith("{"):
-                d = json.loads(raw)
-                (info if "info" in d else rows).append(d)
-    return info, rows
 
 
 def s(ns):

@@ -6,8 +6,9 @@ benches/peers/run_train.sh.
 usage: report_train.py RUST_JSONL PYTHON_JSONL
 """
 
-import json
 import sys
+
+from jsonl import load
 
 STEP_GOAL = 1.08  # one-thread CD-1 step <= 1.08x the five bare sgemm
 LABEL = {
@@ -18,17 +19,6 @@ LABEL = {
 }
 ORDER = ["ours", "numpy", "sklearn_partial_fit", "sklearn_fit_step"]
 FINGERPRINTS = ("batch_fingerprint", "weights_fingerprint", "hidden_bias_fingerprint")
-
-
-def load(path):
-    info, rows = [], []
-    with open(path) as f:
-        for raw in f:
-            raw = raw.strip()
-            if raw.startswith("{"):
-                d = json.loads(raw)
-                (info if "info" in d else rows).append(d)
-    return info, rows
 
 
 def ms(ns):

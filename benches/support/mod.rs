@@ -19,15 +19,18 @@
 //!   dimension 200; the floor keeps the five separate calls of the goal's
 //!   definition.)
 
+// Shared by several bench and example targets, each of which uses a part.
+#![allow(dead_code)]
+
+use nrelu_rbm::likelihood::base_rate_bias;
 use nrelu_rbm::train::{FiveProducts, Sampling, TrainConfig, Trainer};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, VisibleUnit};
 
-#[allow(dead_code)]
 #[path = "../../kernels/examples/support/mod.rs"]
 mod hash;
 
-// Used by the timer example, not by the criterion bench.
+// Used by the timer examples, not by the criterion benches.
 #[allow(unused_imports)]
 pub use hash::fingerprint;
 
@@ -130,4 +133,30 @@ pub fn five_products() -> FiveProducts {
         .map(|i| hash::unit(6, i) as f32)
         .collect();
     FiveProducts::new(BATCH, VISIBLE, HIDDEN, x, w, h, v)
+}
+
+/// The AIS workload of `benches/ais.rs` and `examples/ais_timings.rs`
+/// (rebuilt by `benches/peers/numpy_ais.py`): a Bernoulli–Bernoulli model
+/// with the benchmark weights and hidden bias, visible bias
+/// `b[i] = U(7, i) − 0.5`, and the base-rate biases of 100 binary rows
+/// `d[r, i] = [X[r, i] < 0.05 + 0.9·U(8, i)]`. Returns the model, the
+/// base-rate biases and those rows.
+pub fn ais_workload() -> (Rbm, Vec<f32>, Vec<f32>) {
+    let (x, w, c) = hash::affine_inputs();
+    let nv = hash::N_IN;
+    let b: Vec<f32> = (0..nv as u32)
+        .map(|i| (hash::unit(7, i) - 0.5) as f32)
+        .collect();
+    let data: Vec<f32> = x
+        .iter()
+        .enumerate()
+        .map(|(n, &xv)| {
+            let p = 0.05 + 0.9 * hash::unit(8, (n % nv) as u32);
+            if f64::from(xv) < p { 1.0 } else { 0.0 }
+        })
+        .collect();
+    let base = base_rate_bias(&data, nv).expect("valid base-rate data");
+    let rbm = Rbm::from_parts(VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, w, b, c, None)
+        .expect("valid benchmark model");
+    (rbm, base, data)
 }
