@@ -12,9 +12,9 @@
 
 use crate::body::{self, Input, MapOp, RandomOp};
 use crate::simd::XoState;
-use crate::update::UpdateJob;
 use crate::simd::portable::Portable;
 use crate::simd::scalar::Scalar;
+use crate::update::UpdateJob;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 

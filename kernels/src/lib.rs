@@ -55,9 +55,7 @@ mod rng;
 mod simd;
 mod update;
 
-pub use affine::{
-    Accumulate, AffineShape, AffineStrategy, Epilogue, MatMut, MatRef, WeightLayout,
-};
+pub use affine::{Accumulate, AffineShape, AffineStrategy, Epilogue, MatMut, MatRef, WeightLayout};
 pub use dispatch::{Family, KERNEL_ENV, Path, active_path, forced_path, last_path};
 pub use rng::Stream;
 pub use update::Sgd;
@@ -430,7 +428,11 @@ impl Kernels {
         let mut out = 0.0;
         dispatch::update(
             self.path,
-            update::UpdateJob::SquaredDistance { a, b, out: &mut out },
+            update::UpdateJob::SquaredDistance {
+                a,
+                b,
+                out: &mut out,
+            },
         );
         out
     }
