@@ -1,13 +1,13 @@
-//! Row-parallel execution that cannot change results.
+//! Parallel execution that cannot change results.
 //!
 //! Work is split into contiguous *parts*: whole row blocks for the
 //! element-wise work and the gradient product, blocks of columns for the
 //! layer products (each thread then packs only its own columns of the
-//! weights). Products use the kernels' `gemm`, whose bits do not depend on
-//! how rows or columns are split (see `kernels/tests/affine.rs`), random
-//! draws come from per-block
-//! streams, and every reduction runs in a fixed order on one thread. So the
-//! number of threads changes only the speed, never a bit of the output.
+//! weights) and for column sums. Products use the kernels' `gemm`, whose
+//! bits do not depend on how rows or columns are split (see
+//! `kernels/tests/affine.rs`), random draws come from per-block streams,
+//! and every reduction runs in a fixed order (column sums per column). So
+//! the number of threads changes only the speed, never a bit of the output.
 
 use crate::error::{Result, invalid};
 use crate::kernels::MatMut;
@@ -166,6 +166,23 @@ impl Workers {
         match &self.pool {
             None => f(0, c),
             Some(pool) => pool.install(|| split(0, part.max(1), c, &f)),
+        }
+    }
+
+    /// Runs `f(first, chunk)` over chunks of `part` elements of `out`, in
+    /// parallel when there are workers.
+    pub(crate) fn for_chunks_f64<F>(&self, part: usize, out: &mut [f64], f: F)
+    where
+        F: Fn(usize, &mut [f64]) + Sync,
+    {
+        let part = part.max(1);
+        match &self.pool {
+            None => f(0, out),
+            Some(pool) => pool.install(|| {
+                out.par_chunks_mut(part)
+                    .enumerate()
+                    .for_each(|(i, c)| f(i * part, c))
+            }),
         }
     }
 

@@ -627,15 +627,25 @@ impl Trainer {
             let r1 = r0 + g.len() / h;
             k.gemm(xvt.rows_range(r0, r1), hh, Accumulate::Overwrite, g);
         });
+        // Bias gradients: f64 column sums, split between threads by columns
+        // (each column is one sequential sum, so the split changes nothing).
         let (x, vneg) = self.xv[..2 * rows * v].split_at(rows * v);
-        k.column_sums(x, v, Accumulate::Overwrite, &mut self.grad_b);
-        k.column_sums(vneg, v, Accumulate::Subtract, &mut self.grad_b);
-        k.column_sums(
-            &self.hh[..2 * rows * h],
-            h,
-            Accumulate::Overwrite,
-            &mut self.grad_c,
+        let (xs, vs) = (
+            MatRef::row_major(x, rows, v),
+            MatRef::row_major(vneg, rows, v),
         );
+        self.workers
+            .for_chunks_f64(self.workers.part_cols(v), &mut self.grad_b, |c0, out| {
+                let c1 = c0 + out.len();
+                k.column_sums(xs.cols_range(c0, c1), Accumulate::Overwrite, out);
+                k.column_sums(vs.cols_range(c0, c1), Accumulate::Subtract, out);
+            });
+        let hs = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
+        self.workers
+            .for_chunks_f64(self.workers.part_cols(h), &mut self.grad_c, |c0, out| {
+                let c1 = c0 + out.len();
+                k.column_sums(hs.cols_range(c0, c1), Accumulate::Overwrite, out);
+            });
 
         // Update, fused with the finiteness check.
         let lr = self.cfg.learning_rate;

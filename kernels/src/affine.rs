@@ -243,7 +243,7 @@ impl<'a> MatRef<'a> {
         self.transpose().rows_range(c0, c1).transpose()
     }
 
-    fn check(&self, what: &str) {
+    pub(crate) fn check(&self, what: &str) {
         if self.rows == 0 || self.cols == 0 {
             return;
         }

@@ -380,34 +380,26 @@ impl Kernels {
         finite
     }
 
-    /// Column sums of the row-major `a` (rows of `width`) in f64, rows
-    /// added in order: `out[j] (= | += | −=) Σ_r a[r·width + j]` as `acc`
-    /// says. Every path gives the same bits (each column is one sequential
-    /// sum).
+    /// Column sums of the view `a` in f64, rows added in order:
+    /// `out[j] (= | += | −=) Σ_r a(r, j)` as `acc` says. Every path gives
+    /// the same bits (each column is one sequential sum), and so does any
+    /// split of the columns between calls.
     ///
     /// ```
-    /// use nrelu_rbm_kernels::{Accumulate, Kernels};
+    /// use nrelu_rbm_kernels::{Accumulate, Kernels, MatRef};
     /// let mut s = [0.0f64; 2];
     /// let k = Kernels::active();
-    /// k.column_sums(&[1.0, 2.0, 3.0, 4.0], 2, Accumulate::Overwrite, &mut s);
-    /// k.column_sums(&[0.5, 0.5], 2, Accumulate::Subtract, &mut s);
+    /// k.column_sums(MatRef::row_major(&[1.0, 2.0, 3.0, 4.0], 2, 2), Accumulate::Overwrite, &mut s);
+    /// k.column_sums(MatRef::row_major(&[0.5, 0.5], 1, 2), Accumulate::Subtract, &mut s);
     /// assert_eq!(s, [3.5, 5.5]);
     /// ```
     ///
     /// # Panics
-    /// If `out.len() != width`, or `a.len()` is not a multiple of `width`
-    /// (for `width` 0, `a` must be empty).
-    pub fn column_sums(self, a: &[f32], width: usize, acc: Accumulate, out: &mut [f64]) {
-        check_len("out", out.len(), width);
-        assert!(
-            a.len().is_multiple_of(width),
-            "column_sums: length {} is not a whole number of rows of {width}",
-            a.len()
-        );
-        dispatch::update(
-            self.path,
-            update::UpdateJob::ColumnSums { a, width, acc, out },
-        );
+    /// If `out.len() != a.cols` or the view does not fit in its slice.
+    pub fn column_sums(self, a: MatRef<'_>, acc: Accumulate, out: &mut [f64]) {
+        check_len("out", out.len(), a.cols);
+        a.check("column_sums");
+        dispatch::update(self.path, update::UpdateJob::ColumnSums { a, acc, out });
     }
 
     /// `Σ_i (a_i − b_i)²`: each difference in f32, its square and the sum in

@@ -11,7 +11,7 @@
 //! element, per column, or into [`GROUP`] interleaved partial sums), so all
 //! paths give bit-identical results by construction; the tests check it.
 
-use crate::Accumulate;
+use crate::{Accumulate, MatRef};
 
 /// Elements per group: the interleaving of the squared-distance partial sums
 /// (one AVX-512 vector of f32, two of f64).
@@ -42,10 +42,9 @@ pub(crate) enum UpdateJob<'a> {
         g: &'a [f32],
         finite: &'a mut bool,
     },
-    /// `out[j] (= | += | −=) Σ_r a[r·width + j]` in f64, rows in order.
+    /// `out[j] (= | += | −=) Σ_r a(r, j)` in f64, rows in order.
     ColumnSums {
-        a: &'a [f32],
-        width: usize,
+        a: MatRef<'a>,
         acc: Accumulate,
         out: &'a mut [f64],
     },
@@ -70,7 +69,7 @@ pub(crate) fn run(job: UpdateJob<'_>) {
             g,
             finite,
         } => *finite = sgd_update(sgd, w, velocity, g),
-        UpdateJob::ColumnSums { a, width, acc, out } => column_sums(a, width, acc, out),
+        UpdateJob::ColumnSums { a, acc, out } => column_sums(a, acc, out),
         UpdateJob::SquaredDistance { a, b, out } => *out = squared_distance(a, b),
     }
 }
@@ -142,11 +141,11 @@ fn sgd_update(sgd: Sgd, w: &mut [f32], velocity: &mut [f32], g: &[f32]) -> bool 
 }
 
 #[inline(always)]
-fn column_sums(a: &[f32], width: usize, acc: Accumulate, out: &mut [f64]) {
+fn column_sums(a: MatRef<'_>, acc: Accumulate, out: &mut [f64]) {
     if acc == Accumulate::Overwrite {
         out.fill(0.0);
     }
-    if width == 0 {
+    if a.rows == 0 || a.cols == 0 {
         return;
     }
     let sign = if acc == Accumulate::Subtract {
@@ -154,22 +153,32 @@ fn column_sums(a: &[f32], width: usize, acc: Accumulate, out: &mut [f64]) {
     } else {
         1.0
     };
+    let (width, rs) = (a.cols, a.row_stride);
+    if a.col_stride != 1 {
+        for r in 0..a.rows {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o += sign * f64::from(a.data[r * rs + j * a.col_stride]);
+            }
+        }
+        return;
+    }
     // Columns in groups held in local accumulators across all rows (one
     // pass over `out` per group, not per row), then the remaining columns.
+    let row = |r: usize| &a.data[r * rs..r * rs + width];
     let full = width / GROUP * GROUP;
     for c0 in (0..full).step_by(GROUP) {
         let mut s: [f64; GROUP] = out[c0..c0 + GROUP].try_into().expect("whole group");
-        for row in a.chunks_exact(width) {
-            let r: [f32; GROUP] = row[c0..c0 + GROUP].try_into().expect("whole group");
+        for r in 0..a.rows {
+            let x: [f32; GROUP] = row(r)[c0..c0 + GROUP].try_into().expect("whole group");
             for i in 0..GROUP {
                 // Exact: negation commutes with conversion and rounding.
-                s[i] += sign * f64::from(r[i]);
+                s[i] += sign * f64::from(x[i]);
             }
         }
         out[c0..c0 + GROUP].copy_from_slice(&s);
     }
-    for row in a.chunks_exact(width) {
-        for (o, &x) in out[full..].iter_mut().zip(&row[full..]) {
+    for r in 0..a.rows {
+        for (o, &x) in out[full..].iter_mut().zip(&row(r)[full..]) {
             *o += sign * f64::from(x);
         }
     }
