@@ -12,7 +12,8 @@
 //! short last chunk is computed in a zero-padded scratch array and only its
 //! valid part is written back, so outputs never depend on the path.
 
-use crate::math::{self, keep_nan, ln, sigmoid, sincos_octant};
+use crate::math::{self, keep_nan, sigmoid, sincos_octant};
+use crate::simd::multi::Multi;
 use crate::simd::{BLOCK, Simd, XoState};
 
 pub(crate) use crate::Activation as MapOp;
@@ -284,32 +285,63 @@ fn below<S: Simd>(u: S, p: S) -> S {
     S::select(u.lt(p), S::splat(1.0), S::zero())
 }
 
-/// Box–Muller on 32 words: r_j = sqrt(-2 ln u1_j) with u1 from the top 31
-/// bits of word j (shifted to (0, 1]), angle 2π u2_j with u2 from the top 24
-/// bits of word 16 + j; writes r cos to `out[j]` and r sin to `out[16 + j]`.
+/// The Box–Muller radius squared R² = -2 ln u1, with u1 = (k + 1/2) 2^-31
+/// from the top 31 bits k of `w1` (so u1 is in (0, 1], never 0).
+#[inline(always)]
+fn radius2<S: Simd>(w1: S::Int) -> S {
+    math::box_muller_r2(S::i_shr::<1>(w1))
+}
+
+/// The Box–Muller direction (cos φ, sin φ) from `w2`.
+///
+/// φ is uniform on the whole turn as a uniform θ in (-π/4, π/4) followed by
+/// a uniform element of the symmetry group of the square: θ = (2j + 1) π/2^26
+/// from the low 24 bits of `w2` read as a signed j, and bits 31, 30 and 29
+/// of `w2` swap the pair (cos θ, sin θ) and flip the sign of its first and
+/// second member. The eight symmetries map the sector (-π/4, π/4) onto the
+/// four quarter turns twice each, so φ is uniform. Swapping and flipping are
+/// bit operations: no quadrant selects.
+#[inline(always)]
+fn direction<S: Simd>(w2: S::Int) -> (S, S) {
+    // 2j + 1 for the signed low 24 bits j: odd, |2j + 1| < 2^24 (exact).
+    let odd = S::i_sra::<7>(S::i_or(S::i_shl::<8>(w2), S::i_splat(0x80)));
+    let theta = S::int_to_float(odd).mul(S::splat(std::f32::consts::FRAC_PI_4 / 16_777_216.0));
+    let (s, c) = sincos_octant(theta);
+    let sign = S::i_splat(i32::MIN);
+    let (cb, sb) = (c.to_bits(), s.to_bits());
+    let swap = S::i_and(S::i_xor(cb, sb), S::i_sra::<31>(w2));
+    let a = S::i_xor(S::i_xor(cb, swap), S::i_and(S::i_shl::<1>(w2), sign));
+    let b = S::i_xor(S::i_xor(sb, swap), S::i_and(S::i_shl::<2>(w2), sign));
+    (S::from_bits(a), S::from_bits(b))
+}
+
+/// Box–Muller on one vector of words from each half of a 32-word group:
+/// the two normals r cos φ and r sin φ of every lane, r = √R².
+#[inline(always)]
+fn box_muller<S: Simd>(w1: S::Int, w2: S::Int) -> (S, S) {
+    let r = radius2::<S>(w1).sqrt();
+    let (a, b) = direction::<S>(w2);
+    (r.mul(a), r.mul(b))
+}
+
+/// Box–Muller on 32 words: the normals of word pair (j, 16 + j) go to
+/// `out[j]` and `out[16 + j]`.
 #[inline(always)]
 fn normal_group<S: Simd>(w: &[u32; 2 * BLOCK], out: &mut [f32; 2 * BLOCK]) {
     for h in (0..BLOCK).step_by(S::LANES) {
-        let w1 = S::load_words(&w[h..]);
-        let w2 = S::load_words(&w[BLOCK + h..]);
-        // u1 = (k + 1/2) 2^-31 for the 31-bit integer k: in (0, 1], never 0.
-        let u1 = S::int_to_float(S::i_shr::<1>(w1))
-            .mul(S::splat(1.0 / 2_147_483_648.0))
-            .add(S::splat(1.0 / 4_294_967_296.0));
-        let r = ln(u1).mul(S::splat(-2.0)).sqrt();
-        // Quarter-turn reduction: 4 u2 = j + g with j integer and |g| <= 1/2
-        // (both steps exact), so the angle is j π/2 + g π/2.
-        let q = uniform::<S>(w2).mul(S::splat(4.0));
-        let j = q.round_small();
-        let (s, c) = sincos_octant(q.sub(j).mul(S::splat(std::f32::consts::FRAC_PI_2)));
-        let q1 = j.eq(S::splat(1.0));
-        let q2 = j.eq(S::splat(2.0));
-        let q3 = j.eq(S::splat(3.0));
-        let cos = S::select(q1, s.neg(), S::select(q2, c.neg(), S::select(q3, s, c)));
-        let sin = S::select(q1, c, S::select(q2, s.neg(), S::select(q3, c.neg(), s)));
-        r.mul(cos).store(&mut out[h..]);
-        r.mul(sin).store(&mut out[BLOCK + h..]);
+        let (z1, z2) = box_muller::<S>(S::load_words(&w[h..]), S::load_words(&w[BLOCK + h..]));
+        z1.store(&mut out[h..]);
+        z2.store(&mut out[BLOCK + h..]);
     }
+}
+
+/// One NReLU output max(0, x + √σ(x) z) for the normal z = √R² `dir`,
+/// computed as x + √(σ(x) R²) `dir` (one square root for both factors), NaN
+/// propagated.
+#[inline(always)]
+fn nrelu_one<S: Simd>(x: S, r2: S, dir: S) -> S {
+    let y = x.add(math::nrelu_noise_scale(x, r2).mul(dir));
+    keep_nan(x, y.max(S::zero()))
 }
 
 /// Elements per chunk of the uniform and Bernoulli kernels: four blocks, so
@@ -383,21 +415,52 @@ impl<S: Simd> ChunkOp<S, NCHUNK> for NormalOp<'_, S> {
     }
 }
 
+/// Box–Muller groups per chunk of the NReLU kernel.
+const NGROUPS: usize = 2;
+/// Elements per chunk of the NReLU kernel.
+const NRCHUNK: usize = NGROUPS * 2 * BLOCK;
+
 struct NreluOp<'a, S: Simd>(Words<'a, S>);
-impl<S: Simd> ChunkOp<S, NCHUNK> for NreluOp<'_, S> {
+impl<S: Simd> ChunkOp<S, NRCHUNK> for NreluOp<'_, S> {
     #[inline(always)]
-    fn apply(&mut self, io: &mut [f32; NCHUNK], src: Src<'_, NCHUNK>, len: usize) {
-        let mut z = [0f32; NCHUNK];
-        for g in (0..len).step_by(2 * BLOCK) {
-            let zg: &mut [f32; 2 * BLOCK] =
-                (&mut z[g..g + 2 * BLOCK]).try_into().expect("one group");
-            normal_group::<S>(self.0.take::<{ 2 * BLOCK }>(), zg);
+    fn apply(&mut self, io: &mut [f32; NRCHUNK], src: Src<'_, NRCHUNK>, len: usize) {
+        // The normals stay in registers: each Box–Muller pair is used at
+        // once by the two outputs it belongs to (j and 16 + j of a group).
+        if len == NRCHUNK {
+            // All groups of the chunk at once, interleaved.
+            let w = self.0.take::<NRCHUNK>();
+            for h in (0..BLOCK).step_by(S::LANES) {
+                let mut w1 = [S::i_splat(0); NGROUPS];
+                let mut w2 = [S::i_splat(0); NGROUPS];
+                let mut x1 = [S::zero(); NGROUPS];
+                let mut x2 = [S::zero(); NGROUPS];
+                for g in 0..NGROUPS {
+                    w1[g] = S::load_words(&w[2 * BLOCK * g + h..]);
+                    w2[g] = S::load_words(&w[2 * BLOCK * g + BLOCK + h..]);
+                    x1[g] = src.load(io, 2 * BLOCK * g + h);
+                    x2[g] = src.load(io, 2 * BLOCK * g + BLOCK + h);
+                }
+                let r2 = radius2::<Multi<S, NGROUPS>>(w1);
+                let (a, b) = direction::<Multi<S, NGROUPS>>(w2);
+                let y1 = nrelu_one(Multi(x1), r2, a);
+                let y2 = nrelu_one(Multi(x2), r2, b);
+                for g in 0..NGROUPS {
+                    y1.0[g].store(&mut io[2 * BLOCK * g + h..]);
+                    y2.0[g].store(&mut io[2 * BLOCK * g + BLOCK + h..]);
+                }
+            }
+            return;
         }
-        for h in (0..len.next_multiple_of(S::LANES)).step_by(S::LANES) {
-            let v: S = src.load(io, h);
-            // Noise variance σ(v): standard deviation sqrt(σ(v)).
-            let y = v.add(sigmoid(v).sqrt().mul(S::load(&z[h..])));
-            keep_nan(v, y.max(S::zero())).store(&mut io[h..]);
+        for g in (0..len).step_by(2 * BLOCK) {
+            let w = self.0.take::<{ 2 * BLOCK }>();
+            for h in (g..g + BLOCK).step_by(S::LANES) {
+                let r2 = radius2::<S>(S::load_words(&w[h - g..]));
+                let (a, b) = direction::<S>(S::load_words(&w[BLOCK + h - g..]));
+                let x1: S = src.load(io, h);
+                let x2: S = src.load(io, BLOCK + h);
+                nrelu_one(x1, r2, a).store(&mut io[h..]);
+                nrelu_one(x2, r2, b).store(&mut io[BLOCK + h..]);
+            }
         }
     }
 }

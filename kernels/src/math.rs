@@ -16,9 +16,6 @@ const LOG2E: f32 = std::f32::consts::LOG2_E;
 /// `LN2_HI + LN2_LO` equals ln 2 to about 2^-37.
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
-/// exp overflows f32 above ln(f32::MAX) = 88.7228...; clamping there keeps
-/// the exponent arithmetic in range and returns +inf through the scaling.
-const EXP_HI: f32 = 88.722_84;
 /// Below ln(2^-126) = -87.3365 e^x is subnormal. The kernels flush results
 /// for x < -87 to 0 rather than compute them, because x86 cores take a
 /// microcode assist of the order of 100 cycles for every vector operation
@@ -28,44 +25,55 @@ const EXP_HI: f32 = 88.722_84;
 /// e^r >= 0.707) normal for all x >= -87.
 const EXP_LO: f32 = -87.0;
 
-/// e^x for every f32 x; error about 1 ulp for x >= -87, +inf above 88.72,
-/// and 0 below -87 (where e^x < 1.65e-38): no operation inside produces a
-/// subnormal. NaN in gives an unspecified value:
-/// callers restore NaN with [`keep_nan`].
+/// e^x for x <= 0 (the only arguments the kernels need: every caller
+/// passes -|x| or -|x|/2); error below 1 ulp plus the final rounding for
+/// x >= -87, and exactly 0 below -87 (where e^x < 1.65e-38): no operation
+/// inside produces a subnormal. NaN in gives an unspecified value: callers
+/// restore NaN with [`keep_nan`].
 #[inline(always)]
-pub(crate) fn exp<S: Simd>(x: S) -> S {
+pub(crate) fn exp_nonpos<S: Simd>(x: S) -> S {
     let flush = x.lt(S::splat(EXP_LO));
-    let x = x.max(S::splat(EXP_LO)).min(S::splat(EXP_HI));
+    // No upper clamp: x <= 0 (and a NaN lane only needs *some* value).
+    S::select(flush, S::zero(), exp_core(x.max(S::splat(EXP_LO))))
+}
+
+/// e^x for x in [-87, 0] (no clamping, no flushing; see [`exp_nonpos`]).
+#[inline(always)]
+fn exp_core<S: Simd>(x: S) -> S {
     // n = round(x / ln 2); r = x - n ln 2 in [-ln2/2, ln2/2].
     let n = x.mul(S::splat(LOG2E)).round_small();
     let r = x.sub(n.mul(S::splat(LN2_HI))).sub(n.mul(S::splat(LN2_LO)));
-    // e^r = 1 + r + r^2 * P(r), P a degree-5 minimax polynomial (Cephes expf).
-    let mut p = S::splat(1.987_569_2e-4);
-    p = p.mul(r).add(S::splat(1.398_199_9e-3));
-    p = p.mul(r).add(S::splat(8.333_452e-3));
-    p = p.mul(r).add(S::splat(4.166_579_6e-2));
-    p = p.mul(r).add(S::splat(1.666_666_5e-1));
-    p = p.mul(r).add(S::splat(0.5)); // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
+    // e^r = 1 + r + r^2 P(r) with P the degree-4 relative-error minimax fit
+    // of (e^r - 1 - r)/r^2 on [-ln2/2, ln2/2] (Remez, f64, coefficients
+    // rounded to f32): approximation error 3.1e-9 relative (0.05 ulp), so
+    // Cephes' degree-5 P was one multiply-add more than f32 needs.
+    let mut p = S::splat(1.381_459_9e-3);
+    p = p.mul(r).add(S::splat(8.368_717e-3));
+    p = p.mul(r).add(S::splat(4.166_839e-2));
+    p = p.mul(r).add(S::splat(1.666_652_1e-1));
+    p = p.mul(r).add(S::splat(4.999_999_4e-1));
     let er = p.mul(r.mul(r)).add(r).add(S::splat(1.0));
-    S::select(flush, S::zero(), er.ldexp(n))
+    er.ldexp(n)
+}
+
+/// `x = 2^k m` with `m` in `[sqrt(1/2), sqrt(2))`, for finite positive
+/// normal `x`; returns `(k as float, m)`. Integer operations only: biasing the
+/// bits by those of sqrt(1/2) makes the exponent field carry exactly when the
+/// significand of `x` exceeds that of f32 sqrt(2), so `m` is the same value
+/// as Cephes' compare-and-halve reduction gives (and exact).
+#[inline(always)]
+fn ln_reduce<S: Simd>(x: S) -> (S, S) {
+    let bits = x.to_bits();
+    // 0x3f35_04f4 is one above the bits of f32 sqrt(1/2) = 0x3f35_04f3.
+    let k = S::i_sra::<23>(S::i_sub(bits, S::i_splat(0x3f35_04f4)));
+    let m = S::from_bits(S::i_sub(bits, S::i_shl::<23>(k)));
+    (S::int_to_float(k), m)
 }
 
 /// ln x for finite positive normal x (about 1 ulp; Cephes logf).
 #[inline(always)]
 pub(crate) fn ln<S: Simd>(x: S) -> S {
-    let bits = x.to_bits();
-    // x = m * 2^e with m in [1, 2).
-    let e = S::i_sub(S::i_shr::<23>(bits), S::i_splat(127));
-    let m = S::from_bits(S::i_or(
-        S::i_and(bits, S::i_splat(0x007f_ffff)),
-        S::i_splat(0x3f80_0000),
-    ));
-    let mut e = S::int_to_float(e);
-    // Move m into [sqrt(1/2), sqrt(2)) so that f = m - 1 is small; both
-    // `m * 0.5` and the subtraction are exact.
-    let big = S::splat(std::f32::consts::SQRT_2).lt(m);
-    let m = S::select(big, m.mul(S::splat(0.5)), m);
-    e = S::select(big, e.add(S::splat(1.0)), e);
+    let (e, m) = ln_reduce(x);
     let f = m.sub(S::splat(1.0));
     let z = f.mul(f);
     let mut y = S::splat(7.037_683_6e-2);
@@ -81,6 +89,35 @@ pub(crate) fn ln<S: Simd>(x: S) -> S {
     y = y.add(e.mul(S::splat(LN2_LO)));
     y = y.sub(z.mul(S::splat(0.5)));
     f.add(y).add(e.mul(S::splat(LN2_HI)))
+}
+
+/// The Box–Muller radius squared R² = -2 ln u1 for u1 = (k + 1/2) 2^-31,
+/// where `k31` holds 31-bit integers k (so u1 is in (0, 1], never 0).
+///
+/// ln uses the reduction of [`ln`] and ln(1 + f) = f + f² P(f) with P the
+/// degree-6 relative-error minimax fit on [sqrt(1/2) - 1, sqrt(2) - 1]
+/// (Remez, f64; 1.8e-7 before rounding), and a single product e·ln 2: the
+/// relative error of R² is below 1e-6 (so that of R = √R² below 5e-7),
+/// tested against f64 on a dense sample of k. The factor 2^-31 is folded
+/// into the exponent: fl(k + 1/2) 2^-31 is exactly the u1 a multiply would
+/// give.
+#[inline(always)]
+pub(crate) fn box_muller_r2<S: Simd>(k31: S::Int) -> S {
+    let (e, m) = ln_reduce(S::int_to_float(k31).add(S::splat(0.5)));
+    let e = e.sub(S::splat(31.0));
+    let f = m.sub(S::splat(1.0));
+    let mut p = S::splat(-1.008_237_9e-1);
+    p = p.mul(f).add(S::splat(1.618_05e-1));
+    p = p.mul(f).add(S::splat(-1.724_322_4e-1));
+    p = p.mul(f).add(S::splat(1.990_688_3e-1));
+    p = p.mul(f).add(S::splat(-2.497_122_9e-1));
+    p = p.mul(f).add(S::splat(3.333_471_4e-1));
+    p = p.mul(f).add(S::splat(-5.000_032e-1));
+    let ln = p
+        .mul(f.mul(f))
+        .add(f)
+        .add(e.mul(S::splat(std::f32::consts::LN_2)));
+    ln.mul(S::splat(-2.0))
 }
 
 /// ln(1 + t) for t in [0, 1], with relative accuracy kept for tiny t by
@@ -113,7 +150,7 @@ pub(crate) fn sigmoid<S: Simd>(x: S) -> S {
 /// for callers that can compare against it without dividing.
 #[inline(always)]
 pub(crate) fn sigmoid_ratio<S: Simd>(x: S) -> (S, S) {
-    let t = exp(x.abs().neg());
+    let t = exp_nonpos(x.neg_abs());
     (
         S::select(x.lt(S::zero()), t, S::splat(1.0)),
         t.add(S::splat(1.0)),
@@ -123,7 +160,7 @@ pub(crate) fn sigmoid_ratio<S: Simd>(x: S) -> (S, S) {
 /// softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|).
 #[inline(always)]
 pub(crate) fn softplus<S: Simd>(x: S) -> S {
-    let t = exp(x.abs().neg());
+    let t = exp_nonpos(x.neg_abs());
     let r = x.max(S::zero()).add(log1p_unit(t));
     keep_nan(x, r)
 }
@@ -134,7 +171,11 @@ pub(crate) fn relu<S: Simd>(x: S) -> S {
     keep_nan(x, x.max(S::zero()))
 }
 
-/// sin and cos of θ for |θ| <= π/4 (Cephes sinf/cosf polynomials).
+/// sin and cos of θ for |θ| <= π/4, for the Box–Muller transform: sin is
+/// Cephes' sinf polynomial (about 1 ulp), cos = 1 - θ²/2 + θ⁴ (c0 + c1 θ²)
+/// with the relative-error minimax pair (Remez, f64), one term shorter than
+/// Cephes' cosf and in Horner form: relative error below 2e-7 before
+/// rounding.
 #[inline(always)]
 pub(crate) fn sincos_octant<S: Simd>(t: S) -> (S, S) {
     let z = t.mul(t);
@@ -142,11 +183,32 @@ pub(crate) fn sincos_octant<S: Simd>(t: S) -> (S, S) {
     s = s.mul(z).add(S::splat(8.332_161e-3));
     s = s.mul(z).add(S::splat(-1.666_665_5e-1));
     let sin = s.mul(z).mul(t).add(t);
-    let mut c = S::splat(2.443_315_7e-5);
-    c = c.mul(z).add(S::splat(-1.388_731_6e-3));
-    c = c.mul(z).add(S::splat(4.166_664_6e-2));
-    let cos = c.mul(z).mul(z).sub(z.mul(S::splat(0.5))).add(S::splat(1.0));
+    let mut c = S::splat(-1.366_123_2e-3);
+    c = c.mul(z).add(S::splat(4.166_199_6e-2));
+    c = c.mul(z).add(S::splat(-0.5));
+    let cos = c.mul(z).add(S::splat(1.0));
     (sin, cos)
+}
+
+/// √(σ(x) R²): the NReLU noise standard deviation √σ(x) times the
+/// Box–Muller radius √R², with one square root for both factors (the
+/// direction cos φ or sin φ multiplies it to give √σ(x) z).
+///
+/// σ = num/(1 + t) as in [`sigmoid_ratio`], with |x| clamped to 60: that
+/// keeps `num` >= e^-60, so that `num` times a small R² (>= 6e-8 when not 0)
+/// stays a normal float (subnormal results cost a microcode assist per
+/// vector; see `EXP_LO`). For x < -60 the standard deviation is therefore
+/// √σ(-60) = 9.4e-14 instead of a smaller value, which cannot change a
+/// sample: x + √σ z < -60 + 7e-13 < 0 either way (|z| < 6.7). For x > 60,
+/// 1 + t rounds to 1 either way. Relative error against the exact
+/// √(σ(x) R²) for |x| <= 60: below 2^-20 (four roundings and the exp error;
+/// tested below). NaN in gives an unspecified value: callers restore NaN
+/// with [`keep_nan`].
+#[inline(always)]
+pub(crate) fn nrelu_noise_scale<S: Simd>(x: S, r2: S) -> S {
+    let t = exp_core(x.neg_abs().max(S::splat(-60.0)));
+    let num = S::select(x.lt(S::zero()), t, S::splat(1.0));
+    num.mul(r2).div(t.add(S::splat(1.0))).sqrt()
 }
 
 /// Number of stepped-sigmoid copies sampled (or summed) around the input;
@@ -187,4 +249,84 @@ pub(crate) fn ssu_mean<S: Simd>(x: S) -> S {
     let r = below.add(acc);
     let r = S::select(x.lt(S::splat(SSU_BIG)), r, x);
     keep_nan(x, r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference;
+    use crate::simd::scalar::Scalar;
+
+    /// Every f32 in [lo, hi] with a step of `every` bit patterns, both signs.
+    fn sweep(hi: f32, every: u32) -> impl Iterator<Item = f32> {
+        (0..=hi.to_bits())
+            .step_by(every as usize)
+            .map(f32::from_bits)
+            .flat_map(|v| [v, -v])
+    }
+
+    #[test]
+    fn nrelu_noise_scale_is_within_2_pow_minus_20() {
+        let bound = 2f64.powi(-20);
+        let mut worst = (0f64, 0f32, 0f32);
+        for r2 in [1.0f32, 6e-8, 0.37, 2.0, 13.5, 44.36] {
+            for x in sweep(60.0, 97).chain([0.0, -0.0, 60.0, -60.0]) {
+                let got = nrelu_noise_scale(Scalar(x), Scalar(r2)).0;
+                let want = (reference::sigmoid(f64::from(x)) * f64::from(r2)).sqrt();
+                let rel = (f64::from(got) - want).abs() / want;
+                if rel > worst.0 {
+                    worst = (rel, x, r2);
+                }
+            }
+        }
+        assert!(worst.0 <= bound, "worst {worst:?}");
+        // Beyond |x| = 60: clamped, still exact enough to leave samples
+        // unchanged, and never a subnormal.
+        for x in [60.5f32, 88.0, 1e30, f32::INFINITY] {
+            assert_eq!(nrelu_noise_scale(Scalar(x), Scalar(4.0)).0, 2.0);
+            let lo = nrelu_noise_scale(Scalar(-x), Scalar(6e-8)).0;
+            assert!(lo.is_normal() && lo < 1e-16, "{x}: {lo}");
+        }
+        assert_eq!(nrelu_noise_scale(Scalar(3.0), Scalar(0.0)).0, 0.0);
+    }
+
+    #[test]
+    fn box_muller_r2_is_within_1e_6_relative() {
+        // Dense in k, plus every k near both ends (u1 -> 0 and u1 -> 1).
+        let ks = (0..1u32 << 31)
+            .step_by(211)
+            .chain(0..100_000)
+            .chain((1u32 << 31) - 100_000..1u32 << 31);
+        let mut worst = (0f64, 0u32);
+        for k in ks {
+            let got = box_muller_r2::<Scalar>(k as i32).0;
+            // u1 as the kernel forms it: fl(fl(k) + 1/2) 2^-31.
+            let u1 = f64::from(k as f32 + 0.5) / 2f64.powi(31);
+            let want = -2.0 * u1.ln();
+            let rel = if want == 0.0 {
+                f64::from(got).abs()
+            } else {
+                (f64::from(got) - want).abs() / want
+            };
+            if rel > worst.0 {
+                worst = (rel, k);
+            }
+        }
+        assert!(worst.0 <= 1e-6, "worst {worst:?}");
+    }
+
+    #[test]
+    fn sincos_octant_is_within_2e_7_relative() {
+        let mut worst = 0f64;
+        for i in -1_000_000..=1_000_000 {
+            let t = i as f32 * (std::f32::consts::FRAC_PI_4 / 1_000_000.0);
+            let (s, c) = sincos_octant(Scalar(t));
+            let (ws, wc) = f64::from(t).sin_cos();
+            if ws != 0.0 {
+                worst = worst.max((f64::from(s.0) - ws).abs() / ws.abs());
+            }
+            worst = worst.max((f64::from(c.0) - wc).abs() / wc);
+        }
+        assert!(worst <= 2e-7 + 2.0 * 2f64.powi(-24), "worst {worst:e}");
+    }
 }

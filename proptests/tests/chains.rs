@@ -213,11 +213,16 @@ fn cd_training_increases_the_exact_log_likelihood() {
             }
             println!("{unit}: exact mean log-likelihood after 0/10/50/150 epochs: {ll:?}");
             // From −5.55 nats per row (near-uniform on 2^8 states) to about
-            // −2.7. CD-1 is not the likelihood gradient, so the last stage
-            // may give some of it back (NReLU scored as SSU: −2.8 → −3.3).
+            // −2.2 … −3.2. CD-1 is not the likelihood gradient, so the last
+            // stage may give some of it back (NReLU scored as SSU: −2.7 →
+            // −3.7 on one data seed). The gain bound 2.0 holds with margin
+            // over five data seeds (999..=1003: the smallest best gain is
+            // 2.36, Bernoulli at seed 999); 2.5 had been tuned on the
+            // normals of the old Box–Muller angle mapping and sat at the
+            // median of the new ones.
             let best = ll.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             assert!(ll[1] > ll[0] + 0.2, "{unit}: {ll:?}");
-            assert!(best > ll[0] + 2.5, "{unit}: {ll:?}");
+            assert!(best > ll[0] + 2.0, "{unit}: {ll:?}");
             assert!(ll[3] > ll[0] + 1.5, "{unit}: {ll:?}");
         }
     });

@@ -19,6 +19,7 @@
 pub(crate) mod avx2;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx512;
+pub(crate) mod multi;
 pub(crate) mod portable;
 pub(crate) mod scalar;
 
@@ -105,13 +106,10 @@ pub(crate) trait Simd: Copy {
     fn max(self, o: Self) -> Self {
         Self::select(o.lt(self), self, o)
     }
+    /// `-|self|` in one bit operation (sets the sign bit).
     #[inline(always)]
-    fn neg(self) -> Self {
-        Self::from_bits(Self::i_xor(self.to_bits(), Self::i_splat(i32::MIN)))
-    }
-    #[inline(always)]
-    fn abs(self) -> Self {
-        Self::from_bits(Self::i_and(self.to_bits(), Self::i_splat(i32::MAX)))
+    fn neg_abs(self) -> Self {
+        Self::from_bits(Self::i_or(self.to_bits(), Self::i_splat(i32::MIN)))
     }
     /// `self · 2^n` for an integer-valued `n` in [-126, 128] and a `self`
     /// whose product stays a normal float (or overflows to inf): exact, so
