@@ -11,6 +11,7 @@ import sys
 from jsonl import load
 
 STEP_GOAL = 1.08  # one-thread CD-1 step <= 1.08x the five bare sgemm
+THREADS_GOAL = 1.8  # two threads >= 1.8x the one-thread throughput
 LABEL = {
     "ours": "ours (`Trainer::step`)",
     "numpy": "numpy, plain CD-1",
@@ -66,6 +67,15 @@ def main():
         met = "**met**" if r <= STEP_GOAL else f"**not met** (+{(r - 1) * 100:.1f}% over the products)"
         print(f"| {hidden} | {ms(d['median_ns'])} | {ms(d['five_sgemm_ns'])} | {r:.3f}× "
               f"| ≤ {STEP_GOAL}× | {met} |")
+    two = next((d for d in rust if d["bench"] == "cd1_2threads"), None)
+    if two and two["hidden"] in ours:
+        one = ours[two["hidden"]]
+        r = one["median_ns"] / two["median_ns"]
+        met = "**met**" if r >= THREADS_GOAL else "**not met**"
+        print()
+        print(f"- Two threads ({two['hidden']} hidden units, same rounds): "
+              f"{ms(two['median_ns'])} ms per step vs {ms(one['median_ns'])} ms on one "
+              f"thread: {r:.2f}× the one-thread throughput (goal ≥ {THREADS_GOAL}×): {met}.")
     if "ours" in five and "numpy" in five:
         r = five["ours"]["median_ns"] / five["numpy"]["median_ns"]
         print()
