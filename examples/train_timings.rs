@@ -13,10 +13,11 @@
 //! Each round takes one sample of each of: the five bare products of a CD-1
 //! step (`train/five_sgemm` of the criterion bench), a step with NReLU
 //! hidden units, a step with Bernoulli hidden units, and an NReLU step with
-//! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), and the NReLU
-//! step on two threads (bench `cd1_2threads`), one after the other, so that
-//! all of them see the same machine load. (The two-thread step needs both
-//! cores: run it on an otherwise idle machine.) A sample is one untimed call
+//! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), one after the
+//! other, so that all of them see the same machine load. Then the NReLU step
+//! on two threads against one thread, in alternating blocks of back-to-back
+//! steps (bench `cd1_2threads`, with `one_thread_ns` and `speedup`; see
+//! `scaling`); it needs both cores, so run it on an otherwise idle machine. A sample is one untimed call
 //! (which brings the workload's buffers back into cache, as in a training
 //! loop or a criterion run) followed by [`REPS`] timed calls. The reported
 //! figure is the median over rounds of the time per call. Prints one JSON object per
@@ -76,8 +77,7 @@ fn main() {
     let mut nrelu = Step::new(HiddenUnit::Nrelu, 1);
     let mut bernoulli = Step::new(HiddenUnit::Bernoulli, 1);
     let mut momentum = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
-    let mut two = Step::new(HiddenUnit::Nrelu, 2);
-    let mut jobs: [Job<'_>; 5] = [
+    let mut jobs: [Job<'_>; 4] = [
         (
             "five_sgemm",
             Box::new(|| {
@@ -103,12 +103,6 @@ fn main() {
                 black_box(momentum.step());
             }),
         ),
-        (
-            "nrelu_2threads",
-            Box::new(|| {
-                black_box(two.step());
-            }),
-        ),
     ];
     for (_, f) in jobs.iter_mut() {
         for _ in 0..WARM_UP {
@@ -130,16 +124,53 @@ fn main() {
         "{{\"bench\": \"five_sgemm\", \"hidden\": null, \"impl\": \"ours\", \"median_ns\": {floor:.0}}}"
     );
     for (name, m) in names.iter().zip(&medians).skip(1) {
-        let (bench, hidden) = if let Some(h) = name.strip_suffix("_momentum") {
-            ("cd1_momentum", h)
-        } else if let Some(h) = name.strip_suffix("_2threads") {
-            ("cd1_2threads", h)
-        } else {
-            ("cd1", *name)
+        let (bench, hidden) = match name.strip_suffix("_momentum") {
+            Some(h) => ("cd1_momentum", h),
+            None => ("cd1", *name),
         };
         println!(
             "{{\"bench\": \"{bench}\", \"hidden\": \"{hidden}\", \"impl\": \"ours\", \"median_ns\": {m:.0}, \"five_sgemm_ns\": {floor:.0}, \"vs_five_sgemm\": {:.4}}}",
             m / floor
         );
     }
+
+    scaling();
+}
+
+/// Blocks of [`SCALING_STEPS`] back-to-back steps per scaling sample.
+const SCALING_STEPS: u32 = 60;
+/// Alternating one-thread / two-thread block pairs.
+const SCALING_ROUNDS: usize = 11;
+
+/// Two-thread scaling, measured apart from the rounds above: worker threads
+/// that sit idle while other jobs run are slow to get going again (on this
+/// virtual machine a two-thread step interleaved sample by sample with
+/// one-thread jobs ran no faster than one thread, and slowed the jobs
+/// around it), whereas a training run keeps them busy. So each sample here
+/// is a block of back-to-back steps (after three untimed ones), blocks
+/// alternate between one and two threads, and the medians of the block
+/// means are compared.
+fn scaling() {
+    let mut one = Step::new(HiddenUnit::Nrelu, 1);
+    let mut two = Step::new(HiddenUnit::Nrelu, 2);
+    let block = |s: &mut Step| {
+        for _ in 0..3 {
+            black_box(s.step());
+        }
+        let t = Instant::now();
+        for _ in 0..SCALING_STEPS {
+            black_box(s.step());
+        }
+        t.elapsed().as_nanos() as f64 / f64::from(SCALING_STEPS)
+    };
+    let (mut t1, mut t2) = (Vec::new(), Vec::new());
+    for _ in 0..SCALING_ROUNDS {
+        t1.push(block(&mut one));
+        t2.push(block(&mut two));
+    }
+    let (m1, m2) = (median(t1), median(t2));
+    println!(
+        "{{\"bench\": \"cd1_2threads\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
+        m1 / m2
+    );
 }
