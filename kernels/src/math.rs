@@ -28,13 +28,15 @@ const EXP_LO: f32 = -87.0;
 /// e^x for x <= 0 (the only arguments the kernels need: every caller
 /// passes -|x| or -|x|/2); error below 1 ulp plus the final rounding for
 /// x >= -87, and exactly 0 below -87 (where e^x < 1.65e-38): no operation
-/// inside produces a subnormal. NaN in gives an unspecified value: callers
-/// restore NaN with [`keep_nan`].
+/// inside produces a subnormal. NaN in gives NaN out (the lower clamp
+/// keeps a NaN operand), though callers that must return the input's own
+/// NaN restore it with [`keep_nan`].
 #[inline(always)]
 pub(crate) fn exp_nonpos<S: Simd>(x: S) -> S {
     let flush = x.lt(S::splat(EXP_LO));
-    // No upper clamp: x <= 0 (and a NaN lane only needs *some* value).
-    S::select(flush, S::zero(), exp_core(x.max(S::splat(EXP_LO))))
+    // No upper clamp: x <= 0. `max(c, x)` returns `x` when it is NaN, so
+    // NaN lanes stay NaN through the polynomial and the scaling.
+    S::select(flush, S::zero(), exp_core(S::splat(EXP_LO).max(x)))
 }
 
 /// e^x for x in [-87, 0] (no clamping, no flushing; see [`exp_nonpos`]).
@@ -142,8 +144,10 @@ pub(crate) fn keep_nan<S: Simd>(x: S, y: S) -> S {
 /// accuracy. σ(±inf) = 1 or 0 exactly; NaN propagates.
 #[inline(always)]
 pub(crate) fn sigmoid<S: Simd>(x: S) -> S {
+    // A NaN lane needs no select: `den` is NaN (see `exp_nonpos`), and so is
+    // the quotient.
     let (num, den) = sigmoid_ratio(x);
-    keep_nan(x, num.div(den))
+    num.div(den)
 }
 
 /// σ(x) as the ratio `num / den` = `(x < 0 ? t : 1) / (1 + t)`, t = e^-|x|,
