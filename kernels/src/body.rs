@@ -340,8 +340,11 @@ fn normal_group<S: Simd>(w: &[u32; 2 * BLOCK], out: &mut [f32; 2 * BLOCK]) {
 /// propagated.
 #[inline(always)]
 fn nrelu_one<S: Simd>(x: S, r2: S, dir: S) -> S {
+    // For a NaN x the scale is finite, so y is x's own NaN (quieted) on
+    // every path, and `max(0, y)` returns y when it is NaN: no select is
+    // needed. Adding 0 turns the -0 that `max(0, -0)` returns into +0.
     let y = x.add(math::nrelu_noise_scale(x, r2).mul(dir));
-    keep_nan(x, y.max(S::zero()))
+    S::zero().max(y).add(S::zero())
 }
 
 /// Elements per chunk of the uniform and Bernoulli kernels: four blocks, so
