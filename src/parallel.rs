@@ -55,52 +55,37 @@ impl Workers {
         blocks.div_ceil(self.threads).max(1) * block
     }
 
-    /// Runs `f(first_row, a_rows, b_rows)` over matching parts of two
-    /// row-major buffers with `wa` and `wb` columns, `part` rows at a time,
-    /// in parallel when there are workers.
-    pub(crate) fn for_parts2<F>(
+    /// Runs `f(first_row, a_rows, b_rows, c_rows, d_rows)` over matching
+    /// parts of three row-major f32 buffers of width `width` and an f64
+    /// buffer with one value per row, `part` rows at a time, in parallel
+    /// when there are workers.
+    pub(crate) fn for_parts3_f64<F>(
         &self,
         part: usize,
-        a: (&mut [f32], usize),
-        b: (&mut [f32], usize),
+        width: usize,
+        abc: [&mut [f32]; 3],
+        d: &mut [f64],
         f: F,
     ) where
-        F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
+        F: Fn(usize, &mut [f32], &mut [f32], &mut [f32], &mut [f64]) + Sync,
     {
-        let (a, wa) = a;
-        let (b, wb) = b;
-        let (ca, cb) = ((part * wa).max(1), (part * wb).max(1));
+        let [a, b, c] = abc;
+        let (cw, cd) = ((part * width).max(1), part.max(1));
         match &self.pool {
             None => a
-                .chunks_mut(ca)
-                .zip(b.chunks_mut(cb))
+                .chunks_mut(cw)
+                .zip(b.chunks_mut(cw))
+                .zip(c.chunks_mut(cw))
+                .zip(d.chunks_mut(cd))
                 .enumerate()
-                .for_each(|(i, (x, y))| f(i * part, x, y)),
+                .for_each(|(i, (((a, b), c), d))| f(i * part, a, b, c, d)),
             Some(pool) => pool.install(|| {
-                a.par_chunks_mut(ca)
-                    .zip(b.par_chunks_mut(cb))
+                a.par_chunks_mut(cw)
+                    .zip(b.par_chunks_mut(cw))
+                    .zip(c.par_chunks_mut(cw))
+                    .zip(d.par_chunks_mut(cd))
                     .enumerate()
-                    .for_each(|(i, (x, y))| f(i * part, x, y))
-            }),
-        }
-    }
-
-    /// As [`Workers::for_parts2`] for one buffer.
-    pub(crate) fn for_parts<F>(&self, part: usize, a: (&mut [f32], usize), f: F)
-    where
-        F: Fn(usize, &mut [f32]) + Sync,
-    {
-        let (a, wa) = a;
-        let ca = (part * wa).max(1);
-        match &self.pool {
-            None => a
-                .chunks_mut(ca)
-                .enumerate()
-                .for_each(|(i, x)| f(i * part, x)),
-            Some(pool) => pool.install(|| {
-                a.par_chunks_mut(ca)
-                    .enumerate()
-                    .for_each(|(i, x)| f(i * part, x))
+                    .for_each(|(i, (((a, b), c), d))| f(i * part, a, b, c, d))
             }),
         }
     }

@@ -617,37 +617,12 @@ impl Trainer {
             *a = -*a;
         }
 
-        // Gradient G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻]: one product with
-        // inner dimension 2B (one pass over G instead of two), split over
-        // rows of G (visible units).
-        let xvt = MatRef::row_major(&self.xv[..2 * rows * v], 2 * rows, v).transpose();
-        let hh = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
-        let gpart = self.workers.part_rows(v, 1);
-        self.workers.for_parts(gpart, (&mut self.grad, h), |r0, g| {
-            let r1 = r0 + g.len() / h;
-            k.gemm(xvt.rows_range(r0, r1), hh, Accumulate::Overwrite, g);
-        });
-        // Bias gradients: f64 column sums, split between threads by columns
-        // (each column is one sequential sum, so the split changes nothing).
-        let (x, vneg) = self.xv[..2 * rows * v].split_at(rows * v);
-        let (xs, vs) = (
-            MatRef::row_major(x, rows, v),
-            MatRef::row_major(vneg, rows, v),
-        );
-        self.workers
-            .for_chunks_f64(self.workers.part_cols(v), &mut self.grad_b, |c0, out| {
-                let c1 = c0 + out.len();
-                k.column_sums(xs.cols_range(c0, c1), Accumulate::Overwrite, out);
-                k.column_sums(vs.cols_range(c0, c1), Accumulate::Subtract, out);
-            });
-        let hs = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
-        self.workers
-            .for_chunks_f64(self.workers.part_cols(h), &mut self.grad_c, |c0, out| {
-                let c1 = c0 + out.len();
-                k.column_sums(hs.cols_range(c0, c1), Accumulate::Overwrite, out);
-            });
-
-        // Update, fused with the finiteness check.
+        // One parallel phase over parts of the visible units (rows of G and
+        // W): the gradient rows G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻] (one
+        // product with inner dimension 2B: one pass over G instead of two),
+        // then at once, while those rows are in cache, the update of the
+        // same rows of W (fused with the finiteness check) and the visible
+        // bias gradient of the same units (f64 column sums of X − v⁻).
         let lr = self.cfg.learning_rate;
         let (m, decay, scale) = (
             self.cfg.momentum,
@@ -660,21 +635,40 @@ impl Trainer {
             decay,
         };
         let bad = AtomicBool::new(false);
-        let grad = &self.grad;
-        self.workers.for_parts2(
-            gpart,
-            (&mut rbm.weights, h),
-            (&mut self.vel_w, h),
-            |r0, w, vel| {
-                let g = &grad[r0 * h..r0 * h + w.len()];
+        let xvt = MatRef::row_major(&self.xv[..2 * rows * v], 2 * rows, v).transpose();
+        let hh = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
+        let (x, vneg) = self.xv[..2 * rows * v].split_at(rows * v);
+        let (xs, vs) = (
+            MatRef::row_major(x, rows, v),
+            MatRef::row_major(vneg, rows, v),
+        );
+        self.workers.for_parts3_f64(
+            self.workers.part_rows(v, 1),
+            h,
+            [&mut self.grad, &mut rbm.weights, &mut self.vel_w],
+            &mut self.grad_b,
+            |r0, g, w, vel, gb| {
+                let r1 = r0 + gb.len();
+                k.gemm(xvt.rows_range(r0, r1), hh, Accumulate::Overwrite, g);
                 // Without momentum the velocity is not needed: the same
                 // value (0·d + a − b = a − b exactly), two streams fewer.
                 let vel = if m == 0.0 { &mut [][..] } else { vel };
                 if !k.sgd_update(sgd, w, vel, g) {
                     bad.store(true, Ordering::Relaxed);
                 }
+                // Each column is one sequential sum: any split, same bits.
+                k.column_sums(xs.cols_range(r0, r1), Accumulate::Overwrite, gb);
+                k.column_sums(vs.cols_range(r0, r1), Accumulate::Subtract, gb);
             },
         );
+        // The hidden bias gradient: f64 column sums of h⁺ − h⁻, split by
+        // columns.
+        let hs = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
+        self.workers
+            .for_chunks_f64(self.workers.part_cols(h), &mut self.grad_c, |c0, out| {
+                let c1 = c0 + out.len();
+                k.column_sums(hs.cols_range(c0, c1), Accumulate::Overwrite, out);
+            });
         let mut ok = !bad.load(Ordering::Relaxed);
         if !self.cfg.update_biases {
             self.finite = ok;
