@@ -479,25 +479,31 @@ impl Trainer {
                 let rows_per_block = ROW_BLOCK * out_w;
                 for (bi, block) in mean.chunks_mut(rows_per_block).enumerate() {
                     let stream = &mut streams[bi];
-                    for (ri, row) in block.chunks_mut(out_w).enumerate() {
-                        if draws {
-                            let at = (bi * ROW_BLOCK + ri) * out_w;
-                            let s = &mut samp[at..at + out_w];
-                            s.copy_from_slice(row);
-                            match layer.draw {
-                                Draw::Hidden(sampler) => k.sample(sampler, layer.bias, s, stream),
-                                Draw::BernoulliVisible => {
-                                    k.sample(Sampler::Bernoulli, layer.bias, s, stream)
-                                }
-                                Draw::GaussianVisible => {
-                                    k.activate(Activation::Identity, layer.bias, s);
+                    if draws {
+                        // Samples of the whole block in one kernel call (the
+                        // same bits as one call per row).
+                        let at = bi * rows_per_block;
+                        let s = &mut samp[at..at + block.len()];
+                        s.copy_from_slice(block);
+                        match layer.draw {
+                            Draw::Hidden(sampler) => {
+                                k.sample_rows(sampler, layer.bias, s, out_w, stream)
+                            }
+                            Draw::BernoulliVisible => {
+                                k.sample_rows(Sampler::Bernoulli, layer.bias, s, out_w, stream)
+                            }
+                            Draw::GaussianVisible => {
+                                for row in s.chunks_mut(out_w) {
+                                    k.activate(Activation::Identity, layer.bias, row);
                                     if sample_visible {
-                                        add_unit_noise(s, stream);
+                                        add_unit_noise(row, stream);
                                     }
                                 }
-                                Draw::None => {}
                             }
+                            Draw::None => {}
                         }
+                    }
+                    for row in block.chunks_mut(out_w) {
                         k.activate(layer.act, layer.bias, row);
                     }
                 }

@@ -3,9 +3,10 @@
 //! The product is matrixmultiply's `sgemm` (its own run-time dispatch picks
 //! the AVX-512, FMA or fallback micro-kernel). The bias add, the activation
 //! and any sampling then run as one element-wise pass per output row through
-//! this crate's dispatched kernels. Rows are always processed in order, one
-//! kernel call per row, so every [`AffineStrategy`] consumes a [`Stream`] the
-//! same way and produces bit-identical output.
+//! this crate's dispatched kernels. Rows are always processed in order, each
+//! drawing the blocks of its own (as [`Kernels::sample_rows`] does), so every
+//! [`AffineStrategy`] consumes a [`Stream`] the same way and produces
+//! bit-identical output.
 
 use crate::{Activation, Kernels, Sampler, Stream};
 
@@ -117,13 +118,14 @@ impl Kernels {
         if n_out == 0 || shape.batch == 0 {
             return;
         }
-        let rows_pass = |rows: &mut [f32], epilogue: &mut Epilogue<'_>| {
-            for row in rows.chunks_exact_mut(n_out) {
-                match epilogue {
-                    Epilogue::Activation(a) => self.activate(*a, bias, row),
-                    Epilogue::Sample(s, stream) => self.sample(*s, bias, row, stream),
+        let rows_pass = |rows: &mut [f32], epilogue: &mut Epilogue<'_>| match epilogue {
+            Epilogue::Activation(a) => {
+                for row in rows.chunks_exact_mut(n_out) {
+                    self.activate(*a, bias, row);
                 }
             }
+            // One call for all rows: the same bits as a call per row.
+            Epilogue::Sample(s, stream) => self.sample_rows(*s, bias, rows, n_out, stream),
         };
         match strategy {
             AffineStrategy::Unfused => {
@@ -133,11 +135,13 @@ impl Kernels {
                         self.activate(Activation::Identity, bias, row);
                     }
                 }
-                for row in out.chunks_exact_mut(n_out) {
-                    match &mut epilogue {
-                        Epilogue::Activation(a) => self.activate(*a, &[], row),
-                        Epilogue::Sample(s, stream) => self.sample(*s, &[], row, stream),
+                match &mut epilogue {
+                    Epilogue::Activation(a) => {
+                        for row in out.chunks_exact_mut(n_out) {
+                            self.activate(*a, &[], row);
+                        }
                     }
+                    Epilogue::Sample(s, stream) => self.sample_rows(*s, &[], out, n_out, stream),
                 }
             }
             AffineStrategy::Epilogue => {

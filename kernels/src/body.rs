@@ -527,35 +527,82 @@ impl<S: Simd> ChunkOp<S, BLOCK> for SsuOp<'_, S> {
     }
 }
 
-/// The random family body.
+/// The random family body over `out.len() / row_len` rows of `row_len`
+/// elements (`row_len` = `out.len()` for a single row). Each row is chunked
+/// on its own and draws exactly the blocks a separate call for that row
+/// would, from one shared word buffer, so a multi-row call gives the same
+/// bits as one call per row, without the per-call set-up.
 #[inline(always)]
 pub(crate) fn random<S: Simd>(
     op: RandomOp,
     x: Input<'_>,
     bias: &[f32],
     out: &mut [f32],
+    row_len: usize,
     state: &mut XoState,
 ) {
     let n = out.len();
-    let per16 = n.div_ceil(BLOCK);
-    let per32 = 2 * n.div_ceil(2 * BLOCK);
+    if n == 0 {
+        return;
+    }
+    let rows = n / row_len;
+    let per16 = rows * row_len.div_ceil(BLOCK);
+    let per32 = rows * 2 * row_len.div_ceil(2 * BLOCK);
     match op {
-        RandomOp::Uniform => chunked(x, bias, out, &mut UniformOp(Words::<S>::new(state, per16))),
-        RandomOp::Bernoulli => chunked(
+        RandomOp::Uniform => by_rows(
             x,
             bias,
             out,
+            row_len,
+            &mut UniformOp(Words::<S>::new(state, per16)),
+        ),
+        RandomOp::Bernoulli => by_rows(
+            x,
+            bias,
+            out,
+            row_len,
             &mut BernoulliOp(Words::<S>::new(state, per16)),
         ),
-        RandomOp::Normal => chunked(x, bias, out, &mut NormalOp(Words::<S>::new(state, per32))),
-        RandomOp::Nrelu => chunked(x, bias, out, &mut NreluOp(Words::<S>::new(state, per32))),
+        RandomOp::Normal => by_rows(
+            x,
+            bias,
+            out,
+            row_len,
+            &mut NormalOp(Words::<S>::new(state, per32)),
+        ),
+        RandomOp::Nrelu => by_rows(
+            x,
+            bias,
+            out,
+            row_len,
+            &mut NreluOp(Words::<S>::new(state, per32)),
+        ),
         RandomOp::Binomial(k) => {
             let words = Words::<S>::new(state, per16 * k as usize);
-            chunked(x, bias, out, &mut BinomialOp(words, k))
+            by_rows(x, bias, out, row_len, &mut BinomialOp(words, k))
         }
         RandomOp::Ssu => {
             let words = Words::<S>::new(state, per16 * math::SSU_BAND);
-            chunked(x, bias, out, &mut SsuOp(words))
+            by_rows(x, bias, out, row_len, &mut SsuOp(words))
         }
+    }
+}
+
+/// [`chunked`] once per row of `row_len` elements (`bias`, if any, is one
+/// row long).
+#[inline(always)]
+fn by_rows<S: Simd, const C: usize, K: ChunkOp<S, C>>(
+    x: Input<'_>,
+    bias: &[f32],
+    out: &mut [f32],
+    row_len: usize,
+    op: &mut K,
+) {
+    for (r, row) in out.chunks_exact_mut(row_len).enumerate() {
+        let x = match x {
+            Input::Slice(x) => Input::Slice(&x[r * row_len..(r + 1) * row_len]),
+            other => other,
+        };
+        chunked(x, bias, row, op);
     }
 }

@@ -201,6 +201,8 @@ pub(crate) enum RandomJob<'a> {
         x: Input<'a>,
         bias: &'a [f32],
         out: &'a mut [f32],
+        /// Elements per row (`out.len()` for one row); divides `out.len()`.
+        row_len: usize,
     },
     /// Whole blocks of raw words.
     Words(&'a mut [u32]),
@@ -209,7 +211,13 @@ pub(crate) enum RandomJob<'a> {
 #[inline(always)]
 fn random_body<S: crate::simd::Simd>(job: RandomJob<'_>, state: &mut XoState) {
     match job {
-        RandomJob::Floats { op, x, bias, out } => body::random::<S>(op, x, bias, out, state),
+        RandomJob::Floats {
+            op,
+            x,
+            bias,
+            out,
+            row_len,
+        } => body::random::<S>(op, x, bias, out, row_len, state),
         RandomJob::Words(out) => S::fill_words(state, out),
     }
 }

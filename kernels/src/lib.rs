@@ -249,10 +249,29 @@ impl Kernels {
     }
 
     fn random(self, op: RandomOp, x: Input<'_>, bias: &[f32], out: &mut [f32], s: &mut Stream) {
+        let row_len = out.len();
+        self.random_rows(op, x, bias, out, row_len, s)
+    }
+
+    fn random_rows(
+        self,
+        op: RandomOp,
+        x: Input<'_>,
+        bias: &[f32],
+        out: &mut [f32],
+        row_len: usize,
+        s: &mut Stream,
+    ) {
         if let RandomOp::Binomial(k) = op {
             check_k(k);
         }
-        let job = RandomJob::Floats { op, x, bias, out };
+        let job = RandomJob::Floats {
+            op,
+            x,
+            bias,
+            out,
+            row_len,
+        };
         dispatch::random(self.path, job, &mut s.state);
     }
 
@@ -328,6 +347,49 @@ impl Kernels {
     pub fn sample(self, sampler: Sampler, bias: &[f32], inout: &mut [f32], stream: &mut Stream) {
         check_bias(bias, inout.len());
         self.random(sampler.into(), Input::InPlace, bias, inout, stream)
+    }
+
+    /// [`Kernels::sample`] on each row of `row_len` elements of `inout`, in
+    /// order, with `bias` (empty or one row long) added to every row: the
+    /// same bits and the same stream consumption as one `sample` call per
+    /// row, in one dispatched call.
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Kernels, Sampler, Stream};
+    /// let k = Kernels::active();
+    /// let bias = [0.5f32, -0.5, 0.0];
+    /// let mut a = [1.0f32, 2.0, 3.0, -1.0, -2.0, -3.0];
+    /// let mut b = a;
+    /// k.sample_rows(Sampler::Nrelu, &bias, &mut a, 3, &mut Stream::new(5, 0));
+    /// let mut s = Stream::new(5, 0);
+    /// for row in b.chunks_exact_mut(3) {
+    ///     k.sample(Sampler::Nrelu, &bias, row, &mut s);
+    /// }
+    /// assert_eq!(a, b);
+    /// ```
+    ///
+    /// # Panics
+    /// If `row_len` is 0 while `inout` is not empty, `row_len` does not
+    /// divide `inout.len()`, `bias` is neither empty nor `row_len` long, or a
+    /// binomial K is out of range.
+    pub fn sample_rows(
+        self,
+        sampler: Sampler,
+        bias: &[f32],
+        inout: &mut [f32],
+        row_len: usize,
+        stream: &mut Stream,
+    ) {
+        if inout.is_empty() {
+            return;
+        }
+        assert!(
+            row_len > 0 && inout.len().is_multiple_of(row_len),
+            "sample_rows: {} elements are not whole rows of {row_len}",
+            inout.len()
+        );
+        check_bias(bias, row_len);
+        self.random_rows(sampler.into(), Input::InPlace, bias, inout, row_len, stream)
     }
 
     /// One gradient step with momentum and decay, in a single pass:

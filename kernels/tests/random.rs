@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use nrelu_rbm_kernels::{Kernels, Path, Stream, reference};
+use nrelu_rbm_kernels::{Kernels, Path, Sampler, Stream, reference};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::{Rng, SeedableRng};
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
@@ -465,4 +465,55 @@ fn smoke_ssu_mean_and_large_inputs() {
         let (m, v) = (reference::ssu_mean(xf), reference::ssu_variance(xf));
         assert_mean(&format!("ssu({x})"), &out, m, v);
     }
+}
+
+/// `sample_rows` gives the bits of one `sample` call per row and leaves the
+/// stream where those calls leave it, for every sampler, path and awkward
+/// row length.
+#[test]
+fn sample_rows_equals_one_call_per_row() {
+    let samplers = [
+        Sampler::Bernoulli,
+        Sampler::Nrelu,
+        Sampler::Binomial(3),
+        Sampler::Ssu,
+    ];
+    for k in all_kernels() {
+        for sampler in samplers {
+            for (rows, row_len) in [(1, 1), (3, 7), (2, 16), (5, 17), (4, 33), (3, 65), (2, 500)] {
+                let x = inputs(rows * row_len);
+                for with_bias in [false, true] {
+                    let bias: Vec<f32> = if with_bias {
+                        (0..row_len).map(|j| j as f32 * 0.25 - 2.0).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    let mut a = x.clone();
+                    let mut sa = Stream::new(21, 4);
+                    k.sample_rows(sampler, &bias, &mut a, row_len, &mut sa);
+                    let mut b = x.clone();
+                    let mut sb = Stream::new(21, 4);
+                    for row in b.chunks_exact_mut(row_len) {
+                        k.sample(sampler, &bias, row, &mut sb);
+                    }
+                    assert!(
+                        same_bits(&a, &b),
+                        "{:?} {sampler:?} {rows}x{row_len} bias={with_bias}",
+                        k.path()
+                    );
+                    let (mut na, mut nb) = ([0u32; 16], [0u32; 16]);
+                    k.fill_words(&mut sa, &mut na);
+                    k.fill_words(&mut sb, &mut nb);
+                    assert_eq!(na, nb, "{:?} {sampler:?}: streams diverged", k.path());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "not whole rows")]
+fn sample_rows_with_a_ragged_last_row_panics() {
+    let mut y = [0.0f32; 7];
+    Kernels::active().sample_rows(Sampler::Bernoulli, &[], &mut y, 3, &mut Stream::new(1, 1));
 }
