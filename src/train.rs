@@ -463,10 +463,27 @@ impl Trainer {
         // split would repack all the weights per thread and leave ragged
         // row tiles on each).
         let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
-        workers.for_col_parts(workers.part_cols(out_w), c, |j0, c| {
+        workers.for_col_parts(workers.part_cols(out_w), c, |j0, mut c| {
             let j1 = j0 + c.cols();
-            k.gemm_into(inp, layer.w.cols_range(j0, j1), Accumulate::Overwrite, c);
+            k.gemm_into(
+                inp,
+                layer.w.cols_range(j0, j1),
+                Accumulate::Overwrite,
+                c.reborrow(),
+            );
+            if !draws {
+                // Without samples there is no stream to follow row by row:
+                // the means of this block of columns are computed here, in
+                // the same parallel region (element-wise, so the same bits).
+                let bias = &layer.bias[j0..j1];
+                for r in 0..c.rows() {
+                    k.activate(layer.act, bias, c.row_mut(r));
+                }
+            }
         });
+        if !draws {
+            return;
+        }
         // The element-wise work, split by row blocks with their streams.
         let part = workers.part_rows(rows, ROW_BLOCK);
         workers.for_parts_streams(
@@ -514,6 +531,12 @@ impl Trainer {
     /// One CD-k / PCD-k update on the first `rows` rows of `x`. Returns the
     /// summed squared error of the first reconstruction (CD).
     fn step_rows(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
+        // The whole step runs inside the pool: its parallel regions are then
+        // joins between pool threads (see `parallel::in_pool`).
+        crate::parallel::in_pool(self.workers.pool(), || self.step_rows_in_pool(rbm, rows))
+    }
+
+    fn step_rows_in_pool(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
         let (v, h, k) = (self.v, self.h, self.k);
         let sampling = self.cfg.sampling;
         let w = MatRef::row_major(&rbm.weights, v, h);

@@ -333,6 +333,43 @@ impl<'a> MatMut<'a> {
         self.cols
     }
 
+    /// A view of the same elements for a shorter borrow (to pass to
+    /// [`Kernels::gemm_into`] and keep using `self` afterwards).
+    pub fn reborrow(&mut self) -> MatMut<'_> {
+        MatMut {
+            ptr: self.ptr,
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// Row `i` of the view (`cols` elements).
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::MatMut;
+    /// let mut c = [0.0f32; 6];
+    /// let (_, mut right) = MatMut::row_major(&mut c, 2, 3).split_at_col(1);
+    /// right.row_mut(1).copy_from_slice(&[7.0, 8.0]);
+    /// assert_eq!(c, [0.0, 0.0, 0.0, 0.0, 7.0, 8.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `i >= rows`.
+    pub fn row_mut(&mut self, i: usize) -> &mut [f32] {
+        assert!(i < self.rows, "row {i} of {}", self.rows);
+        if self.cols == 0 {
+            return &mut [];
+        }
+        // SAFETY: i < rows and cols > 0, so the cols elements from
+        // ptr + i·row_stride are elements of this view, which lie inside the
+        // exclusively borrowed allocation and belong to no other view
+        // (MatMut invariant); the returned borrow of `self` keeps any other
+        // access to them out while it lives.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(i * self.row_stride), self.cols) }
+    }
+
     /// Columns `0..j` and `j..cols`.
     ///
     /// # Panics
@@ -429,12 +466,9 @@ impl Kernels {
         }
         if k == 0 {
             if acc == Accumulate::Overwrite {
+                let mut c = c;
                 for i in 0..m {
-                    // SAFETY: row i of the view (i < rows, n = cols > 0
-                    // elements from ptr + i·row_stride) lies inside the
-                    // exclusively borrowed allocation (MatMut invariant).
-                    unsafe { std::slice::from_raw_parts_mut(c.ptr.add(i * c.row_stride), n) }
-                        .fill(0.0);
+                    c.row_mut(i).fill(0.0);
                 }
             }
             return;
