@@ -150,6 +150,10 @@ pub(crate) fn rows_of(what: &'static str, data: &[f32], width: usize) -> Result<
 
 /// Finds the first non-finite value of a `? × width` row-major buffer.
 pub(crate) fn check_finite(data: &[f32], width: usize) -> Result<()> {
+    // One vectorised pass; the search for the first bad value only on error.
+    if crate::kernels::Kernels::active().all_finite(data) {
+        return Ok(());
+    }
     match data.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
         Some(i) => Err(RbmError::NonFinite {

@@ -140,7 +140,8 @@ pub enum Family {
     /// Everything that draws from a [`crate::Stream`].
     Random,
     /// The streaming passes of an optimiser step: [`crate::Kernels::sgd_update`],
-    /// [`crate::Kernels::column_sums`], [`crate::Kernels::squared_distance`].
+    /// [`crate::Kernels::column_sums`], [`crate::Kernels::squared_distance`],
+    /// [`crate::Kernels::all_finite`].
     Update,
 }
 

@@ -48,6 +48,8 @@ pub(crate) enum UpdateJob<'a> {
         acc: Accumulate,
         out: &'a mut [f64],
     },
+    /// Whether every element of `a` is finite.
+    AllFinite { a: &'a [f32], out: &'a mut bool },
     /// `Σ_i (a_i − b_i)²`: the difference in f32, its square and the sums in
     /// f64, accumulated into [`GROUP`] interleaved partial sums that are
     /// then added pairwise.
@@ -71,6 +73,7 @@ pub(crate) fn run(job: UpdateJob<'_>) {
         } => *finite = sgd_update(sgd, w, velocity, g),
         UpdateJob::ColumnSums { a, acc, out } => column_sums(a, acc, out),
         UpdateJob::SquaredDistance { a, b, out } => *out = squared_distance(a, b),
+        UpdateJob::AllFinite { a, out } => *out = all_finite(a),
     }
 }
 
@@ -182,6 +185,20 @@ fn column_sums(a: MatRef<'_>, acc: Accumulate, out: &mut [f64]) {
             *o += sign * f64::from(x);
         }
     }
+}
+
+#[inline(always)]
+fn all_finite(a: &[f32]) -> bool {
+    let mut acc = [0f32; GROUP];
+    let full = a.len() / GROUP * GROUP;
+    for x in a[..full].chunks_exact(GROUP) {
+        let x: [f32; GROUP] = x.try_into().expect("whole group");
+        nan_lanes(&mut acc, &x);
+    }
+    for &x in &a[full..] {
+        acc[0] += x * 0.0;
+    }
+    acc.iter().all(|a| *a == 0.0)
 }
 
 #[inline(always)]

@@ -294,3 +294,25 @@ fn column_sums_of_a_view_too_big_for_its_slice_panics() {
     };
     Kernels::active().column_sums(view, Accumulate::Add, &mut [0.0; 2]);
 }
+
+#[test]
+fn all_finite_finds_one_bad_value_anywhere() {
+    for k in kernels() {
+        for n in SIZES {
+            let a = values(n, 10, false);
+            assert!(k.all_finite(&a), "{:?} n={n}", k.path());
+            for at in [0, n / 2, n.saturating_sub(1)] {
+                if n == 0 {
+                    continue;
+                }
+                for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+                    let mut b = a.clone();
+                    b[at] = bad;
+                    assert!(!k.all_finite(&b), "{:?} n={n} at={at} {bad}", k.path());
+                }
+            }
+        }
+        // The largest finite values and -0 are finite.
+        assert!(k.all_finite(&[f32::MAX, f32::MIN, -0.0, f32::MIN_POSITIVE]));
+    }
+}
