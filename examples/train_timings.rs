@@ -137,24 +137,26 @@ fn main() {
     scaling();
 }
 
-/// Blocks of [`SCALING_STEPS`] back-to-back steps per scaling sample.
-const SCALING_STEPS: u32 = 60;
+/// Blocks of [`SCALING_STEPS`] back-to-back steps per scaling sample (about
+/// a second on one thread), each after [`SCALING_WARM`] untimed steps.
+const SCALING_STEPS: u32 = 200;
+const SCALING_WARM: u32 = 20;
 /// Alternating one-thread / two-thread block pairs.
-const SCALING_ROUNDS: usize = 11;
+const SCALING_ROUNDS: usize = 5;
 
 /// Two-thread scaling, measured apart from the rounds above: worker threads
 /// that sit idle while other jobs run are slow to get going again (on this
 /// virtual machine a two-thread step interleaved sample by sample with
 /// one-thread jobs ran no faster than one thread, and slowed the jobs
 /// around it), whereas a training run keeps them busy. So each sample here
-/// is a block of back-to-back steps (after three untimed ones), blocks
+/// is a long block of back-to-back steps (after untimed ones), blocks
 /// alternate between one and two threads, and the medians of the block
 /// means are compared.
 fn scaling() {
     let mut one = Step::new(HiddenUnit::Nrelu, 1);
     let mut two = Step::new(HiddenUnit::Nrelu, 2);
     let block = |s: &mut Step| {
-        for _ in 0..3 {
+        for _ in 0..SCALING_WARM {
             black_box(s.step());
         }
         let t = Instant::now();
