@@ -42,19 +42,34 @@ pub(crate) fn exp_nonpos<S: Simd>(x: S) -> S {
 /// e^x for x in [-87, 0] (no clamping, no flushing; see [`exp_nonpos`]).
 #[inline(always)]
 fn exp_core<S: Simd>(x: S) -> S {
-    // n = round(x / ln 2); r = x - n ln 2 in [-ln2/2, ln2/2].
-    let n = x.mul(S::splat(LOG2E)).round_small();
-    let r = x.sub(n.mul(S::splat(LN2_HI))).sub(n.mul(S::splat(LN2_LO)));
     // e^r = 1 + r + r^2 P(r) with P the degree-4 relative-error minimax fit
     // of (e^r - 1 - r)/r^2 on [-ln2/2, ln2/2] (Remez, f64, coefficients
     // rounded to f32): approximation error 3.1e-9 relative (0.05 ulp), so
     // Cephes' degree-5 P was one multiply-add more than f32 needs.
-    let mut p = S::splat(1.381_459_9e-3);
-    p = p.mul(r).add(S::splat(8.368_717e-3));
-    p = p.mul(r).add(S::splat(4.166_839e-2));
-    p = p.mul(r).add(S::splat(1.666_652_1e-1));
-    p = p.mul(r).add(S::splat(4.999_999_4e-1));
-    let er = p.mul(r.mul(r)).add(r).add(S::splat(1.0));
+    exp_with(
+        x,
+        &[
+            1.381_459_9e-3,
+            8.368_717e-3,
+            4.166_839e-2,
+            1.666_652_1e-1,
+            4.999_999_4e-1,
+        ],
+    )
+}
+
+/// e^x for x in [-87, 0] as 2^n (1 + r + r^2 P(r)), where n = round(x / ln 2),
+/// r = x - n ln 2 in [-ln2/2, ln2/2] (Cody–Waite) and P has the
+/// coefficients `p`, highest degree first (Horner, no FMA).
+#[inline(always)]
+fn exp_with<S: Simd, const D: usize>(x: S, p: &[f32; D]) -> S {
+    let n = x.mul(S::splat(LOG2E)).round_small();
+    let r = x.sub(n.mul(S::splat(LN2_HI))).sub(n.mul(S::splat(LN2_LO)));
+    let mut acc = S::splat(p[0]);
+    for &c in &p[1..] {
+        acc = acc.mul(r).add(S::splat(c));
+    }
+    let er = acc.mul(r.mul(r)).add(r).add(S::splat(1.0));
     er.ldexp(n)
 }
 
@@ -225,14 +240,10 @@ pub(crate) fn nrelu_noise_scale<S: Simd>(x: S, r2: S) -> S {
 /// noise scale, whose stated bound (2^-20) it meets with room to spare.
 #[inline(always)]
 fn exp_core_short<S: Simd>(x: S) -> S {
-    let n = x.mul(S::splat(LOG2E)).round_small();
-    let r = x.sub(n.mul(S::splat(LN2_HI))).sub(n.mul(S::splat(LN2_LO)));
-    let mut p = S::splat(8.341_267e-3);
-    p = p.mul(r).add(S::splat(4.183_359_4e-2));
-    p = p.mul(r).add(S::splat(1.666_677_4e-1));
-    p = p.mul(r).add(S::splat(4.999_975e-1));
-    let er = p.mul(r.mul(r)).add(r).add(S::splat(1.0));
-    er.ldexp(n)
+    exp_with(
+        x,
+        &[8.341_267e-3, 4.183_359_4e-2, 1.666_677_4e-1, 4.999_975e-1],
+    )
 }
 
 /// Number of stepped-sigmoid copies sampled (or summed) around the input;
