@@ -9,6 +9,8 @@
 //!   by the step's five bare matrix products (`X·W`, `H·Wᵀ`, `V·W`, `Xᵀ·H`,
 //!   `Vᵀ·H`, through the same `gemm` and views as the trainer) timed the
 //!   same way.
+//! * **Threads**: the NReLU step on all cores against one thread, in
+//!   alternating blocks of back-to-back steps.
 //!
 //! Every figure is a median over samples taken with [`Instant`]; each
 //! sample is one untimed call (to bring its buffers into cache) followed by
@@ -50,6 +52,9 @@ struct Plan {
     kernel_calls: u32,
     step_rounds: usize,
     step_calls: u32,
+    /// Alternating one-thread / all-cores block pairs, and steps per block.
+    scaling_blocks: usize,
+    scaling_steps: u32,
 }
 
 impl Plan {
@@ -60,6 +65,8 @@ impl Plan {
                 kernel_calls: 4,
                 step_rounds: 7,
                 step_calls: 1,
+                scaling_blocks: 3,
+                scaling_steps: 30,
             }
         } else {
             Plan {
@@ -67,6 +74,8 @@ impl Plan {
                 kernel_calls: 8,
                 step_rounds: 60,
                 step_calls: 2,
+                scaling_blocks: 5,
+                scaling_steps: 100,
             }
         }
     }
@@ -133,12 +142,12 @@ struct Step {
 }
 
 impl Step {
-    fn new(unit: HiddenUnit, x: &[f32]) -> Result<Step, CliError> {
+    fn new(unit: HiddenUnit, x: &[f32], threads: usize) -> Result<Step, CliError> {
         let rbm = Rbm::new(STEP_VISIBLE, STEP_HIDDEN, VisibleUnit::Bernoulli, unit, 1)?;
         let cfg = TrainConfig {
             batch_size: STEP_BATCH,
             learning_rate: 0.01,
-            threads: 1,
+            threads,
             ..TrainConfig::default_for(VisibleUnit::Bernoulli)
         };
         let trainer = Trainer::new(&rbm, &cfg)?;
@@ -238,7 +247,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     ];
     let mut steps = units
         .iter()
-        .map(|&u| Step::new(u, &batch))
+        .map(|&u| Step::new(u, &batch, 1))
         .collect::<Result<Vec<_>, _>>()?;
     // Warm-up, then rounds of one sample of every workload.
     for _ in 0..2 {
@@ -287,7 +296,57 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
          (one pass over the gradient instead of two), so it can come in under 1.00x even \
          though it also samples, updates and checks every weight."
     );
+    print(&out)?;
+    out.clear();
+    scaling(&batch, plan, &mut out)?;
     print(&out)
+}
+
+/// The NReLU step on all cores against one thread, in alternating blocks of
+/// back-to-back steps (idle worker threads are slow to wake, so a block
+/// keeps them busy as a training run does). Skipped on one core.
+fn scaling(batch: &[f32], plan: Plan, out: &mut String) -> Result<(), CliError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        let _ = writeln!(
+            out,
+            "
+Threads: one core, no scaling to measure."
+        );
+        return Ok(());
+    }
+    let mut one = Step::new(HiddenUnit::Nrelu, batch, 1)?;
+    let mut all = Step::new(HiddenUnit::Nrelu, batch, cores)?;
+    let block = |s: &mut Step| {
+        for _ in 0..plan.scaling_steps / 2 {
+            s.run();
+        }
+        sample(&mut || s.run(), plan.scaling_steps)
+    };
+    let (mut t1, mut tn) = (Vec::new(), Vec::new());
+    for _ in 0..plan.scaling_blocks {
+        t1.push(block(&mut one));
+        tn.push(block(&mut all));
+    }
+    let (m1, mn) = (median(t1), median(tn));
+    let _ = writeln!(
+        out,
+        "\nThreads: the NReLU step on {cores} threads against one ({} alternating blocks of {} \
+         steps)\n\n| threads | ms per step | rows per second | speed-up |\n|---:|---:|---:|---:|\n\
+         | 1 | {:.2} | {:.0} | 1.00x |\n| {cores} | {:.2} | {:.0} | {:.2}x |",
+        plan.scaling_blocks,
+        plan.scaling_steps,
+        m1 * 1e3,
+        STEP_BATCH as f64 / m1,
+        mn * 1e3,
+        STEP_BATCH as f64 / mn,
+        m1 / mn
+    );
+    let _ = writeln!(
+        out,
+        "\nThe same seed gives bit-identical weights on any number of threads."
+    );
+    Ok(())
 }
 
 fn print(s: &str) -> Result<(), CliError> {
@@ -313,12 +372,36 @@ mod tests {
     }
 
     #[test]
+    fn the_threads_table_is_printed() {
+        let plan = Plan {
+            kernel_samples: 1,
+            kernel_calls: 1,
+            step_rounds: 1,
+            step_calls: 1,
+            scaling_blocks: 1,
+            scaling_steps: 1,
+        };
+        let batch = unit_values(STEP_BATCH * STEP_VISIBLE, 3);
+        let mut out = String::new();
+        scaling(&batch, plan, &mut out).unwrap();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores >= 2 {
+            assert!(out.contains("| threads | ms per step"), "{out}");
+            assert!(out.contains(&format!("| {cores} | ")), "{out}");
+        } else {
+            assert!(out.contains("one core"), "{out}");
+        }
+    }
+
+    #[test]
     fn every_kernel_of_the_table_runs() {
         let plan = Plan {
             kernel_samples: 1,
             kernel_calls: 1,
             step_rounds: 1,
             step_calls: 1,
+            scaling_blocks: 1,
+            scaling_steps: 1,
         };
         let x: Vec<f32> = unit_values(64, 1).iter().map(|u| 24.0 * u - 12.0).collect();
         for name in KERNELS {
