@@ -213,27 +213,30 @@ pub(crate) fn sincos_octant<S: Simd>(t: S) -> (S, S) {
 /// Box–Muller radius √R², with one square root for both factors (the
 /// direction cos φ or sin φ multiplies it to give √σ(x) z).
 ///
-/// σ = num/(1 + t) as in [`sigmoid_ratio`], with |x| clamped to 60: that
-/// keeps `num` >= e^-60, so that `num` times a small R² (>= 6e-8 when not 0)
-/// stays a normal float (subnormal results cost a microcode assist per
-/// vector; see `EXP_LO`). For x < -60 the standard deviation is therefore
-/// √σ(-60) = 9.4e-14 instead of a smaller value, which cannot change a
-/// sample: x + √σ z < -60 + 7e-13 < 0 either way (|z| < 6.7). For x > 60,
-/// 1 + t rounds to 1 either way. Relative error against the exact
-/// √(σ(x) R²) for |x| <= 60: below 2^-20 (four roundings and the exp error;
-/// tested below). NaN in gives a finite value (see the body).
+/// Computed as √(R² / (1 + e^-x)) with -x clamped to [-60, 60]: no select
+/// between the two sides of [`sigmoid_ratio`] is needed, because e^-x for
+/// x >= -60 is at most e^60 = 1.1e26 (a normal float, and [`exp_with`]
+/// covers it: its scaling works for |n| <= 126), and R² / (1 + e^60) stays a
+/// normal float for every R² > 0 (R² >= 6e-8; subnormal results cost a
+/// microcode assist per vector, see `EXP_LO`). For x < -60 the standard
+/// deviation is therefore √σ(-60) = 9.4e-14 instead of a smaller value,
+/// which cannot change a sample: x + √σ z < -60 + 7e-13 < 0 either way
+/// (|z| < 6.7). For x > 60, 1 + e^-x rounds to 1 either way. Relative error
+/// against the exact √(σ(x) R²) for |x| <= 60: below 2^-20 (three
+/// roundings and the exp error; tested below). NaN in gives a finite value
+/// (see the body).
 #[inline(always)]
 pub(crate) fn nrelu_noise_scale<S: Simd>(x: S, r2: S) -> S {
     // `max(v, c)` returns `c` when `v` is NaN: a NaN x gets a finite scale,
     // so the caller's `x + scale·dir` meets only one NaN (the input's) and
     // returns it on every path; with two NaN operands the result's sign and
     // payload would depend on the compiler's operand order.
-    let t = exp_core_short(x.neg_abs().max(S::splat(-60.0)));
-    let num = S::select(x.lt(S::zero()), t, S::splat(1.0));
-    num.mul(r2).div(t.add(S::splat(1.0))).sqrt()
+    let minus_x = S::from_bits(S::i_xor(x.to_bits(), S::i_splat(i32::MIN)));
+    let e = exp_core_short(minus_x.max(S::splat(-60.0)).min(S::splat(60.0)));
+    r2.div(e.add(S::splat(1.0))).sqrt()
 }
 
-/// e^x for x in [-87, 0] to about 3.8e-7 relative (3 ulp): [`exp_core`]
+/// e^x for x in [-87, 60] to about 3.8e-7 relative (3 ulp): [`exp_core`]
 /// with a degree-3 P (least-squares fit of (e^r - 1 - r)/r^2 on
 /// [-ln2/2, ln2/2] reweighted towards minimax relative error, f64,
 /// coefficients rounded to f32), one multiply-add shorter, for the NReLU
