@@ -30,8 +30,8 @@
 //! contiguous runs of whole blocks for the element-wise work, blocks of
 //! columns for the layer products and blocks of rows of `G` for the
 //! gradient; the products use the kernels' `gemm`, whose bits do not depend
-//! on either split, and reductions run in a fixed order. The same seed therefore gives **bit-identical weights for any
-//! thread count** (tested).
+//! on either split, and reductions run in a fixed order. The same seed
+//! therefore gives **bit-identical weights for any thread count** (tested).
 
 use crate::error::{RbmError, Result, invalid};
 use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Sampler, Sgd, Stream};
@@ -496,29 +496,27 @@ impl Trainer {
                 let rows_per_block = ROW_BLOCK * out_w;
                 for (bi, block) in mean.chunks_mut(rows_per_block).enumerate() {
                     let stream = &mut streams[bi];
-                    if draws {
-                        // Samples of the whole block in one kernel call (the
-                        // same bits as one call per row).
-                        let at = bi * rows_per_block;
-                        let s = &mut samp[at..at + block.len()];
-                        s.copy_from_slice(block);
-                        match layer.draw {
-                            Draw::Hidden(sampler) => {
-                                k.sample_rows(sampler, layer.bias, s, out_w, stream)
-                            }
-                            Draw::BernoulliVisible => {
-                                k.sample_rows(Sampler::Bernoulli, layer.bias, s, out_w, stream)
-                            }
-                            Draw::GaussianVisible => {
-                                for row in s.chunks_mut(out_w) {
-                                    k.activate(Activation::Identity, layer.bias, row);
-                                    if sample_visible {
-                                        add_unit_noise(row, stream);
-                                    }
+                    // Samples of the whole block in one kernel call (the
+                    // same bits as one call per row).
+                    let at = bi * rows_per_block;
+                    let s = &mut samp[at..at + block.len()];
+                    s.copy_from_slice(block);
+                    match layer.draw {
+                        Draw::Hidden(sampler) => {
+                            k.sample_rows(sampler, layer.bias, s, out_w, stream)
+                        }
+                        Draw::BernoulliVisible => {
+                            k.sample_rows(Sampler::Bernoulli, layer.bias, s, out_w, stream)
+                        }
+                        Draw::GaussianVisible => {
+                            for row in s.chunks_mut(out_w) {
+                                k.activate(Activation::Identity, layer.bias, row);
+                                if sample_visible {
+                                    add_unit_noise(row, stream);
                                 }
                             }
-                            Draw::None => {}
                         }
+                        Draw::None => unreachable!("passes without samples returned above"),
                     }
                     for row in block.chunks_mut(out_w) {
                         k.activate(layer.act, layer.bias, row);
@@ -692,11 +690,10 @@ impl Trainer {
         );
         // The hidden bias gradient: f64 column sums of h⁺ − h⁻, split by
         // columns.
-        let hs = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
         self.workers
             .for_chunks_f64(self.workers.part_cols(h), &mut self.grad_c, |c0, out| {
                 let c1 = c0 + out.len();
-                k.column_sums(hs.cols_range(c0, c1), Accumulate::Overwrite, out);
+                k.column_sums(hh.cols_range(c0, c1), Accumulate::Overwrite, out);
             });
         let mut ok = !bad.load(Ordering::Relaxed);
         if !self.cfg.update_biases {

@@ -361,6 +361,20 @@ fn print(s: &str) -> Result<(), CliError> {
 mod tests {
     use super::*;
 
+    impl Plan {
+        /// One of everything: the smallest plan that runs each workload.
+        fn once() -> Plan {
+            Plan {
+                kernel_samples: 1,
+                kernel_calls: 1,
+                step_rounds: 1,
+                step_calls: 1,
+                scaling_blocks: 1,
+                scaling_steps: 1,
+            }
+        }
+    }
+
     #[test]
     fn medians_and_inputs() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
@@ -373,14 +387,7 @@ mod tests {
 
     #[test]
     fn the_threads_table_is_printed() {
-        let plan = Plan {
-            kernel_samples: 1,
-            kernel_calls: 1,
-            step_rounds: 1,
-            step_calls: 1,
-            scaling_blocks: 1,
-            scaling_steps: 1,
-        };
+        let plan = Plan::once();
         let batch = unit_values(STEP_BATCH * STEP_VISIBLE, 3);
         let mut out = String::new();
         scaling(&batch, plan, &mut out).unwrap();
@@ -395,14 +402,7 @@ mod tests {
 
     #[test]
     fn every_kernel_of_the_table_runs() {
-        let plan = Plan {
-            kernel_samples: 1,
-            kernel_calls: 1,
-            step_rounds: 1,
-            step_calls: 1,
-            scaling_blocks: 1,
-            scaling_steps: 1,
-        };
+        let plan = Plan::once();
         let x: Vec<f32> = unit_values(64, 1).iter().map(|u| 24.0 * u - 12.0).collect();
         for name in KERNELS {
             assert!(

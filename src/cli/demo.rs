@@ -33,7 +33,7 @@
 //! `--seed` and `--epochs` (not on `--threads`): two runs give
 //! byte-identical files.
 
-use super::output::write_atomic;
+use super::output::{eprint_line, probe_dir_writable, write_atomic};
 use super::{CliError, InputError};
 use crate::data::{DIGITS_MAX, Dataset};
 use crate::error::RbmError;
@@ -173,10 +173,7 @@ impl Log {
         if !self.on {
             return;
         }
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
-        }
+        eprint_line(self.bar.as_ref(), text);
     }
 
     fn batch(&self, msg: &str) {
@@ -900,14 +897,7 @@ fn prepare_dir(dir: &Path) -> Result<(), CliError> {
             e,
         )
     })?;
-    tempfile::Builder::new()
-        .prefix(".rbm-probe.")
-        .tempfile_in(dir)
-        .map(drop)
-        .map_err(|e| {
-            let e = crate::fsutil::without_temp_path(e);
-            CliError::io(format!("cannot create files in '{}'", dir.display()), e)
-        })
+    probe_dir_writable(dir)
 }
 
 fn compute(args: &DemoArgs, log: &Log, budget: Budget) -> Result<Results, CliError> {

@@ -13,6 +13,31 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter};
 use std::path::Path;
 
+/// Checks that files can be created in `dir`, by creating and deleting a
+/// temporary one, so that an unwritable destination fails before long work
+/// rather than after it.
+///
+/// # Errors
+/// [`CliError::Io`] naming `dir` if the file cannot be created.
+pub(crate) fn probe_dir_writable(dir: &Path) -> Result<(), CliError> {
+    tempfile::Builder::new()
+        .prefix(".rbm-probe.")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            let e = crate::fsutil::without_temp_path(e);
+            CliError::io(format!("cannot create files in '{}'", dir.display()), e)
+        })
+}
+
+/// Prints `line` on standard error, above the progress bar if one is shown.
+pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
+    match bar {
+        Some(bar) => bar.suspend(|| eprintln!("{line}")),
+        None => eprintln!("{line}"),
+    }
+}
+
 /// Checks, without creating anything, that `path` names a file in an
 /// existing directory and is not itself a directory.
 ///

@@ -32,7 +32,7 @@
 //! own data is used as it is, the embedded digits get the pure scale map
 //! `x / 16` (mean 0, std 16), which keeps f(αx) = α f(x).
 
-use super::output::check_output_path;
+use super::output::{check_output_path, eprint_line, probe_dir_writable};
 use super::{CliError, InputError};
 use crate::data::{DIGITS_MAX, Dataset};
 use crate::error::RbmError;
@@ -261,18 +261,7 @@ pub fn epoch_line(epoch: usize, epochs: usize, error: f64, seconds: f64) -> Stri
 /// creating and deleting a temporary one, so that an unwritable
 /// destination fails before training rather than after.
 fn probe_writable(out: &Path) -> Result<(), CliError> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".rbm-probe.")
-        .tempfile_in(dir)
-        .map(drop)
-        .map_err(|e| {
-            let e = crate::fsutil::without_temp_path(e);
-            CliError::io(format!("cannot create files in '{}'", dir.display()), e)
-        })
+    probe_dir_writable(crate::fsutil::parent_dir(out))
 }
 
 /// Runs `rbm train`.
@@ -355,10 +344,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
                         stats.reconstruction_error,
                         stats.seconds,
                     );
-                    match &bar {
-                        Some(bar) => bar.suspend(|| eprintln!("{line}")),
-                        None => eprintln!("{line}"),
-                    }
+                    eprint_line(bar.as_ref(), &line);
                 }
             }
         }
@@ -555,10 +541,7 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
                         stats.reconstruction_error,
                         stats.seconds,
                     );
-                    match &bar {
-                        Some(bar) => bar.suspend(|| eprintln!("{line}")),
-                        None => eprintln!("{line}"),
-                    }
+                    eprint_line(bar.as_ref(), &line);
                 }
             }
         }
