@@ -15,15 +15,10 @@ set -euo pipefail
 # shellcheck source=benches/peers/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
-out="${PEERS_KEEP:-$(mktemp -d)}"
-mkdir -p "$out"
-[[ -n "${PEERS_KEEP:-}" ]] || trap 'rm -rf "$out"' EXIT
-
 echo "== ours: cargo run --release -p nrelu-rbm-kernels --example peer_timings" >&2
 (cd "$root" && cargo run --release --quiet -p nrelu-rbm-kernels --example peer_timings) \
     >"$out/rust.jsonl"
 
-single=(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1)
 # numpy's element-wise speed varies from one process to the next (a fast and
 # a slow mode); run it in PEERS_NUMPY_RUNS processes, report.py keeps the
 # fastest median of each kernel.

@@ -12,17 +12,12 @@ set -euo pipefail
 # shellcheck source=benches/peers/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
-out="${PEERS_KEEP:-$(mktemp -d)}"
-mkdir -p "$out"
-[[ -n "${PEERS_KEEP:-}" ]] || trap 'rm -rf "$out"' EXIT
-
 echo "== ours: cargo run --release -p nrelu-rbm --example ais_timings" >&2
 (cd "$root" && cargo run --release --quiet -p nrelu-rbm --example ais_timings) \
     >"$out/rust_ais.jsonl"
 
 # The job is BLAS-bound: let OpenBLAS pick its own kernel
 # (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, these commands only).
-single=(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1)
 echo "== numpy: AIS, one BLAS thread" >&2
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${single[@]}" \
     "$py" "$here/numpy_ais.py" --label numpy >"$out/python_ais.jsonl"

@@ -11,17 +11,12 @@ set -euo pipefail
 # shellcheck source=benches/peers/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
-out="${PEERS_KEEP:-$(mktemp -d)}"
-mkdir -p "$out"
-[[ -n "${PEERS_KEEP:-}" ]] || trap 'rm -rf "$out"' EXIT
-
 echo "== ours: cargo run --release -p nrelu-rbm --example train_timings" >&2
 (cd "$root" && cargo run --release --quiet -p nrelu-rbm --example train_timings) \
     >"$out/rust_train.jsonl"
 
 # One BLAS thread; the whole step is BLAS-bound, so let OpenBLAS pick its own
 # kernel (OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, these commands only).
-single=(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1)
 echo "== numpy: float32 CD-1 step and its five products" >&2
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${single[@]}" \
     "$py" "$here/numpy_train.py" --part numpy >"$out/python_train.jsonl"
