@@ -17,7 +17,9 @@
 //! other, so that all of them see the same machine load. Then the NReLU step
 //! on two threads against one thread, in alternating blocks of back-to-back
 //! steps (bench `cd1_2threads`, with `one_thread_ns` and `speedup`; see
-//! `scaling`); it needs both cores, so run it on an otherwise idle machine. A sample is one untimed call
+//! `scaling`; `-- --scaling-only` runs only that part and `-- --no-scaling`
+//! all but that part); it needs both cores, so run it on an otherwise idle
+//! machine. A sample is one untimed call
 //! (which brings the workload's buffers back into cache, as in a training
 //! loop or a criterion run) followed by [`REPS`] timed calls. The reported
 //! figure is the median over rounds of the time per call. Prints one JSON object per
@@ -63,6 +65,10 @@ fn sample(f: &mut impl FnMut()) -> f64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--scaling-only") {
+        scaling();
+        return;
+    }
     let (x, w, c) = support::inputs();
     println!(
         "{{\"info\": \"rust\", \"batch_fingerprint\": {}, \"weights_fingerprint\": {}, \"hidden_bias_fingerprint\": {}, \"active_path\": \"{}\", \"threads\": 1, \"rounds\": {ROUNDS}, \"calls_per_sample\": {REPS}, \"learning_rate\": {}}}",
@@ -134,7 +140,9 @@ fn main() {
         );
     }
 
-    scaling();
+    if std::env::var_os("NO_SCALING").is_none() {
+        scaling();
+    }
 }
 
 /// Blocks of [`SCALING_STEPS`] back-to-back steps per scaling sample (about
@@ -152,10 +160,21 @@ const SCALING_ROUNDS: usize = 5;
 /// is a long block of back-to-back steps (after untimed ones), blocks
 /// alternate between one and two threads, and the medians of the block
 /// means are compared.
+///
+/// Two kinds of blocks: `cd1_2threads` runs the block inside one
+/// `Trainer::in_pool` call, as `train` runs its epochs, and
+/// `cd1_2threads_per_call` calls `Trainer::step` from outside the pool, so
+/// that every step is handed to the pool on its own.
 fn scaling() {
     let mut one = Step::new(HiddenUnit::Nrelu, 1);
     let mut two = Step::new(HiddenUnit::Nrelu, 2);
-    let block = |s: &mut Step| {
+    let in_pool = |s: &mut Step| {
+        black_box(s.steps_in_pool(SCALING_WARM.into()));
+        let t = Instant::now();
+        black_box(s.steps_in_pool(SCALING_STEPS.into()));
+        t.elapsed().as_nanos() as f64 / f64::from(SCALING_STEPS)
+    };
+    let per_call = |s: &mut Step| {
         for _ in 0..SCALING_WARM {
             black_box(s.step());
         }
@@ -165,14 +184,18 @@ fn scaling() {
         }
         t.elapsed().as_nanos() as f64 / f64::from(SCALING_STEPS)
     };
-    let (mut t1, mut t2) = (Vec::new(), Vec::new());
+    let (mut t1, mut t2, mut c1, mut c2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..SCALING_ROUNDS {
-        t1.push(block(&mut one));
-        t2.push(block(&mut two));
+        t1.push(in_pool(&mut one));
+        t2.push(in_pool(&mut two));
+        c1.push(per_call(&mut one));
+        c2.push(per_call(&mut two));
     }
-    let (m1, m2) = (median(t1), median(t2));
-    println!(
-        "{{\"bench\": \"cd1_2threads\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
-        m1 / m2
-    );
+    for (bench, t1, t2) in [("cd1_2threads", t1, t2), ("cd1_2threads_per_call", c1, c2)] {
+        let (m1, m2) = (median(t1), median(t2));
+        println!(
+            "{{\"bench\": \"{bench}\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
+            m1 / m2
+        );
+    }
 }

@@ -190,7 +190,7 @@ pub fn train_stack(
     visible: VisibleUnit,
     specs: &[LayerSpec],
     configs: &[TrainConfig],
-    mut progress: impl FnMut(usize, Progress<'_>) -> ControlFlow<()>,
+    mut progress: impl FnMut(usize, Progress<'_>) -> ControlFlow<()> + Send,
 ) -> Result<(Stack, Vec<TrainReport>)> {
     if specs.is_empty() || specs.len() != configs.len() {
         return Err(invalid(
@@ -236,7 +236,7 @@ pub fn train_equivariant_stack(
     n_visible: usize,
     widths: &[usize],
     configs: &[TrainConfig],
-    progress: impl FnMut(usize, Progress<'_>) -> ControlFlow<()>,
+    progress: impl FnMut(usize, Progress<'_>) -> ControlFlow<()> + Send,
 ) -> Result<(Stack, Vec<TrainReport>)> {
     let specs: Vec<LayerSpec> = widths
         .iter()

@@ -119,6 +119,17 @@ impl Step {
             .step(&mut self.rbm, &self.batch)
             .expect("the benchmark step stays finite")
     }
+
+    /// `n` steps inside one `Trainer::in_pool` call, as `train` runs them;
+    /// returns the summed squared reconstruction error.
+    pub fn steps_in_pool(&mut self, n: u64) -> f64 {
+        let (rbm, batch) = (&mut self.rbm, &self.batch);
+        self.trainer.in_pool(|t| {
+            (0..n)
+                .map(|_| t.step(rbm, batch).expect("the benchmark step stays finite"))
+                .sum()
+        })
+    }
 }
 
 /// The five bare products of a CD-1 step on the benchmark's batch and

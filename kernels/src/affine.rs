@@ -444,64 +444,142 @@ impl Kernels {
     /// If the inner dimensions differ, a view does not fit in its slice, or
     /// `c` is not `a.rows × b.cols`.
     pub fn gemm_into(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
-        assert!(
-            a.cols == b.rows,
-            "gemm: A is {} × {} but B is {} × {}",
-            a.rows,
-            a.cols,
-            b.rows,
-            b.cols
-        );
-        a.check("gemm A");
-        b.check("gemm B");
+        check_gemm(a, b, &c);
+        sgemm_into(a, b, acc, c);
+    }
+
+    /// [`Kernels::gemm_into`] without the padded last row tile: the first
+    /// `a.rows / 16 · 16` rows go to sgemm, and the rest (at most 15) to a
+    /// small-row product of the update family (plain code, no padding).
+    ///
+    /// sgemm computes C in tiles of 16 rows (the AVX-512 kernel of
+    /// matrixmultiply), so a batch of 100 rows costs 112 rows of work, and
+    /// packs A by gathering single elements when A is row-major. On the
+    /// reference machine a 100 × 784 · 784 × 500 product took 882 µs through
+    /// sgemm, 762 µs for its first 96 rows alone, and about 800 µs
+    /// through this method (`docs/benchmarks.md`).
+    ///
+    /// Bits: the rows below `a.rows / 16 · 16` are computed exactly as
+    /// [`Kernels::gemm_into`] computes them, and each of the others as one
+    /// fixed sum (see `docs/kernels.md`), the same on every path. So the
+    /// result does not depend on how the *columns* of B and C are split
+    /// between calls, or on the path; it does depend on `a.rows` (a row
+    /// split moves rows between the two parts), so split rows only at
+    /// multiples of 16.
+    ///
+    /// The small-row part needs contiguous rows of A (`a.col_stride == 1`)
+    /// and contiguous rows or columns of B; otherwise, or when `a.rows` is a
+    /// multiple of 16, this is exactly [`Kernels::gemm_into`].
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Accumulate, Kernels, MatMut, MatRef};
+    /// let a: Vec<f32> = (0..18 * 3).map(|i| i as f32).collect(); // 18 × 3
+    /// let b = [1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0]; // 3 × 2
+    /// let mut c = vec![0.0f32; 18 * 2];
+    /// Kernels::active().gemm_into_unpadded(
+    ///     MatRef::row_major(&a, 18, 3),
+    ///     MatRef::row_major(&b, 3, 2),
+    ///     Accumulate::Overwrite,
+    ///     MatMut::row_major(&mut c, 18, 2),
+    /// );
+    /// assert_eq!(&c[34..], &[51.0 + 53.0, 52.0 + 53.0]); // row 17 is in the small part
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Kernels::gemm_into`].
+    pub fn gemm_into_unpadded(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+        check_gemm(a, b, &c);
         let (m, k, n) = (a.rows, a.cols, b.cols);
-        assert!(
-            (c.rows, c.cols) == (m, n),
-            "gemm C: a {} × {} view does not match {m} × {n}",
-            c.rows,
-            c.cols
+        let main = m / SGEMM_ROW_TILE * SGEMM_ROW_TILE;
+        let small_ok = a.col_stride == 1 && (b.col_stride == 1 || b.row_stride == 1);
+        if main == m || k == 0 || n == 0 || !small_ok {
+            return sgemm_into(a, b, acc, c);
+        }
+        let (top, bottom) = c.split_at_row(main);
+        if main > 0 {
+            sgemm_into(a.rows_range(0, main), b, acc, top);
+        }
+        crate::dispatch::update(
+            self.path,
+            crate::update::UpdateJob::SmallProduct {
+                a: a.rows_range(main, m),
+                b,
+                acc,
+                c: bottom,
+            },
         );
-        if m == 0 || n == 0 {
-            return;
-        }
-        if k == 0 {
-            if acc == Accumulate::Overwrite {
-                let mut c = c;
-                for i in 0..m {
-                    c.row_mut(i).fill(0.0);
-                }
+    }
+}
+
+/// Rows per tile of matrixmultiply's AVX-512 sgemm kernel (its AVX2 kernel
+/// uses 8, a divisor): [`Kernels::gemm_into_unpadded`] gives sgemm whole
+/// tiles only.
+const SGEMM_ROW_TILE: usize = 16;
+
+/// The shape checks of [`Kernels::gemm_into`].
+fn check_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &MatMut<'_>) {
+    assert!(
+        a.cols == b.rows,
+        "gemm: A is {} × {} but B is {} × {}",
+        a.rows,
+        a.cols,
+        b.rows,
+        b.cols
+    );
+    a.check("gemm A");
+    b.check("gemm B");
+    let (m, n) = (a.rows, b.cols);
+    assert!(
+        (c.rows, c.cols) == (m, n),
+        "gemm C: a {} × {} view does not match {m} × {n}",
+        c.rows,
+        c.cols
+    );
+}
+
+/// The product of [`Kernels::gemm_into`]; callers have run [`check_gemm`].
+fn sgemm_into(a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if acc == Accumulate::Overwrite {
+            let mut c = c;
+            for i in 0..m {
+                c.row_mut(i).fill(0.0);
             }
-            return;
         }
-        let (alpha, beta) = match acc {
-            Accumulate::Overwrite => (1.0, 0.0),
-            Accumulate::Add => (1.0, 1.0),
-            Accumulate::Subtract => (-1.0, 1.0),
-        };
-        // SAFETY: `check` proved that every element (i, j) of A (m × k) and
-        // B (k × n) addressed through its strides lies inside its slice; `c`
-        // is an m × n view (rsc = row_stride, csc = 1) of an exclusively
-        // borrowed allocation that holds every one of its elements (MatMut
-        // invariant). Strides fit in isize because they index within
-        // allocations.
-        unsafe {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                alpha,
-                a.data.as_ptr(),
-                a.row_stride as isize,
-                a.col_stride as isize,
-                b.data.as_ptr(),
-                b.row_stride as isize,
-                b.col_stride as isize,
-                beta,
-                c.ptr,
-                c.row_stride as isize,
-                1,
-            );
-        }
+        return;
+    }
+    let (alpha, beta) = match acc {
+        Accumulate::Overwrite => (1.0, 0.0),
+        Accumulate::Add => (1.0, 1.0),
+        Accumulate::Subtract => (-1.0, 1.0),
+    };
+    // SAFETY: the caller's `check_gemm` (`MatRef::check`) proved that every element (i, j) of A (m × k) and
+    // B (k × n) addressed through its strides lies inside its slice; `c`
+    // is an m × n view (rsc = row_stride, csc = 1) of an exclusively
+    // borrowed allocation that holds every one of its elements (MatMut
+    // invariant). Strides fit in isize because they index within
+    // allocations.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.data.as_ptr(),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr(),
+            b.row_stride as isize,
+            b.col_stride as isize,
+            beta,
+            c.ptr,
+            c.row_stride as isize,
+            1,
+        );
     }
 }
 

@@ -251,7 +251,8 @@ pub(crate) fn update(path: Path, job: UpdateJob<'_>) {
     check(path);
     record(Family::Update, path);
     match path {
-        Path::Scalar | Path::Portable => crate::update::run(job),
+        Path::Scalar => crate::update::run::<Scalar>(job),
+        Path::Portable => crate::update::run::<Portable>(job),
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `check` confirmed AVX2 and FMA on this CPU, the features
         // `update_avx2` is compiled for.
@@ -295,11 +296,11 @@ mod x86 {
 
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn update_avx2(job: UpdateJob<'_>) {
-        crate::update::run(job)
+        crate::update::run::<Avx2>(job)
     }
 
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn update_avx512(job: UpdateJob<'_>) {
-        crate::update::run(job)
+        crate::update::run::<Avx512>(job)
     }
 }

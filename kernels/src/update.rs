@@ -1,6 +1,8 @@
 //! The update family: the streaming passes of an optimiser step over whole
 //! parameter and batch arrays — the momentum update with its finiteness
-//! check, f64 column sums, and the f64 squared distance.
+//! check, f64 column sums, and the f64 squared distance — and the
+//! small-row product that finishes [`crate::Kernels::gemm_into_unpadded`]
+//! (the last few rows of a product, which sgemm would pad to a whole tile).
 //!
 //! These passes are memory-bound loops of a few adds and multiplies, so they
 //! are written once as plain Rust over fixed groups of [`GROUP`] elements
@@ -11,7 +13,8 @@
 //! element, per column, or into [`GROUP`] interleaved partial sums), so all
 //! paths give bit-identical results by construction; the tests check it.
 
-use crate::{Accumulate, MatRef};
+use crate::simd::Simd;
+use crate::{Accumulate, MatMut, MatRef};
 
 /// Elements per group: the interleaving of the squared-distance partial sums
 /// (one AVX-512 vector of f32, two of f64).
@@ -58,11 +61,21 @@ pub(crate) enum UpdateJob<'a> {
         b: &'a [f32],
         out: &'a mut f64,
     },
+    /// `C (= | += | −=) A·B` for a few rows of A (contiguous rows,
+    /// `col_stride == 1`) and a B whose rows or columns are contiguous; see
+    /// [`small_product`].
+    SmallProduct {
+        a: MatRef<'a>,
+        b: MatRef<'a>,
+        acc: Accumulate,
+        c: MatMut<'a>,
+    },
 }
 
-/// The update family body (the same source for every path).
+/// The update family body (the same source for every path; `S` is the
+/// path's vector type, used by the small product).
 #[inline(always)]
-pub(crate) fn run(job: UpdateJob<'_>) {
+pub(crate) fn run<S: Simd>(job: UpdateJob<'_>) {
     match job {
         UpdateJob::Sgd {
             sgd,
@@ -74,6 +87,7 @@ pub(crate) fn run(job: UpdateJob<'_>) {
         UpdateJob::ColumnSums { a, acc, out } => column_sums(a, acc, out),
         UpdateJob::SquaredDistance { a, b, out } => *out = squared_distance(a, b),
         UpdateJob::AllFinite { a, out } => *out = all_finite(a),
+        UpdateJob::SmallProduct { a, b, acc, c } => small_product::<S>(a, b, acc, c),
     }
 }
 
@@ -229,4 +243,246 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f64 {
         }
     }
     acc[0]
+}
+
+// ---------------------------------------------------------- small product
+
+/// Rows of A that share each load of B in [`small_product`].
+const SMALL_ROWS: usize = 4;
+/// Vectors per row in a tile of the row-major-B loop (a tile is
+/// `TILE_VECS · S::LANES` columns; the columns left over go in tiles of one
+/// vector).
+const TILE_VECS: usize = 4;
+/// Interleaved partial sums per dot product when B's columns are
+/// contiguous (a transposed view such as Wᵀ).
+const DOT_LANES: usize = 16;
+/// Columns of C per block of dot products.
+const DOT_COLS: usize = 4;
+
+/// `C (= | += | −=) A·B` without any padding, for the few rows (typically
+/// 1–15) that [`crate::Kernels::gemm_into_unpadded`] does not give to
+/// sgemm. Rows go in groups of [`SMALL_ROWS`] that share every load of B;
+/// the vectors are the path's own (`S`), the accumulators stay in registers.
+///
+/// Each element of C is one fixed sum whatever the shape of the call and
+/// the path:
+/// * row-major B (`b.col_stride == 1`): `s = 0; s = s + a_k·b_kj` for k in
+///   order (each lane of a vector, or the scalar loop for the last columns);
+/// * B with contiguous columns (`b.row_stride == 1`): [`DOT_LANES`]
+///   partial sums (term k goes to partial k mod 16, in order of k), added
+///   pairwise 16 → 8 → 4 → 2 → 1;
+///
+/// then `c = s`, `c + s` or `c − s`. Every operation is one IEEE f32
+/// operation (no fused multiply-add), so a split of the columns between
+/// calls (or threads) does not change a bit, and every path gives the same
+/// bits.
+///
+/// The caller guarantees `a.col_stride == 1`, `b.col_stride == 1 ||
+/// b.row_stride == 1`, `a.cols == b.rows` and that `c` is `a.rows × b.cols`.
+#[inline(always)]
+fn small_product<S: Simd>(a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, mut c: MatMut<'_>) {
+    debug_assert!(a.col_stride == 1 && (b.col_stride == 1 || b.row_stride == 1));
+    debug_assert!(a.cols == b.rows && c.rows() == a.rows && c.cols() == b.cols);
+    let mut r0 = 0;
+    while r0 < a.rows {
+        let g = (a.rows - r0).min(SMALL_ROWS);
+        match g {
+            4 => small_rows::<S, 4>(a, b, acc, &mut c, r0),
+            3 => small_rows::<S, 3>(a, b, acc, &mut c, r0),
+            2 => small_rows::<S, 2>(a, b, acc, &mut c, r0),
+            _ => small_rows::<S, 1>(a, b, acc, &mut c, r0),
+        }
+        r0 += g;
+    }
+}
+
+/// Rows `r0 .. r0 + R` of [`small_product`].
+#[inline(always)]
+fn small_rows<S: Simd, const R: usize>(
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    acc: Accumulate,
+    c: &mut MatMut<'_>,
+    r0: usize,
+) {
+    let k = a.cols;
+    let rows: [&[f32]; R] = std::array::from_fn(|i| &a.data[(r0 + i) * a.row_stride..][..k]);
+    if b.col_stride == 1 {
+        rows_times_rows::<S, R>(rows, b, acc, c, r0);
+    } else {
+        rows_dot_columns::<S, R>(rows, b, acc, c, r0);
+    }
+}
+
+/// `c (= | += | −=) s` for one value.
+#[inline(always)]
+fn finish_one(acc: Accumulate, c: &mut f32, s: f32) {
+    match acc {
+        Accumulate::Overwrite => *c = s,
+        Accumulate::Add => *c += s,
+        Accumulate::Subtract => *c -= s,
+    }
+}
+
+/// Row-major B: tiles of `TILE_VECS` vectors per row, then of one vector,
+/// accumulated over all of k in registers (B read once per tile), then the
+/// last columns (fewer than a vector) one by one with the same scalar
+/// arithmetic.
+// Index loops: each index addresses several arrays at once.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn rows_times_rows<S: Simd, const R: usize>(
+    rows: [&[f32]; R],
+    b: MatRef<'_>,
+    acc: Accumulate,
+    c: &mut MatMut<'_>,
+    r0: usize,
+) {
+    let j0 = tiles::<S, R, TILE_VECS>(rows, b, acc, c, r0, 0);
+    let j0 = tiles::<S, R, 1>(rows, b, acc, c, r0, j0);
+    let (k, n, rs) = (b.rows, b.cols, b.row_stride);
+    for j in j0..n {
+        let mut s = [0f32; R];
+        for kk in 0..k {
+            let bj = b.data[kk * rs + j];
+            for r in 0..R {
+                s[r] += rows[r][kk] * bj;
+            }
+        }
+        for (r, &sr) in s.iter().enumerate() {
+            finish_one(acc, &mut c.row_mut(r0 + r)[j], sr);
+        }
+    }
+}
+
+/// Whole tiles of `V` vectors from column `j0` on; returns the first column
+/// not done.
+// Index loops: each index addresses several arrays at once.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn tiles<S: Simd, const R: usize, const V: usize>(
+    rows: [&[f32]; R],
+    b: MatRef<'_>,
+    acc: Accumulate,
+    c: &mut MatMut<'_>,
+    r0: usize,
+    mut j0: usize,
+) -> usize {
+    let (k, n, rs) = (b.rows, b.cols, b.row_stride);
+    let tile = V * S::LANES;
+    while j0 + tile <= n {
+        let mut s = [[S::zero(); V]; R];
+        for kk in 0..k {
+            let bt = &b.data[kk * rs + j0..][..tile];
+            let bv: [S; V] = std::array::from_fn(|v| S::load(&bt[v * S::LANES..]));
+            for r in 0..R {
+                let av = S::splat(rows[r][kk]);
+                for v in 0..V {
+                    s[r][v] = s[r][v].add(av.mul(bv[v]));
+                }
+            }
+        }
+        for (r, sr) in s.iter().enumerate() {
+            let row = &mut c.row_mut(r0 + r)[j0..j0 + tile];
+            for (v, &sv) in sr.iter().enumerate() {
+                let dst = &mut row[v * S::LANES..];
+                let out = match acc {
+                    Accumulate::Overwrite => sv,
+                    Accumulate::Add => S::load(dst).add(sv),
+                    Accumulate::Subtract => S::load(dst).sub(sv),
+                };
+                out.store(dst);
+            }
+        }
+        j0 += tile;
+    }
+    j0
+}
+
+/// B with contiguous columns: dot products of the `R` rows with blocks of
+/// [`DOT_COLS`] columns, each in [`DOT_LANES`] interleaved partial sums.
+// Index loops: each index addresses several arrays at once.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn rows_dot_columns<S: Simd, const R: usize>(
+    rows: [&[f32]; R],
+    b: MatRef<'_>,
+    acc: Accumulate,
+    c: &mut MatMut<'_>,
+    r0: usize,
+) {
+    let (k, n, cs) = (b.rows, b.cols, b.col_stride);
+    let col = |j: usize| &b.data[j * cs..][..k];
+    let mut j = 0;
+    while j < n {
+        let q = (n - j).min(DOT_COLS);
+        let mut s = [[0f32; DOT_COLS]; R];
+        if q == DOT_COLS {
+            dots::<S, R, DOT_COLS>(&rows, std::array::from_fn(|i| col(j + i)), &mut s);
+        } else {
+            for i in 0..q {
+                let mut one = [[0f32; 1]; R];
+                dots::<S, R, 1>(&rows, [col(j + i)], &mut one);
+                for r in 0..R {
+                    s[r][i] = one[r][0];
+                }
+            }
+        }
+        for (r, sr) in s.iter().enumerate() {
+            let row = &mut c.row_mut(r0 + r)[j..j + q];
+            for (cj, &sj) in row.iter_mut().zip(sr) {
+                finish_one(acc, cj, sj);
+            }
+        }
+        j += q;
+    }
+}
+
+/// `out[r][q] = rows[r] · cols[q]` in [`DOT_LANES`] interleaved partial sums
+/// (the same arithmetic for every `Q` and path, so neither the column
+/// grouping nor the path changes a bit).
+// Index loops: each index addresses several arrays at once.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn dots<S: Simd, const R: usize, const Q: usize>(
+    rows: &[&[f32]; R],
+    cols: [&[f32]; Q],
+    out: &mut [[f32; Q]; R],
+) {
+    let k = rows[0].len();
+    let full = k / DOT_LANES * DOT_LANES;
+    let per = DOT_LANES / S::LANES;
+    // Partial i of a dot product is lane i % LANES of vector i / LANES.
+    let mut s = [[[S::zero(); DOT_LANES]; Q]; R];
+    for k0 in (0..full).step_by(DOT_LANES) {
+        for v in 0..per {
+            let at = k0 + v * S::LANES;
+            let bq: [S; Q] = std::array::from_fn(|q| S::load(&cols[q][at..]));
+            for r in 0..R {
+                let ar = S::load(&rows[r][at..]);
+                for q in 0..Q {
+                    s[r][q][v] = s[r][q][v].add(ar.mul(bq[q]));
+                }
+            }
+        }
+    }
+    for r in 0..R {
+        for q in 0..Q {
+            let mut p = [0f32; DOT_LANES];
+            for v in 0..per {
+                s[r][q][v].store(&mut p[v * S::LANES..]);
+            }
+            for kk in full..k {
+                p[kk - full] += rows[r][kk] * cols[q][kk];
+            }
+            let mut n = DOT_LANES;
+            while n > 1 {
+                n /= 2;
+                for i in 0..n {
+                    p[i] += p[i + n];
+                }
+            }
+            out[r][q] = p[0];
+        }
+    }
 }

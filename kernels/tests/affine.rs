@@ -426,3 +426,229 @@ fn splitting_past_the_end_panics() {
     let mut c = vec![0.0f32; 6];
     let _ = MatMut::row_major(&mut c, 2, 3).split_at_col(4);
 }
+
+// ---- gemm_into_unpadded: sgemm on whole 16-row tiles, the small-row kernel
+// for the rest. Checked against the f64 reference on every path, for both
+// layouts of B the kernel handles, every accumulation mode and awkward
+// shapes; its bits must not depend on the path or on a column split.
+
+/// `C (= | += | −=) A·B` with A row-major (m × k), B row-major (k × n) or the
+/// transposed view of an n × k matrix, C starting from `c0`.
+fn unpadded(
+    kern: Kernels,
+    (m, k, n): (usize, usize, usize),
+    x: &[f32],
+    bdata: &[f32],
+    transposed: bool,
+    acc: Accumulate,
+    c0: &[f32],
+) -> Vec<f32> {
+    let a = MatRef::row_major(x, m, k);
+    let b = if transposed {
+        MatRef::row_major(bdata, n, k).transpose()
+    } else {
+        MatRef::row_major(bdata, k, n)
+    };
+    let mut c = c0.to_vec();
+    kern.gemm_into_unpadded(a, b, acc, MatMut::row_major(&mut c, m, n));
+    c
+}
+
+#[test]
+fn unpadded_gemm_matches_the_f64_reference_on_every_path() {
+    let ms = [0, 1, 3, 4, 5, 15, 16, 17, 20, 37, 100];
+    let ks = [1, 7, 16, 17, 100];
+    let ns = [1, 3, 15, 16, 17, 63, 64, 65, 131];
+    let eps = 2f64.powi(-24);
+    for kern in all_kernels() {
+        for &m in &ms {
+            for &k in &ks {
+                for &n in &ns {
+                    let x = data(m * k, (m * 1000 + k) as u64);
+                    let bd = data(k * n, (k * 1000 + n) as u64 + 7);
+                    let c0 = data(m * n, 99);
+                    for transposed in [false, true] {
+                        for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
+                            let c = unpadded(kern, (m, k, n), &x, &bd, transposed, acc, &c0);
+                            for i in 0..m {
+                                for j in 0..n {
+                                    let (mut s, mut mag) = (0f64, 0f64);
+                                    for kk in 0..k {
+                                        let bv = if transposed {
+                                            bd[j * k + kk]
+                                        } else {
+                                            bd[kk * n + j]
+                                        };
+                                        let p = f64::from(x[i * k + kk]) * f64::from(bv);
+                                        s += p;
+                                        mag += p.abs();
+                                    }
+                                    let base = f64::from(c0[i * n + j]);
+                                    let want = match acc {
+                                        Accumulate::Overwrite => s,
+                                        Accumulate::Add => base + s,
+                                        Accumulate::Subtract => base - s,
+                                    };
+                                    // Each of the k products and k sums (and the
+                                    // final accumulation) rounds once: relative
+                                    // 2^-24 of the magnitudes involved per step.
+                                    let tol = (k as f64 + 2.0) * eps * (mag + base.abs());
+                                    let got = f64::from(c[i * n + j]);
+                                    assert!(
+                                        (got - want).abs() <= tol,
+                                        "{:?} {m}×{k}×{n} transposed={transposed} {acc:?} ({i}, {j}): {got} vs {want}",
+                                        kern.path()
+                                    );
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unpadded_gemm_has_the_same_bits_on_every_path_and_column_split() {
+    // Special values included: the bits of NaN, ±inf and overflow must
+    // agree too (every path runs the same IEEE operations).
+    let (m, k, n) = (37, 45, 83);
+    let mut x = data(m * k, 21);
+    for (i, s) in SPECIALS.iter().enumerate() {
+        x[(33 + i % 4) * k + (i * 7) % k] = *s;
+    }
+    let mut bd = data(k * n, 22);
+    bd[5] = 1e30;
+    bd[k * n - 3] = -f32::INFINITY;
+    let c0 = data(m * n, 23);
+    let paths = all_kernels();
+    for transposed in [false, true] {
+        for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
+            let first = unpadded(paths[0], (m, k, n), &x, &bd, transposed, acc, &c0);
+            for &kern in &paths[1..] {
+                let other = unpadded(kern, (m, k, n), &x, &bd, transposed, acc, &c0);
+                assert!(
+                    same_bits(&first, &other),
+                    "{:?} vs {:?}, transposed={transposed} {acc:?}",
+                    paths[0].path(),
+                    kern.path()
+                );
+            }
+            // Column splits, each block on its own thread.
+            let b = if transposed {
+                MatRef::row_major(&bd, n, k).transpose()
+            } else {
+                MatRef::row_major(&bd, k, n)
+            };
+            let a = MatRef::row_major(&x, m, k);
+            for bounds in [vec![0, 1, 83], vec![0, 16, 40, 83], vec![0, 64, 83]] {
+                let mut parts = c0.clone();
+                let mut rest = MatMut::row_major(&mut parts, m, n);
+                let mut blocks = Vec::new();
+                let mut at = 0;
+                for &j in &bounds[1..] {
+                    let (block, r) = rest.split_at_col(j - at);
+                    blocks.push((at, block));
+                    rest = r;
+                    at = j;
+                }
+                let kern = paths[paths.len() - 1];
+                std::thread::scope(|s| {
+                    for (j0, block) in blocks {
+                        s.spawn(move || {
+                            let j1 = j0 + block.cols();
+                            kern.gemm_into_unpadded(a, b.cols_range(j0, j1), acc, block);
+                        });
+                    }
+                });
+                assert!(
+                    same_bits(&parts, &first),
+                    "split {bounds:?} transposed={transposed} {acc:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn unpadded_gemm_propagates_nan_and_infinity_to_the_right_elements() {
+    // A NaN in row 35 of A (a small-row row) makes that row of C NaN and no
+    // other; +inf in column 2 of B makes column 2 of C infinite where A is
+    // positive (A >= 0.5 here, so no 0·inf).
+    let (m, k, n) = (36, 20, 40);
+    let mut x: Vec<f32> = (0..m * k).map(|i| 0.5 + (i % 5) as f32 * 0.1).collect();
+    x[35 * k + 3] = f32::NAN;
+    let mut bd: Vec<f32> = (0..k * n).map(|i| (i % 7) as f32 * 0.1).collect();
+    bd[4 * n + 2] = f32::INFINITY;
+    for kern in all_kernels() {
+        let c = unpadded(
+            kern,
+            (m, k, n),
+            &x,
+            &bd,
+            false,
+            Accumulate::Overwrite,
+            &vec![0.0; m * n],
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let v = c[i * n + j];
+                if i == 35 {
+                    assert!(v.is_nan(), "{:?} ({i}, {j}) = {v}", kern.path());
+                } else if j == 2 {
+                    assert_eq!(v, f32::INFINITY, "{:?} ({i}, {j})", kern.path());
+                } else {
+                    assert!(v.is_finite(), "{:?} ({i}, {j}) = {v}", kern.path());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn unpadded_gemm_equals_gemm_on_whole_tiles_and_unsupported_views() {
+    // 32 rows: no small part, so exactly `gemm_into`; a strided A (column
+    // stride 2) is outside the small kernel's contract, so the whole product
+    // goes to sgemm as well.
+    let kern = Kernels::active();
+    let (k, n) = (30, 50);
+    let bd = data(k * n, 31);
+    let b = MatRef::row_major(&bd, k, n);
+    let x = data(32 * k, 32);
+    let mut want = vec![0.0; 32 * n];
+    kern.gemm(
+        MatRef::row_major(&x, 32, k),
+        b,
+        Accumulate::Overwrite,
+        &mut want,
+    );
+    let got = unpadded(
+        kern,
+        (32, k, n),
+        &x,
+        &bd,
+        false,
+        Accumulate::Overwrite,
+        &vec![0.0; 32 * n],
+    );
+    assert!(same_bits(&got, &want));
+    let wide = data(20 * 2 * k, 33);
+    let a = MatRef {
+        data: &wide,
+        rows: 20,
+        cols: k,
+        row_stride: 2 * k,
+        col_stride: 2,
+    };
+    let mut want = vec![0.0; 20 * n];
+    kern.gemm(a, b, Accumulate::Overwrite, &mut want);
+    let mut got = vec![0.0; 20 * n];
+    kern.gemm_into_unpadded(
+        a,
+        b,
+        Accumulate::Overwrite,
+        MatMut::row_major(&mut got, 20, n),
+    );
+    assert!(same_bits(&got, &want));
+}

@@ -303,8 +303,9 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
 }
 
 /// The NReLU step on all cores against one thread, in alternating blocks of
-/// back-to-back steps (idle worker threads are slow to wake, so a block
-/// keeps them busy as a training run does). Skipped on one core.
+/// back-to-back steps, each block inside the trainer's pool as `train` runs
+/// (idle worker threads are slow to wake, so a block keeps them busy as a
+/// training run does). Skipped on one core.
 fn scaling(batch: &[f32], plan: Plan, out: &mut String) -> Result<(), CliError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     if cores < 2 {
@@ -317,11 +318,21 @@ Threads: one core, no scaling to measure."
     }
     let mut one = Step::new(HiddenUnit::Nrelu, batch, 1)?;
     let mut all = Step::new(HiddenUnit::Nrelu, batch, cores)?;
+    // Each block runs inside the trainer's pool, as `train` runs its
+    // epochs (`Trainer::in_pool`): no hand-off to the pool per step.
     let block = |s: &mut Step| {
-        for _ in 0..plan.scaling_steps / 2 {
-            s.run();
-        }
-        sample(&mut || s.run(), plan.scaling_steps)
+        let (rbm, batch) = (&mut s.rbm, &s.batch);
+        s.trainer.in_pool(|t| {
+            let mut step = || black_box(t.step(rbm, batch).ok());
+            for _ in 0..plan.scaling_steps / 2 {
+                step();
+            }
+            let start = Instant::now();
+            for _ in 0..plan.scaling_steps {
+                step();
+            }
+            start.elapsed().as_secs_f64() / f64::from(plan.scaling_steps)
+        })
     };
     let (mut t1, mut tn) = (Vec::new(), Vec::new());
     for _ in 0..plan.scaling_blocks {
