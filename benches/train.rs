@@ -6,7 +6,11 @@
 //!
 //! * `train/cd1/nrelu`, `train/cd1/bernoulli`: one `Trainer::step` on one
 //!   thread, NReLU or Bernoulli hidden units;
-//! * `train/cd1_2threads/nrelu`: the same NReLU step on two threads;
+//! * `train/cd1_2threads/nrelu`: the same NReLU step on two threads, each
+//!   step called from outside the worker pool (so handed to it on its own);
+//! * `train/cd1_2threads_in_pool/nrelu`: the same, with criterion's
+//!   iterations run inside one `Trainer::in_pool` call, as `train` runs
+//!   them;
 //! * `train/cd1_momentum/nrelu`: the one-thread NReLU step with momentum
 //!   0.5 and weight decay 1e-4;
 //! * `train/five_sgemm`: the five products of a CD-1 step (`X·W`, `H·Wᵀ`,
@@ -44,6 +48,14 @@ fn train(c: &mut Criterion) {
         let mut step = Step::new(hidden, threads);
         group.bench_function(id, |b| b.iter(|| black_box(step.step())));
     }
+    let mut step = Step::new(HiddenUnit::Nrelu, 2);
+    group.bench_function("cd1_2threads_in_pool/nrelu", |b| {
+        b.iter_custom(|iters| {
+            let start = std::time::Instant::now();
+            black_box(step.steps_in_pool(iters));
+            start.elapsed()
+        })
+    });
     let mut step = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
     group.bench_function("cd1_momentum/nrelu", |b| b.iter(|| black_box(step.step())));
 
