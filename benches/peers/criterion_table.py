@@ -14,7 +14,7 @@ import sys
 
 KERNELS = ["sigmoid", "softplus", "bernoulli", "normal", "nrelu", "ssu"]
 PATHS = ["scalar", "portable", "avx2", "avx512"]
-AFFINE = ["sgemm"] + [f"{g}/{s}" for s in ("bernoulli", "nrelu")
+AFFINE = ["sgemm", "unpadded"] + [f"{g}/{s}" for s in ("bernoulli", "nrelu")
                       for g in ("unfused", "epilogue", "rowblock16", "rowblock32")]
 TRAIN = ["cd1/nrelu", "cd1/bernoulli", "cd1_momentum/nrelu", "cd1_2threads/nrelu",
          "cd1_2threads_in_pool/nrelu", "five_sgemm"]

@@ -6,7 +6,10 @@
 //!   (most in [-8, 8), some around ±88 where exp overflows, some up to
 //!   ±1000; see `examples/support/mod.rs` for the formula);
 //! * group `affine`: 100×784 · 784×500 + bias on the active path,
-//!   `affine/sgemm` (bare product) and `affine/<strategy>/<sampler>`.
+//!   `affine/sgemm` (bare product, one matrixmultiply call),
+//!   `affine/unpadded` (the same product as the fused strategies compute
+//!   it: sgemm on 96 rows, the small-row kernel on 4) and
+//!   `affine/<strategy>/<sampler>`.
 //!
 //! Run with `cargo bench -p nrelu-rbm-kernels --bench kernels`; smoke-run
 //! with `cargo test -p nrelu-rbm-kernels --benches`. Results are recorded in
@@ -15,7 +18,8 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use nrelu_rbm_kernels::{
-    AffineShape, AffineStrategy, Epilogue, Kernels, Path, Sampler, Stream, WeightLayout,
+    Accumulate, AffineShape, AffineStrategy, Epilogue, Kernels, MatMut, MatRef, Path, Sampler,
+    Stream, WeightLayout,
 };
 use std::hint::black_box;
 use std::time::Duration;
@@ -81,6 +85,17 @@ fn affine(c: &mut Criterion) {
     group.bench_function("sgemm", |b| {
         b.iter(|| {
             k.sgemm(shape, black_box(&x), black_box(&w), &mut out);
+            black_box(&mut out);
+        })
+    });
+    group.bench_function("unpadded", |b| {
+        b.iter(|| {
+            k.gemm_into_unpadded(
+                MatRef::row_major(black_box(&x), BATCH, N_IN),
+                MatRef::row_major(black_box(&w), N_IN, N_OUT),
+                Accumulate::Overwrite,
+                MatMut::row_major(&mut out, BATCH, N_OUT),
+            );
             black_box(&mut out);
         })
     });

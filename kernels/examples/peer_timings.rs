@@ -18,12 +18,15 @@
 //! 784×500 plus bias, active path) interleave the bare sgemm with each fused variant,
 //! sample by sample, so that both see the same machine load; their lines
 //! also carry `"vs_sgemm"`, the ratio of the fused median to the sgemm
-//! median of the same pairing. A first line `{"info": ..}` gives the data
-//! fingerprints, the paths and the default affine strategy.
+//! median of the same pairing. The `affine_epilogue` lines pair the default
+//! strategy with its own unpadded product instead (`"vs_product"`: the cost
+//! of bias, activation and sampling over the product they follow). A first
+//! line `{"info": ..}` gives the data fingerprints, the paths and the
+//! default affine strategy.
 
 use nrelu_rbm_kernels::{
-    AffineShape, AffineStrategy, Epilogue, Kernels, Path, Sampler, Stream, WeightLayout,
-    active_path,
+    Accumulate, AffineShape, AffineStrategy, Epilogue, Kernels, MatMut, MatRef, Path, Sampler,
+    Stream, WeightLayout, active_path,
 };
 use std::hint::black_box;
 use std::time::Instant;
@@ -178,6 +181,39 @@ fn main() {
                 &extra,
             );
         }
+    }
+    // The epilogue alone: the default strategy paired with its own product
+    // (`gemm_into_unpadded`, the same rows through sgemm and the small-row
+    // kernel, no bias and no sampling), so that the ratio is the cost of
+    // the bias, activation and sampling over the product it runs on.
+    for (sname, sampler) in samplers {
+        let (product, fused) = time_pair(
+            || {
+                k.gemm_into_unpadded(
+                    MatRef::row_major(black_box(&ax), BATCH, N_IN),
+                    MatRef::row_major(black_box(&aw), N_IN, N_OUT),
+                    Accumulate::Overwrite,
+                    MatMut::row_major(&mut y0, BATCH, N_OUT),
+                );
+                black_box(&mut y0);
+            },
+            || {
+                k.affine(
+                    shape,
+                    black_box(&ax),
+                    black_box(&aw),
+                    black_box(&ab),
+                    Epilogue::Sample(sampler, &mut stream),
+                    &mut y1,
+                );
+                black_box(&mut y1);
+            },
+        );
+        let extra = format!(
+            ", \"sampler\": \"{sname}\", \"product_ns\": {product:.0}, \"vs_product\": {:.4}",
+            fused / product
+        );
+        line("affine_epilogue", k.path(), fused, elements, &extra);
     }
     // A plain sgemm line (its own timing, not paired) for the peer table.
     let ns = time(|| {

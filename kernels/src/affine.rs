@@ -1,9 +1,11 @@
 //! Fused batched affine transforms `Y = act(X·W + b)`.
 //!
 //! The product is matrixmultiply's `sgemm` (its own run-time dispatch picks
-//! the AVX-512, FMA or fallback micro-kernel). The bias add, the activation
-//! and any sampling then run as one element-wise pass per output row through
-//! this crate's dispatched kernels. Rows are always processed in order, each
+//! the AVX-512, FMA or fallback micro-kernel) on the first `batch / 16 · 16`
+//! rows, and the small-row kernel of the update family on the rest, so that
+//! no row tile is padded (see [`Kernels::gemm_into_unpadded`]). The bias
+//! add, the activation and any sampling then run as one element-wise pass
+//! per output row through this crate's dispatched kernels. Rows are always processed in order, each
 //! drawing the blocks of its own (as [`Kernels::sample_rows`] does), so every
 //! [`AffineStrategy`] consumes a [`Stream`] the same way and produces
 //! bit-identical output.
@@ -129,7 +131,7 @@ impl Kernels {
         };
         match strategy {
             AffineStrategy::Unfused => {
-                product(shape, 0, shape.batch, x, w, out);
+                self.product(shape, 0, shape.batch, x, w, out);
                 if !bias.is_empty() {
                     for row in out.chunks_exact_mut(n_out) {
                         self.activate(Activation::Identity, bias, row);
@@ -145,7 +147,7 @@ impl Kernels {
                 }
             }
             AffineStrategy::Epilogue => {
-                product(shape, 0, shape.batch, x, w, out);
+                self.product(shape, 0, shape.batch, x, w, out);
                 rows_pass(out, &mut epilogue);
             }
             AffineStrategy::RowBlocked(block) => {
@@ -156,7 +158,7 @@ impl Kernels {
                 let mut r0 = 0;
                 while r0 < shape.batch {
                     let r1 = (r0 + block).min(shape.batch);
-                    product(shape, r0, r1, x, w, out);
+                    self.product(shape, r0, r1, x, w, out);
                     rows_pass(&mut out[r0 * n_out..r1 * n_out], &mut epilogue);
                     r0 = r1;
                 }
@@ -164,14 +166,18 @@ impl Kernels {
         }
     }
 
-    /// The bare product `out = X·W` (no bias, no activation): the bound the
-    /// fused kernels are measured against.
+    /// The bare product `out = X·W` (no bias, no activation) as one
+    /// matrixmultiply call: the bound the fused kernels are measured
+    /// against. The fused strategies compute the last `batch % 16` rows
+    /// with the small-row kernel instead of a padded sgemm tile, so they can
+    /// take less time than this bound, and their last rows may differ from
+    /// it in the last bits.
     ///
     /// # Panics
     /// If `x`, `w` or `out` does not match `shape`.
     pub fn sgemm(self, shape: AffineShape, x: &[f32], w: &[f32], out: &mut [f32]) {
         check_shape(shape, x, w, out);
-        product(shape, 0, shape.batch, x, w, out);
+        bare_product(shape, 0, shape.batch, x, w, out);
     }
 }
 
@@ -499,14 +505,54 @@ impl Kernels {
         if main > 0 {
             sgemm_into(a.rows_range(0, main), b, acc, top);
         }
+        self.small_product(a.rows_range(main, m), b, acc, bottom);
+    }
+}
+
+impl Kernels {
+    /// Rows `r0..r1` of `out = X·W` for the fused strategies, unpadded as in
+    /// [`Kernels::gemm_into_unpadded`] *for the whole batch*: rows below
+    /// `batch / 16 · 16` through sgemm, the others through the small-row
+    /// kernel, whichever block `r0..r1` is. So every strategy and row block
+    /// gives the same bits (sgemm's are independent of row splits, and the
+    /// small kernel's are per element). Shapes already checked.
+    fn product(
+        self,
+        shape: AffineShape,
+        r0: usize,
+        r1: usize,
+        x: &[f32],
+        w: &[f32],
+        out: &mut [f32],
+    ) {
+        let AffineShape {
+            batch,
+            n_in,
+            n_out,
+            layout,
+        } = shape;
+        let split = (batch / SGEMM_ROW_TILE * SGEMM_ROW_TILE).clamp(r0, r1);
+        if n_in == 0 || split == r1 {
+            return bare_product(shape, r0, r1, x, w, out);
+        }
+        if split > r0 {
+            bare_product(shape, r0, split, x, w, out);
+        }
+        let a = MatRef::row_major(&x[split * n_in..r1 * n_in], r1 - split, n_in);
+        let b = match layout {
+            WeightLayout::InOut => MatRef::row_major(w, n_in, n_out),
+            WeightLayout::OutIn => MatRef::row_major(w, n_out, n_in).transpose(),
+        };
+        let c = MatMut::row_major(&mut out[split * n_out..r1 * n_out], r1 - split, n_out);
+        self.small_product(a, b, Accumulate::Overwrite, c);
+    }
+
+    /// The small-row kernel (update family) on checked views that meet its
+    /// contract (`a.col_stride == 1`, B with contiguous rows or columns).
+    fn small_product(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
         crate::dispatch::update(
             self.path,
-            crate::update::UpdateJob::SmallProduct {
-                a: a.rows_range(main, m),
-                b,
-                acc,
-                c: bottom,
-            },
+            crate::update::UpdateJob::SmallProduct { a, b, acc, c },
         );
     }
 }
@@ -598,9 +644,9 @@ fn check_shape(shape: AffineShape, x: &[f32], w: &[f32], out: &[f32]) {
     want("out", out.len(), batch, n_out);
 }
 
-/// Rows `r0..r1` of `out = X·W` through matrixmultiply (shapes already
-/// checked by the caller).
-fn product(shape: AffineShape, r0: usize, r1: usize, x: &[f32], w: &[f32], out: &mut [f32]) {
+/// Rows `r0..r1` of `out = X·W` through matrixmultiply alone (shapes
+/// already checked by the caller): the bare product of [`Kernels::sgemm`].
+fn bare_product(shape: AffineShape, r0: usize, r1: usize, x: &[f32], w: &[f32], out: &mut [f32]) {
     let AffineShape {
         n_in,
         n_out,

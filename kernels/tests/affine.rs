@@ -117,45 +117,60 @@ fn activations_match_the_f64_reference_for_both_layouts() {
 
 #[test]
 fn every_strategy_and_path_gives_identical_samples() {
-    let shape = AffineShape {
-        batch: 37,
-        n_in: 29,
-        n_out: 23,
-        layout: WeightLayout::InOut,
-    };
+    use nrelu_rbm_kernels::{Accumulate, MatMut, MatRef};
     let x = data(37 * 29, 4);
     let w = data(29 * 23, 5);
     let b = data(23, 6);
     let scalar = Kernels::new(nrelu_rbm_kernels::Path::Scalar).unwrap();
-    for sampler in [
-        Sampler::Bernoulli,
-        Sampler::Nrelu,
-        Sampler::Binomial(3),
-        Sampler::Ssu,
-    ] {
-        // Reference: the bare product, then one sampler call per row.
-        let mut want = vec![0.0; 37 * 23];
-        scalar.sgemm(shape, &x, &w, &mut want);
-        let mut ws = Stream::new(7, 7);
-        for row in want.chunks_exact_mut(23) {
-            scalar.sample(sampler, &b, row, &mut ws);
-        }
-        for k in all_kernels() {
-            for strategy in STRATEGIES {
-                let mut got = vec![f32::NAN; 37 * 23];
-                let mut gs = Stream::new(7, 7);
-                let e = Epilogue::Sample(sampler, &mut gs);
-                k.affine_with(strategy, shape, &x, &w, &b, e, &mut got);
-                // sgemm may use FMA differently per CPU but not per strategy
-                // or path here: the product is the same matrixmultiply call
-                // on the same rows, and row blocks do not change the
-                // per-element summation order.
-                assert!(
-                    same_bits(&got, &want),
-                    "{sampler:?} {strategy:?} on {}",
-                    k.path()
-                );
-                assert_eq!(gs, ws);
+    for layout in [WeightLayout::InOut, WeightLayout::OutIn] {
+        let shape = AffineShape {
+            batch: 37,
+            n_in: 29,
+            n_out: 23,
+            layout,
+        };
+        let wv = match layout {
+            WeightLayout::InOut => MatRef::row_major(&w, 29, 23),
+            WeightLayout::OutIn => MatRef::row_major(&w, 23, 29).transpose(),
+        };
+        for sampler in [
+            Sampler::Bernoulli,
+            Sampler::Nrelu,
+            Sampler::Binomial(3),
+            Sampler::Ssu,
+        ] {
+            // Reference: the unpadded product of the whole batch (rows 0..32
+            // through sgemm, 32..37 through the small-row kernel), then one
+            // sampler call per row.
+            let mut want = vec![0.0; 37 * 23];
+            scalar.gemm_into_unpadded(
+                MatRef::row_major(&x, 37, 29),
+                wv,
+                Accumulate::Overwrite,
+                MatMut::row_major(&mut want, 37, 23),
+            );
+            let mut ws = Stream::new(7, 7);
+            for row in want.chunks_exact_mut(23) {
+                scalar.sample(sampler, &b, row, &mut ws);
+            }
+            for k in all_kernels() {
+                for strategy in STRATEGIES {
+                    let mut got = vec![f32::NAN; 37 * 23];
+                    let mut gs = Stream::new(7, 7);
+                    let e = Epilogue::Sample(sampler, &mut gs);
+                    k.affine_with(strategy, shape, &x, &w, &b, e, &mut got);
+                    // sgemm may use FMA differently per CPU but not per
+                    // strategy or path here: the sgemm rows are the same
+                    // matrixmultiply arithmetic in any row blocks, and the
+                    // small-row kernel's rows the same plain arithmetic on
+                    // every path, whichever block they fall in.
+                    assert!(
+                        same_bits(&got, &want),
+                        "{layout:?} {sampler:?} {strategy:?} on {}",
+                        k.path()
+                    );
+                    assert_eq!(gs, ws);
+                }
             }
         }
     }
