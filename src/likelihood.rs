@@ -18,7 +18,7 @@
 //! below `e^−40 / (1 − e^−1) < 6.7e−18` per unit.
 
 use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatRef, Sampler, Stream};
+use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Sampler, Stream};
 use crate::parallel::Workers;
 use crate::rbm::{Rbm, VisibleUnit};
 use crate::units::HiddenUnit;
@@ -400,7 +400,11 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
         .map(|i| Stream::new(cfg.seed, i))
         .collect();
     let mut log_w64 = vec![0f64; cfg.runs];
-    let part = workers.part_rows(cfg.runs, AIS_BLOCK);
+    // Parts of whole 16-row tiles (multiples of AIS_BLOCK): the products
+    // below give sgemm whole tiles and the small-row kernel the last
+    // `runs % 16` rows, the same rows for any thread count.
+    let part = workers.part_rows_unpadded(cfg.runs);
+    debug_assert_eq!(part % AIS_BLOCK, 0);
     let w = MatRef::row_major(&rbm.weights, nv, nh);
     // Wᵀ as its own row-major copy: the product H·Wᵀ then packs contiguous
     // rows instead of gathering a strided view at every temperature (same
@@ -469,11 +473,11 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
             for &beta in &cfg.betas {
                 let dbeta = beta - beta_prev;
                 // x = vW + c.
-                k.gemm(
+                k.gemm_into_unpadded(
                     MatRef::row_major(&v, rows, nv),
                     w,
                     Accumulate::Overwrite,
-                    &mut x,
+                    MatMut::row_major(&mut x, rows, nh),
                 );
                 for row in x.chunks_exact_mut(nh) {
                     k.activate(Activation::Identity, &rbm.hidden_bias, row);
@@ -508,11 +512,11 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
                     }
                 }
                 // v ~ p_β(v | h): pre-activation β(Wh + b) + (1 − β) b_A.
-                k.gemm(
+                k.gemm_into_unpadded(
                     MatRef::row_major(&t, rows, nh),
                     w_t,
                     Accumulate::Overwrite,
-                    &mut v,
+                    MatMut::row_major(&mut v, rows, nv),
                 );
                 for ((o, &b), &a) in bias_k.iter_mut().zip(&rbm.visible_bias).zip(base_bias) {
                     *o = (beta * f64::from(b) + (1.0 - beta) * f64::from(a)) as f32;

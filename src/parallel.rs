@@ -80,6 +80,17 @@ impl Workers {
         blocks.div_ceil(self.threads).max(1) * block
     }
 
+    /// Rows per part for `rows` rows cut for products with
+    /// `Kernels::gemm_into_unpadded`: a multiple of 16 (at least 16), about
+    /// `rows / threads` rounded down, so that every part but the last is
+    /// whole sgemm tiles and the last part's small-row rows are exactly
+    /// the last `rows % 16` of the whole: the same rows go to the same
+    /// kernel for any thread count. (With 100 rows on 2 threads: parts of
+    /// 48, 48 and 4 rows, shared out by the pool as 48 and 52.)
+    pub(crate) fn part_rows_unpadded(&self, rows: usize) -> usize {
+        (rows / self.threads / 16 * 16).max(16)
+    }
+
     /// Runs `f(first_row, a_rows, b_rows, c_rows, d_rows)` over matching
     /// parts of three row-major f32 buffers of width `width` and an f64
     /// buffer with one value per row, `part` rows at a time, in parallel
