@@ -459,11 +459,10 @@ impl Kernels {
     /// small-row product of the update family (plain code, no padding).
     ///
     /// sgemm computes C in tiles of 16 rows (the AVX-512 kernel of
-    /// matrixmultiply), so a batch of 100 rows costs 112 rows of work, and
-    /// packs A by gathering single elements when A is row-major. On the
-    /// reference machine a 100 × 784 · 784 × 500 product took 882 µs through
-    /// sgemm, 762 µs for its first 96 rows alone, and about 800 µs
-    /// through this method (`docs/benchmarks.md`).
+    /// matrixmultiply), so a batch of 100 rows costs 112 rows of work. On
+    /// the reference machine a 100 × 784 · 784 × 500 product took 880–920 µs
+    /// through sgemm, 760–810 µs for its first 96 rows alone, and 800–860 µs
+    /// through this method (`docs/kernels.md`, `docs/benchmarks.md`).
     ///
     /// Bits: the rows below `a.rows / 16 · 16` are computed exactly as
     /// [`Kernels::gemm_into`] computes them, and each of the others as one
