@@ -140,7 +140,7 @@ fn main() {
         );
     }
 
-    if std::env::var_os("NO_SCALING").is_none() {
+    if !std::env::args().any(|a| a == "--no-scaling") {
         scaling();
     }
 }

@@ -4,8 +4,10 @@
 //! element-wise work and the gradient product, blocks of columns for the
 //! layer products (each thread then packs only its own columns of the
 //! weights) and for column sums. Products use the kernels' `gemm`, whose
-//! bits do not depend on how rows or columns are split (see
-//! `kernels/tests/affine.rs`), random draws come from per-block streams,
+//! bits do not depend on how rows or columns are split, or its unpadded
+//! form, whose bits do not depend on how columns are split, nor on a split
+//! of rows at multiples of `SGEMM_ROW_TILE` (see `part_rows_unpadded` and
+//! `kernels/tests/affine.rs`); random draws come from per-block streams,
 //! and every reduction runs in a fixed order (column sums per column). So
 //! the number of threads changes only the speed, never a bit of the output.
 
@@ -81,14 +83,16 @@ impl Workers {
     }
 
     /// Rows per part for `rows` rows cut for products with
-    /// `Kernels::gemm_into_unpadded`: a multiple of 16 (at least 16), about
+    /// `Kernels::gemm_into_unpadded`: a multiple of `SGEMM_ROW_TILE` = 16
+    /// (at least 16), about
     /// `rows / threads` rounded down, so that every part but the last is
     /// whole sgemm tiles and the last part's small-row rows are exactly
     /// the last `rows % 16` of the whole: the same rows go to the same
     /// kernel for any thread count. (With 100 rows on 2 threads: parts of
     /// 48, 48 and 4 rows, shared out by the pool as 48 and 52.)
     pub(crate) fn part_rows_unpadded(&self, rows: usize) -> usize {
-        (rows / self.threads / 16 * 16).max(16)
+        let tile = crate::kernels::SGEMM_ROW_TILE;
+        (rows / self.threads / tile * tile).max(tile)
     }
 
     /// Runs `f(first_row, a_rows, b_rows, c_rows, d_rows)` over matching

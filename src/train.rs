@@ -29,9 +29,11 @@
 //! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
 //! contiguous runs of whole blocks for the element-wise work, blocks of
 //! columns for the layer products and blocks of rows of `G` for the
-//! gradient; the products use the kernels' `gemm`, whose bits do not depend
-//! on either split, and reductions run in a fixed order. The same seed
-//! therefore gives **bit-identical weights for any thread count** (tested).
+//! gradient; the products use the kernels' `gemm` (the gradient) and
+//! `gemm_into_unpadded` (the layer passes, split by columns only), whose
+//! bits do not depend on those splits, and reductions run in a fixed order.
+//! The same seed therefore gives **bit-identical weights for any thread
+//! count** (tested).
 
 use crate::error::{RbmError, Result, invalid};
 use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Sampler, Sgd, Stream};
@@ -189,6 +191,10 @@ pub enum Progress<'a> {
 ///
 /// `progress` is called after every batch and every epoch; returning
 /// `ControlFlow::Break(())` stops training with [`RbmError::Cancelled`].
+/// With more than one thread the whole run, callbacks included, runs on one
+/// of the trainer's worker threads ([`Trainer::in_pool`]), which is why
+/// `progress` must be `Send`: keep thread-locals and UI handles that are
+/// not `Send` out of it (send messages to them instead).
 ///
 /// If the weights become non-finite, training stops with
 /// [`RbmError::Diverged`] and `rbm` is restored to the last completed epoch.
@@ -413,10 +419,12 @@ impl Trainer {
     ///
     /// With one thread (`threads: 1`) `f` simply runs on the calling thread.
     /// With more, it runs on a pool thread, which is why `f` and its result
-    /// must be `Send`. On the 2-core reference machine a hand-off cost
-    /// 20–165 µs per step, about 1–7 % of a two-thread 784 × 500 step at
-    /// batch 100 (`docs/benchmarks.md`). Results are the same bits either
-    /// way.
+    /// must be `Send`. On the 2-core reference machine a single region
+    /// handed to the pool from outside cost 20–165 µs; over whole blocks of
+    /// 200 two-thread 784 × 500 steps at batch 100, steps inside one
+    /// `in_pool` call ran at 1.69–1.78× one thread and steps called one by
+    /// one at 1.61–1.75×, in the same runs (within the host's noise;
+    /// `docs/benchmarks.md`). Results are the same bits either way.
     ///
     /// ```
     /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
@@ -822,13 +830,15 @@ fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut
     }
 }
 
-/// The five bare matrix products of one CD-1 step, through the same
-/// kernels' `gemm` and the same views as [`Trainer`]: `X·W`, `H·Wᵀ`, `V·W`
-/// (B × H, B × V and B × H results) and the gradient `G = Xᵀ·H`, then
+/// The five bare matrix products of one CD-1 step, each one sgemm call
+/// (the kernels' `gemm`) with the same views as [`Trainer`]: `X·W`, `H·Wᵀ`,
+/// `V·W` (B × H, B × V and B × H results) and the gradient `G = Xᵀ·H`, then
 /// `G −= Vᵀ·H` (V × H). This is the floor a training step is measured
-/// against (`rbm bench`, the `train` benchmarks): a step can approach it
-/// but not beat it, except that the trainer runs the two gradient products
-/// as one call with inner dimension 2B.
+/// against (`rbm bench`, the `train` benchmarks). A step can come under it
+/// only because the trainer runs the two gradient products as one call with
+/// inner dimension 2B and the three layer products unpadded
+/// (`gemm_into_unpadded`: no padded 16-row tile for a batch that is not a
+/// multiple of 16).
 ///
 /// ```
 /// use nrelu_rbm::train::FiveProducts;

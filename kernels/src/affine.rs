@@ -45,17 +45,19 @@ pub enum Epilogue<'s> {
     Sample(Sampler, &'s mut Stream),
 }
 
-/// How the product and the element-wise work are scheduled. All strategies
-/// give bit-identical results; they differ only in speed, which the `affine`
-/// benchmark group compares.
+/// How the product and the element-wise work are scheduled. The product is
+/// unpadded for the whole batch (rows below `batch / 16 · 16` through
+/// sgemm, the rest through the small-row kernel, whichever block they fall
+/// in), so all strategies give bit-identical results; they differ only in
+/// speed, which the `affine` benchmark group compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AffineStrategy {
-    /// One sgemm, then a bias pass over `Y`, then an activation pass.
+    /// One product, then a bias pass over `Y`, then an activation pass.
     Unfused,
-    /// One sgemm, then a single fused bias+activation(+sampling) pass.
+    /// One product, then a single fused bias+activation(+sampling) pass.
     Epilogue,
-    /// sgemm on blocks of this many rows, each followed at once by the fused
-    /// pass while the block is still in cache.
+    /// The product on blocks of this many rows, each followed at once by the
+    /// fused pass while the block is still in cache.
     RowBlocked(usize),
 }
 
@@ -450,7 +452,6 @@ impl Kernels {
     /// If the inner dimensions differ, a view does not fit in its slice, or
     /// `c` is not `a.rows × b.cols`.
     pub fn gemm_into(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
-        check_gemm(a, b, &c);
         sgemm_into(a, b, acc, c);
     }
 
@@ -558,8 +559,9 @@ impl Kernels {
 
 /// Rows per tile of matrixmultiply's AVX-512 sgemm kernel (its AVX2 kernel
 /// uses 8, a divisor): [`Kernels::gemm_into_unpadded`] gives sgemm whole
-/// tiles only.
-const SGEMM_ROW_TILE: usize = 16;
+/// tiles only, so callers that split such a product by rows must split at
+/// multiples of this to keep the same bits.
+pub const SGEMM_ROW_TILE: usize = 16;
 
 /// The shape checks of [`Kernels::gemm_into`].
 fn check_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &MatMut<'_>) {
@@ -582,8 +584,9 @@ fn check_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &MatMut<'_>) {
     );
 }
 
-/// The product of [`Kernels::gemm_into`]; callers have run [`check_gemm`].
+/// The product of [`Kernels::gemm_into`], with its shape checks.
 fn sgemm_into(a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+    check_gemm(a, b, &c);
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || n == 0 {
         return;
@@ -602,12 +605,12 @@ fn sgemm_into(a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
         Accumulate::Add => (1.0, 1.0),
         Accumulate::Subtract => (-1.0, 1.0),
     };
-    // SAFETY: the caller's `check_gemm` (`MatRef::check`) proved that every element (i, j) of A (m × k) and
-    // B (k × n) addressed through its strides lies inside its slice; `c`
-    // is an m × n view (rsc = row_stride, csc = 1) of an exclusively
-    // borrowed allocation that holds every one of its elements (MatMut
-    // invariant). Strides fit in isize because they index within
-    // allocations.
+    // SAFETY: `check_gemm` above (`MatRef::check`) proved that every
+    // element (i, j) of A (m × k) and B (k × n) addressed through its
+    // strides lies inside its slice; `c` is an m × n view (rsc =
+    // row_stride, csc = 1) of an exclusively borrowed allocation that holds
+    // every one of its elements (MatMut invariant). Strides fit in isize
+    // because they index within allocations.
     unsafe {
         matrixmultiply::sgemm(
             m,

@@ -55,7 +55,9 @@ mod rng;
 mod simd;
 mod update;
 
-pub use affine::{Accumulate, AffineShape, AffineStrategy, Epilogue, MatMut, MatRef, WeightLayout};
+pub use affine::{
+    Accumulate, AffineShape, AffineStrategy, Epilogue, MatMut, MatRef, SGEMM_ROW_TILE, WeightLayout,
+};
 pub use dispatch::{Family, KERNEL_ENV, Path, active_path, forced_path, last_path};
 pub use rng::Stream;
 pub use update::Sgd;

@@ -323,15 +323,13 @@ Threads: one core, no scaling to measure."
     let block = |s: &mut Step| {
         let (rbm, batch) = (&mut s.rbm, &s.batch);
         s.trainer.in_pool(|t| {
-            let mut step = || black_box(t.step(rbm, batch).ok());
+            let mut step = || {
+                black_box(t.step(rbm, batch).ok());
+            };
             for _ in 0..plan.scaling_steps / 2 {
                 step();
             }
-            let start = Instant::now();
-            for _ in 0..plan.scaling_steps {
-                step();
-            }
-            start.elapsed().as_secs_f64() / f64::from(plan.scaling_steps)
+            sample(&mut step, plan.scaling_steps)
         })
     };
     let (mut t1, mut tn) = (Vec::new(), Vec::new());
