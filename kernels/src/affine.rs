@@ -179,7 +179,8 @@ impl Kernels {
     /// If `x`, `w` or `out` does not match `shape`.
     pub fn sgemm(self, shape: AffineShape, x: &[f32], w: &[f32], out: &mut [f32]) {
         check_shape(shape, x, w, out);
-        bare_product(shape, 0, shape.batch, x, w, out);
+        let (a, b, c) = affine_views(shape, 0, shape.batch, x, w, out);
+        sgemm_into(a, b, Accumulate::Overwrite, c);
     }
 }
 
@@ -495,17 +496,7 @@ impl Kernels {
     /// As [`Kernels::gemm_into`].
     pub fn gemm_into_unpadded(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
         check_gemm(a, b, &c);
-        let (m, k, n) = (a.rows, a.cols, b.cols);
-        let main = m / SGEMM_ROW_TILE * SGEMM_ROW_TILE;
-        let small_ok = a.col_stride == 1 && (b.col_stride == 1 || b.row_stride == 1);
-        if main == m || k == 0 || n == 0 || !small_ok {
-            return sgemm_into(a, b, acc, c);
-        }
-        let (top, bottom) = c.split_at_row(main);
-        if main > 0 {
-            sgemm_into(a.rows_range(0, main), b, acc, top);
-        }
-        self.small_product(a.rows_range(main, m), b, acc, bottom);
+        self.split_product(a, b, acc, c, a.rows / SGEMM_ROW_TILE * SGEMM_ROW_TILE);
     }
 }
 
@@ -525,36 +516,68 @@ impl Kernels {
         w: &[f32],
         out: &mut [f32],
     ) {
-        let AffineShape {
-            batch,
-            n_in,
-            n_out,
-            layout,
-        } = shape;
-        let split = (batch / SGEMM_ROW_TILE * SGEMM_ROW_TILE).clamp(r0, r1);
-        if n_in == 0 || split == r1 {
-            return bare_product(shape, r0, r1, x, w, out);
-        }
-        if split > r0 {
-            bare_product(shape, r0, split, x, w, out);
-        }
-        let a = MatRef::row_major(&x[split * n_in..r1 * n_in], r1 - split, n_in);
-        let b = match layout {
-            WeightLayout::InOut => MatRef::row_major(w, n_in, n_out),
-            WeightLayout::OutIn => MatRef::row_major(w, n_out, n_in).transpose(),
-        };
-        let c = MatMut::row_major(&mut out[split * n_out..r1 * n_out], r1 - split, n_out);
-        self.small_product(a, b, Accumulate::Overwrite, c);
+        let (a, b, c) = affine_views(shape, r0, r1, x, w, out);
+        let split = (shape.batch / SGEMM_ROW_TILE * SGEMM_ROW_TILE).clamp(r0, r1);
+        self.split_product(a, b, Accumulate::Overwrite, c, split - r0);
     }
 
-    /// The small-row kernel (update family) on checked views that meet its
-    /// contract (`a.col_stride == 1`, B with contiguous rows or columns).
-    fn small_product(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+    /// Rows `0..split` of `C (= | += | −=) A·B` through sgemm and the rest
+    /// through the small-row kernel of the update family. Everything goes to
+    /// sgemm when there is no rest, the product is empty, or the views are
+    /// outside the small kernel's contract (A with contiguous rows, B with
+    /// contiguous rows or columns). Shapes already checked.
+    fn split_product(
+        self,
+        a: MatRef<'_>,
+        b: MatRef<'_>,
+        acc: Accumulate,
+        c: MatMut<'_>,
+        split: usize,
+    ) {
+        let small_ok = a.col_stride == 1 && (b.col_stride == 1 || b.row_stride == 1);
+        if split >= a.rows || a.cols == 0 || b.cols == 0 || !small_ok {
+            return sgemm_into(a, b, acc, c);
+        }
+        let (top, bottom) = c.split_at_row(split);
+        if split > 0 {
+            sgemm_into(a.rows_range(0, split), b, acc, top);
+        }
         crate::dispatch::update(
             self.path,
-            crate::update::UpdateJob::SmallProduct { a, b, acc, c },
+            crate::update::UpdateJob::SmallProduct {
+                a: a.rows_range(split, a.rows),
+                b,
+                acc,
+                c: bottom,
+            },
         );
     }
+}
+
+/// Rows `r0..r1` of the affine product as gemm views: `X` (row-major), `W`
+/// in its layout (read transposed in place for `OutIn`) and the output
+/// rows. Shapes already checked.
+fn affine_views<'a>(
+    shape: AffineShape,
+    r0: usize,
+    r1: usize,
+    x: &'a [f32],
+    w: &'a [f32],
+    out: &'a mut [f32],
+) -> (MatRef<'a>, MatRef<'a>, MatMut<'a>) {
+    let AffineShape {
+        batch,
+        n_in,
+        n_out,
+        layout,
+    } = shape;
+    let a = MatRef::row_major(x, batch, n_in).rows_range(r0, r1);
+    let b = match layout {
+        WeightLayout::InOut => MatRef::row_major(w, n_in, n_out),
+        WeightLayout::OutIn => MatRef::row_major(w, n_out, n_in).transpose(),
+    };
+    let c = MatMut::row_major(&mut out[r0 * n_out..r1 * n_out], r1 - r0, n_out);
+    (a, b, c)
 }
 
 /// Rows per tile of matrixmultiply's AVX-512 sgemm kernel (its AVX2 kernel
@@ -644,49 +667,4 @@ fn check_shape(shape: AffineShape, x: &[f32], w: &[f32], out: &[f32]) {
     want("x", x.len(), batch, n_in);
     want("w", w.len(), n_in, n_out);
     want("out", out.len(), batch, n_out);
-}
-
-/// Rows `r0..r1` of `out = X·W` through matrixmultiply alone (shapes
-/// already checked by the caller): the bare product of [`Kernels::sgemm`].
-fn bare_product(shape: AffineShape, r0: usize, r1: usize, x: &[f32], w: &[f32], out: &mut [f32]) {
-    let AffineShape {
-        n_in,
-        n_out,
-        layout,
-        ..
-    } = shape;
-    let rows = r1 - r0;
-    let out = &mut out[r0 * n_out..r1 * n_out];
-    let x = &x[r0 * n_in..r1 * n_in];
-    if n_in == 0 {
-        out.fill(0.0);
-        return;
-    }
-    let (rsb, csb) = match layout {
-        WeightLayout::InOut => (n_out as isize, 1),
-        WeightLayout::OutIn => (1, n_in as isize),
-    };
-    // SAFETY: `x` is rows × n_in row-major (rsa = n_in, csa = 1), `w` holds
-    // n_in × n_out elements addressed as (k, j) ↦ k·rsb + j·csb, which for
-    // either layout stays below n_in·n_out = w.len() (checked by
-    // `check_shape`), and `out` is rows × n_out row-major and exclusively
-    // borrowed. beta = 0, so `out` is only written.
-    unsafe {
-        matrixmultiply::sgemm(
-            rows,
-            n_in,
-            n_out,
-            1.0,
-            x.as_ptr(),
-            n_in as isize,
-            1,
-            w.as_ptr(),
-            rsb,
-            csb,
-            0.0,
-            out.as_mut_ptr(),
-            n_out as isize,
-            1,
-        );
-    }
 }
