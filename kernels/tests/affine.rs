@@ -217,6 +217,47 @@ fn shape_mismatch_panics_with_a_clear_message() {
     Kernels::active().sgemm(shape, &[1.0, 2.0], &[0.0; 6], &mut out);
 }
 
+/// Asserts that `c` is `A·B` (`Overwrite`), `c0 + A·B` (`Add`) or
+/// `c0 − A·B` (`Subtract`) for the m × k matrix `a(i, kk)` and the k × n
+/// matrix `b(kk, j)`, against an f64 reference: each of the k products and
+/// k sums (and the final accumulation) rounds once, so the bound is relative
+/// 2^-24 of the magnitudes involved per step.
+#[allow(clippy::too_many_arguments)]
+fn assert_gemm_matches_f64(
+    c: &[f32],
+    c0: &[f32],
+    (m, k, n): (usize, usize, usize),
+    a: impl Fn(usize, usize) -> f32,
+    b: impl Fn(usize, usize) -> f32,
+    acc: nrelu_rbm_kernels::Accumulate,
+    what: &str,
+) {
+    use nrelu_rbm_kernels::Accumulate;
+    let eps = 2f64.powi(-24);
+    for i in 0..m {
+        for j in 0..n {
+            let (mut s, mut mag) = (0f64, 0f64);
+            for kk in 0..k {
+                let p = f64::from(a(i, kk)) * f64::from(b(kk, j));
+                s += p;
+                mag += p.abs();
+            }
+            let base = f64::from(c0[i * n + j]);
+            let want = match acc {
+                Accumulate::Overwrite => s,
+                Accumulate::Add => base + s,
+                Accumulate::Subtract => base - s,
+            };
+            let tol = (k as f64 + 2.0) * eps * (mag + base.abs());
+            let got = f64::from(c[i * n + j]);
+            assert!(
+                (got - want).abs() <= tol,
+                "{what} {m}×{k}×{n} {acc:?} ({i}, {j}): {got} vs {want}"
+            );
+        }
+    }
+}
+
 #[test]
 fn gemm_matches_reference_on_strided_views() {
     use nrelu_rbm_kernels::{Accumulate, MatRef};
@@ -227,31 +268,11 @@ fn gemm_matches_reference_on_strided_views() {
     let a = MatRef::row_major(&at, k, m).transpose();
     let bm = MatRef::row_major(&b, k, n);
     let c0 = data(m * n, 12);
-    let eps = 2f64.powi(-24);
     for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
         let mut c = c0.clone();
         Kernels::active().gemm(a, bm, acc, &mut c);
-        for i in 0..m {
-            for j in 0..n {
-                let (mut s, mut mag) = (0f64, 0f64);
-                for kk in 0..k {
-                    let p = f64::from(at[kk * m + i]) * f64::from(b[kk * n + j]);
-                    s += p;
-                    mag += p.abs();
-                }
-                let base = f64::from(c0[i * n + j]);
-                let want = match acc {
-                    Accumulate::Overwrite => s,
-                    Accumulate::Add => base + s,
-                    Accumulate::Subtract => base - s,
-                };
-                let tol = (k as f64 + 2.0) * eps * (mag + base.abs());
-                assert!(
-                    (f64::from(c[i * n + j]) - want).abs() <= tol,
-                    "{acc:?} ({i}, {j})"
-                );
-            }
-        }
+        let (ae, be) = (|i, kk| at[kk * m + i], |kk, j| b[kk * n + j]);
+        assert_gemm_matches_f64(&c, &c0, (m, k, n), ae, be, acc, "strided A");
     }
 }
 
@@ -474,7 +495,6 @@ fn unpadded_gemm_matches_the_f64_reference_on_every_path() {
     let ms = [0, 1, 3, 4, 5, 15, 16, 17, 20, 37, 100];
     let ks = [1, 7, 16, 17, 100];
     let ns = [1, 3, 15, 16, 17, 63, 64, 65, 131];
-    let eps = 2f64.powi(-24);
     for kern in all_kernels() {
         for &m in &ms {
             for &k in &ks {
@@ -485,37 +505,16 @@ fn unpadded_gemm_matches_the_f64_reference_on_every_path() {
                     for transposed in [false, true] {
                         for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
                             let c = unpadded(kern, (m, k, n), &x, &bd, transposed, acc, &c0);
-                            for i in 0..m {
-                                for j in 0..n {
-                                    let (mut s, mut mag) = (0f64, 0f64);
-                                    for kk in 0..k {
-                                        let bv = if transposed {
-                                            bd[j * k + kk]
-                                        } else {
-                                            bd[kk * n + j]
-                                        };
-                                        let p = f64::from(x[i * k + kk]) * f64::from(bv);
-                                        s += p;
-                                        mag += p.abs();
-                                    }
-                                    let base = f64::from(c0[i * n + j]);
-                                    let want = match acc {
-                                        Accumulate::Overwrite => s,
-                                        Accumulate::Add => base + s,
-                                        Accumulate::Subtract => base - s,
-                                    };
-                                    // Each of the k products and k sums (and the
-                                    // final accumulation) rounds once: relative
-                                    // 2^-24 of the magnitudes involved per step.
-                                    let tol = (k as f64 + 2.0) * eps * (mag + base.abs());
-                                    let got = f64::from(c[i * n + j]);
-                                    assert!(
-                                        (got - want).abs() <= tol,
-                                        "{:?} {m}×{k}×{n} transposed={transposed} {acc:?} ({i}, {j}): {got} vs {want}",
-                                        kern.path()
-                                    );
+                            let be = |kk, j| {
+                                if transposed {
+                                    bd[j * k + kk]
+                                } else {
+                                    bd[kk * n + j]
                                 }
-                            }
+                            };
+                            let what = format!("{:?} transposed={transposed}", kern.path());
+                            let ae = |i, kk| x[i * k + kk];
+                            assert_gemm_matches_f64(&c, &c0, (m, k, n), ae, be, acc, &what);
                         }
                     }
                 }
