@@ -149,6 +149,19 @@ fn main() {
         ("rowblock32", AffineStrategy::RowBlocked(32)),
     ];
     let samplers = [("bernoulli", Sampler::Bernoulli), ("nrelu", Sampler::Nrelu)];
+    // The fused transform, as each pairing below times it.
+    let fused_call = |strategy, sampler, stream: &mut Stream, y: &mut [f32]| {
+        k.affine_with(
+            strategy,
+            shape,
+            black_box(&ax),
+            black_box(&aw),
+            black_box(&ab),
+            Epilogue::Sample(sampler, stream),
+            y,
+        );
+        black_box(y);
+    };
     for (sname, sampler) in samplers {
         for (gname, strategy) in strategies {
             let (bare, fused) = time_pair(
@@ -156,18 +169,7 @@ fn main() {
                     k.sgemm(shape, black_box(&ax), black_box(&aw), &mut y0);
                     black_box(&mut y0);
                 },
-                || {
-                    k.affine_with(
-                        strategy,
-                        shape,
-                        black_box(&ax),
-                        black_box(&aw),
-                        black_box(&ab),
-                        Epilogue::Sample(sampler, &mut stream),
-                        &mut y1,
-                    );
-                    black_box(&mut y1);
-                },
+                || fused_call(strategy, sampler, &mut stream, &mut y1),
             );
             let extra = format!(
                 ", \"strategy\": \"{gname}\", \"sampler\": \"{sname}\", \"sgemm_ns\": {bare:.0}, \"vs_sgemm\": {:.4}",
@@ -197,17 +199,7 @@ fn main() {
                 );
                 black_box(&mut y0);
             },
-            || {
-                k.affine(
-                    shape,
-                    black_box(&ax),
-                    black_box(&aw),
-                    black_box(&ab),
-                    Epilogue::Sample(sampler, &mut stream),
-                    &mut y1,
-                );
-                black_box(&mut y1);
-            },
+            || fused_call(AffineStrategy::DEFAULT, sampler, &mut stream, &mut y1),
         );
         let extra = format!(
             ", \"sampler\": \"{sname}\", \"product_ns\": {product:.0}, \"vs_product\": {:.4}",
