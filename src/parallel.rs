@@ -130,36 +130,30 @@ impl Workers {
         }
     }
 
-    /// Runs `f(first_row, rows_a, rows_b, streams)` over parts of two
-    /// buffers and the matching per-block streams (`block` rows per stream).
+    /// Runs `f(rows, streams)` over parts of `part` rows of a buffer of
+    /// rows `width` wide and the matching per-block streams (`block` rows
+    /// per stream).
     pub(crate) fn for_parts_streams<F>(
         &self,
         part: usize,
         block: usize,
-        a: (&mut [f32], usize),
-        b: (&mut [f32], usize),
+        (a, width): (&mut [f32], usize),
         streams: &mut [crate::kernels::Stream],
         f: F,
     ) where
-        F: Fn(usize, &mut [f32], &mut [f32], &mut [crate::kernels::Stream]) + Sync,
+        F: Fn(&mut [f32], &mut [crate::kernels::Stream]) + Sync,
     {
         debug_assert_eq!(part % block, 0);
-        let (a, wa) = a;
-        let (b, wb) = b;
-        let (ca, cb, cs) = ((part * wa).max(1), (part * wb).max(1), part / block);
+        let (ca, cs) = ((part * width).max(1), part / block);
         match &self.pool {
             None => a
                 .chunks_mut(ca)
-                .zip(b.chunks_mut(cb))
                 .zip(streams.chunks_mut(cs))
-                .enumerate()
-                .for_each(|(i, ((x, y), s))| f(i * part, x, y, s)),
+                .for_each(|(x, s)| f(x, s)),
             Some(pool) => pool.install(|| {
                 a.par_chunks_mut(ca)
-                    .zip(b.par_chunks_mut(cb))
                     .zip(streams.par_chunks_mut(cs))
-                    .enumerate()
-                    .for_each(|(i, ((x, y), s))| f(i * part, x, y, s))
+                    .for_each(|(x, s)| f(x, s))
             }),
         }
     }
@@ -191,6 +185,34 @@ impl Workers {
         match &self.pool {
             None => f(0, c),
             Some(pool) => pool.install(|| split(0, part.max(1), c, &f)),
+        }
+    }
+
+    /// [`Workers::for_col_parts`] over two matrices with the same columns:
+    /// `f(first_col, c_block, d_block)` gets the same columns of both.
+    pub(crate) fn for_col_parts2<F>(&self, part: usize, c: MatMut<'_>, d: MatMut<'_>, f: F)
+    where
+        F: Fn(usize, MatMut<'_>, MatMut<'_>) + Sync,
+    {
+        debug_assert_eq!(c.cols(), d.cols());
+        fn split<F: Fn(usize, MatMut<'_>, MatMut<'_>) + Sync>(
+            j0: usize,
+            part: usize,
+            c: MatMut<'_>,
+            d: MatMut<'_>,
+            f: &F,
+        ) {
+            if c.cols() <= part {
+                f(j0, c, d);
+            } else {
+                let (cl, cr) = c.split_at_col(part);
+                let (dl, dr) = d.split_at_col(part);
+                rayon::join(|| f(j0, cl, dl), || split(j0 + part, part, cr, dr, f));
+            }
+        }
+        match &self.pool {
+            None => f(0, c, d),
+            Some(pool) => pool.install(|| split(0, part.max(1), c, d, &f)),
         }
     }
 

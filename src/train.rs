@@ -323,6 +323,9 @@ struct Layer<'a> {
     bias: &'a [f32],
     act: Activation,
     draw: Draw,
+    /// Write `-mean` instead of `mean` (the negative hidden statistics, for
+    /// the gradient product `[X; v⁻]ᵀ [h⁺; −h⁻]`).
+    negate_mean: bool,
 }
 
 /// The state of a training run: every buffer, the worker threads and the
@@ -509,45 +512,70 @@ impl Trainer {
         // computes the last `rows % 16` rows with the small-row kernel
         // (a batch of 100 would otherwise cost 112 rows of sgemm work);
         // either part has the same bits for any column split.
+        //
+        // The means are element-wise, so they are computed in the same
+        // parallel region, on the block the thread has just written: in
+        // place without samples; with samples the product goes to `samp`
+        // (the pre-activations the samplers need) and the means from there
+        // to `mean`, which leaves the sampling region below only the draws
+        // (no copy of the pre-activations, and no pass over columns another
+        // thread wrote). Negated means (`layer.negate_mean`) are negated
+        // there too. Element-wise work, so the same bits for any split.
+        let mean_block = |j0: usize, j1: usize, pre: Option<&[f32]>, out: &mut [f32]| {
+            let bias = &layer.bias[j0..j1];
+            match pre {
+                Some(pre) => k.activate_from(layer.act, bias, pre, out),
+                None => k.activate(layer.act, bias, out),
+            }
+            if layer.negate_mean {
+                for a in out.iter_mut() {
+                    *a = -*a;
+                }
+            }
+        };
         let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
-        workers.for_col_parts(workers.part_cols(out_w), c, |j0, mut c| {
+        if !draws {
+            workers.for_col_parts(workers.part_cols(out_w), c, |j0, mut c| {
+                let j1 = j0 + c.cols();
+                k.gemm_into_unpadded(
+                    inp,
+                    layer.w.cols_range(j0, j1),
+                    Accumulate::Overwrite,
+                    c.reborrow(),
+                );
+                for r in 0..c.rows() {
+                    mean_block(j0, j1, None, c.row_mut(r));
+                }
+            });
+            return;
+        }
+        let d = MatMut::row_major(&mut samp[..rows * out_w], rows, out_w);
+        workers.for_col_parts2(workers.part_cols(out_w), d, c, |j0, mut pre, mut c| {
             let j1 = j0 + c.cols();
             k.gemm_into_unpadded(
                 inp,
                 layer.w.cols_range(j0, j1),
                 Accumulate::Overwrite,
-                c.reborrow(),
+                pre.reborrow(),
             );
-            if !draws {
-                // Without samples there is no stream to follow row by row:
-                // the means of this block of columns are computed here, in
-                // the same parallel region (element-wise, so the same bits).
-                let bias = &layer.bias[j0..j1];
-                for r in 0..c.rows() {
-                    k.activate(layer.act, bias, c.row_mut(r));
-                }
+            for r in 0..c.rows() {
+                mean_block(j0, j1, Some(pre.row_mut(r)), c.row_mut(r));
             }
         });
-        if !draws {
-            return;
-        }
-        // The element-wise work, split by row blocks with their streams.
+        // The draws, split by row blocks with their streams, in place on
+        // the pre-activations.
         let part = workers.part_rows(rows, ROW_BLOCK);
         workers.for_parts_streams(
             part,
             ROW_BLOCK,
-            (&mut mean[..rows * out_w], out_w),
             (&mut samp[..rows * out_w], out_w),
             streams,
-            |_row0, mean, samp, streams| {
+            |s, streams| {
                 let rows_per_block = ROW_BLOCK * out_w;
-                for (bi, block) in mean.chunks_mut(rows_per_block).enumerate() {
+                for (bi, s) in s.chunks_mut(rows_per_block).enumerate() {
                     let stream = &mut streams[bi];
                     // Samples of the whole block in one kernel call (the
                     // same bits as one call per row).
-                    let at = bi * rows_per_block;
-                    let s = &mut samp[at..at + block.len()];
-                    s.copy_from_slice(block);
                     match layer.draw {
                         Draw::Hidden(sampler) => {
                             k.sample_rows(sampler, layer.bias, s, out_w, stream)
@@ -564,9 +592,6 @@ impl Trainer {
                             }
                         }
                         Draw::None => unreachable!("passes without samples returned above"),
-                    }
-                    for row in block.chunks_mut(out_w) {
-                        k.activate(layer.act, layer.bias, row);
                     }
                 }
             },
@@ -592,6 +617,7 @@ impl Trainer {
             bias: &rbm.hidden_bias,
             act: up_mean,
             draw: Draw::Hidden(sampler),
+            negate_mean: false,
         };
         let visible_draw = match rbm.visible {
             VisibleUnit::Bernoulli => Draw::BernoulliVisible,
@@ -643,6 +669,7 @@ impl Trainer {
                 } else {
                     visible_draw
                 },
+                negate_mean: false,
             };
             let (mean, samp): (&mut [f32], &mut [f32]) = match (last, pcd) {
                 (true, false) => (&mut *vneg, &mut self.vsamp),
@@ -671,8 +698,10 @@ impl Trainer {
             // Visible states for the next hidden pass and the statistics:
             // means at the end of CD, samples otherwise (and for PCD chains).
             let vstate: &[f32] = if last { vneg } else { &self.vsamp };
+            // The last hidden means enter the gradient negated.
             let hid = Layer {
                 draw: if last && !pcd { Draw::None } else { up.draw },
+                negate_mean: last,
                 ..up
             };
             Self::pass(
@@ -686,9 +715,6 @@ impl Trainer {
                 hneg,
                 &mut self.hchain,
             );
-        }
-        for a in hneg.iter_mut() {
-            *a = -*a;
         }
 
         // One parallel phase over parts of the visible units (rows of G and
@@ -779,12 +805,14 @@ impl Trainer {
             bias: &rbm.hidden_bias,
             act: hidden_mean_activation(rbm.hidden),
             draw: Draw::None,
+            negate_mean: false,
         };
         let down = Layer {
             w: w.transpose(),
             bias: &rbm.visible_bias,
             act: visible_mean_activation(rbm.visible),
             draw: Draw::None,
+            negate_mean: false,
         };
         let mut sq = 0.0;
         let mut r0 = 0;

@@ -237,6 +237,30 @@ impl Kernels {
         dispatch::map(self.path, act, Input::InPlace, bias, inout);
     }
 
+    /// `out[i] = act(x[i] + bias[i])`: [`Kernels::activate`] reading its
+    /// input from `x` instead of `out` (the same bits as copying `x` into
+    /// `out` and activating in place); `bias` may be empty.
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Activation, Kernels};
+    /// let k = Kernels::active();
+    /// let mut out = [0.0f32; 3];
+    /// k.activate_from(Activation::Relu, &[1.0, 1.0, 1.0], &[-2.0, 0.5, 3.0], &mut out);
+    /// assert_eq!(out, [0.0, 1.5, 4.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `x` is not as long as `out`, `bias` is neither empty nor as long
+    /// as `out`, or a binomial K is out of range.
+    pub fn activate_from(self, act: Activation, bias: &[f32], x: &[f32], out: &mut [f32]) {
+        check_len("x", x.len(), out.len());
+        check_bias(bias, out.len());
+        if let Activation::BinomialMean(k) = act {
+            check_k(k);
+        }
+        dispatch::map(self.path, act, Input::Slice(x), bias, out);
+    }
+
     /// Fills `out` with raw random words: whole blocks of 16, the last one
     /// truncated (its unused words are discarded).
     pub fn fill_words(self, stream: &mut Stream, out: &mut [u32]) {

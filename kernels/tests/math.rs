@@ -236,6 +236,52 @@ fn activate_in_place_with_bias_equals_out_of_place_on_the_sum() {
 }
 
 #[test]
+fn activate_from_equals_copy_then_activate_in_place() {
+    use nrelu_rbm_kernels::Activation;
+    let acts = [
+        Activation::Identity,
+        Activation::Sigmoid,
+        Activation::Softplus,
+        Activation::Relu,
+        Activation::BinomialMean(7),
+        Activation::SsuMean,
+    ];
+    for k in all_kernels() {
+        for n in sizes(k.path()) {
+            let x = inputs(n);
+            let b: Vec<f32> = grid(-3.0, 3.0, n);
+            for act in acts {
+                for bias in [&b[..], &[][..]] {
+                    let mut want = x.clone();
+                    k.activate(act, bias, &mut want);
+                    // NaN-filled output: a missing write cannot go unseen.
+                    let mut got = vec![f32::NAN; n];
+                    k.activate_from(act, bias, &x, &mut got);
+                    assert!(
+                        same_bits(&got, &want),
+                        "{} {act:?} n={n} bias={}",
+                        k.path(),
+                        !bias.is_empty()
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "x: length 2 does not match the output length 3")]
+fn activate_from_length_mismatch_panics_with_a_clear_message() {
+    let mut out = [0.0f32; 3];
+    Kernels::active().activate_from(
+        nrelu_rbm_kernels::Activation::Sigmoid,
+        &[],
+        &[1.0, 2.0],
+        &mut out,
+    );
+}
+
+#[test]
 #[should_panic(expected = "does not match the output length")]
 fn length_mismatch_panics_with_a_clear_message() {
     let mut out = [0.0f32; 3];
