@@ -18,7 +18,9 @@
 //! on two threads against one thread, in alternating blocks of back-to-back
 //! steps (bench `cd1_2threads`, with `one_thread_ns` and `speedup`; see
 //! `scaling`; `-- --scaling-only` runs only that part and `-- --no-scaling`
-//! all but that part); it needs both cores, so run it on an otherwise idle
+//! all but that part), together with `cd1_2copies`, two independent
+//! one-thread trainers stepping at once (the machine's own ceiling for this
+//! work); it needs both cores, so run it on an otherwise idle
 //! machine. A sample is one untimed call
 //! (which brings the workload's buffers back into cache, as in a training
 //! loop or a criterion run) followed by [`REPS`] timed calls. The reported

@@ -81,6 +81,14 @@ def main():
               f"blocks of {two['steps_per_block']} steps on one and on two threads): "
               f"{ms(two['median_ns'])} ms per step vs {ms(two['one_thread_ns'])} ms on one "
               f"thread: {r:.2f}× the one-thread throughput{goal}.")
+    copies = next((d for d in rust if d["bench"] == "cd1_2copies"), None)
+    if copies:
+        print()
+        print(f"- The machine's ceiling for this work: two independent one-thread trainers "
+              f"stepping at the same time ({copies['blocks']} blocks of "
+              f"{copies['steps_per_block']} steps, alternating with one-thread blocks): "
+              f"{copies['speedup']:.2f}× the one-thread throughput together "
+              f"({ms(copies['one_thread_ns'])} ms per step alone).")
     if "ours" in five and "numpy" in five:
         r = five["ours"]["median_ns"] / five["numpy"]["median_ns"]
         print()
