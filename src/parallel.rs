@@ -95,37 +95,35 @@ impl Workers {
         (rows / self.threads / tile * tile).max(tile)
     }
 
-    /// Runs `f(first_row, a_rows, b_rows, c_rows, d_rows)` over matching
-    /// parts of three row-major f32 buffers of width `width` and an f64
-    /// buffer with one value per row, `part` rows at a time, in parallel
-    /// when there are workers.
-    pub(crate) fn for_parts3_f64<F>(
+    /// Runs `f(first_row, a_rows, b_rows, c_rows)` over matching parts of
+    /// two row-major f32 buffers of width `width` and an f64 buffer with
+    /// one value per row, `part` rows at a time, in parallel when there are
+    /// workers.
+    pub(crate) fn for_parts2_f64<F>(
         &self,
         part: usize,
         width: usize,
-        abc: [&mut [f32]; 3],
-        d: &mut [f64],
+        ab: [&mut [f32]; 2],
+        c: &mut [f64],
         f: F,
     ) where
-        F: Fn(usize, &mut [f32], &mut [f32], &mut [f32], &mut [f64]) + Sync,
+        F: Fn(usize, &mut [f32], &mut [f32], &mut [f64]) + Sync,
     {
-        let [a, b, c] = abc;
-        let (cw, cd) = ((part * width).max(1), part.max(1));
+        let [a, b] = ab;
+        let (cw, cc) = ((part * width).max(1), part.max(1));
         match &self.pool {
             None => a
                 .chunks_mut(cw)
                 .zip(b.chunks_mut(cw))
-                .zip(c.chunks_mut(cw))
-                .zip(d.chunks_mut(cd))
+                .zip(c.chunks_mut(cc))
                 .enumerate()
-                .for_each(|(i, (((a, b), c), d))| f(i * part, a, b, c, d)),
+                .for_each(|(i, ((a, b), c))| f(i * part, a, b, c)),
             Some(pool) => pool.install(|| {
                 a.par_chunks_mut(cw)
                     .zip(b.par_chunks_mut(cw))
-                    .zip(c.par_chunks_mut(cw))
-                    .zip(d.par_chunks_mut(cd))
+                    .zip(c.par_chunks_mut(cc))
                     .enumerate()
-                    .for_each(|(i, (((a, b), c), d))| f(i * part, a, b, c, d))
+                    .for_each(|(i, ((a, b), c))| f(i * part, a, b, c))
             }),
         }
     }

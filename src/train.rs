@@ -13,12 +13,15 @@
 //!    their samples.
 //! 3. **Gradient** `G = Xᵀh⁺ − v⁻ᵀh⁻`, computed as the single product
 //!    `[X; v⁻]ᵀ [h⁺; −h⁻]` with inner dimension 2B: the buffers keep `v⁻`
-//!    right below `X` and `−h⁻` right below `h⁺`, so this costs one pass
-//!    over `G` instead of two. Bias gradients are the f64 column sums of
-//!    `X − v⁻` and `h⁺ − h⁻` ([`Kernels::column_sums`]).
-//! 4. **Update** `Δ ← mΔ + (η/B)G − ηλW`, `W ← W + Δ` (likewise for the
-//!    biases, without decay): one dispatched pass
-//!    ([`Kernels::sgd_update`]) that also checks finiteness.
+//!    right below `X` and `−h⁻` right below `h⁺`, so no stacked copy is
+//!    made. Bias gradients are the f64 column sums of `X − v⁻` and
+//!    `h⁺ − h⁻` ([`Kernels::column_sums`]).
+//! 4. **Update**, folded into that product through sgemm's α and β
+//!    ([`Kernels::gemm_scaled_into`]), so `G` is never stored: without
+//!    momentum `W ← (1 − ηλ)W + (η/B)G` in the product, then a finiteness
+//!    check; with momentum `Δ ← mΔ + (η/B)G` in the product, then
+//!    `Δ ← Δ − ηλW; W ← W + Δ` with the check ([`Kernels::apply_velocity`]).
+//!    The biases follow the same rule without decay.
 //!
 //! A CD-1 step is thus the work of five products, done as four calls, plus
 //! element-wise passes fused into them. All buffers are allocated once,
@@ -36,7 +39,9 @@
 //! count** (tested).
 
 use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Sampler, Sgd, Stream};
+use crate::kernels::{
+    Accumulate, Activation, Kernels, MatMut, MatRef, SGEMM_ROW_TILE, Sampler, Stream,
+};
 use crate::parallel::Workers;
 use crate::rbm::{
     Rbm, VisibleUnit, add_unit_noise, hidden_mean_activation, hidden_sampler,
@@ -369,7 +374,6 @@ pub struct Trainer {
     vmean: Vec<f32>,
     /// Visible samples (B × V).
     vsamp: Vec<f32>,
-    grad: Vec<f32>,
     vel_w: Vec<f32>,
     vel_b: Vec<f32>,
     vel_c: Vec<f32>,
@@ -404,7 +408,6 @@ impl Trainer {
             hchain: vec![0.0; b * h],
             vmean: vec![0.0; b * v],
             vsamp: vec![0.0; b * v],
-            grad: vec![0.0; v * h],
             vel_w: vec![0.0; v * h],
             vel_b: vec![0.0; v],
             vel_c: vec![0.0; h],
@@ -717,23 +720,25 @@ impl Trainer {
             );
         }
 
-        // One parallel phase over parts of the visible units (rows of G and
-        // W): the gradient rows G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻] (one
-        // product with inner dimension 2B: one pass over G instead of two),
-        // then at once, while those rows are in cache, the update of the
-        // same rows of W (fused with the finiteness check) and the visible
-        // bias gradient of the same units (f64 column sums of X − v⁻).
+        // One parallel phase over parts of the visible units (rows of W):
+        // the gradient rows G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻] (one product
+        // with inner dimension 2B) go straight into the update through
+        // sgemm's α and β, so G is never stored:
+        // * without momentum, W ← (1 − λ)·W + s·G in the product, then a
+        //   finiteness check of the same rows;
+        // * with momentum, Δ ← m·Δ + s·G in the product, then
+        //   Δ ← Δ − λW, W ← W + Δ with the check, while the rows are hot;
+        // then the visible bias gradient of the same units (f64 column sums
+        // of X − v⁻). With a general α, sgemm rounds its whole tiles and its
+        // ragged edge tiles differently, so the parts are cut at multiples
+        // of 16 rows: every call then tiles its rows as the whole product
+        // would, and the bits do not depend on the thread count.
         let lr = self.cfg.learning_rate;
         let (m, decay, scale) = (
             self.cfg.momentum,
             lr * self.cfg.weight_decay,
             lr / rows as f32,
         );
-        let sgd = Sgd {
-            momentum: m,
-            scale,
-            decay,
-        };
         let bad = AtomicBool::new(false);
         let xvt = MatRef::row_major(&self.xv[..2 * rows * v], 2 * rows, v).transpose();
         let hh = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
@@ -742,18 +747,22 @@ impl Trainer {
             MatRef::row_major(x, rows, v),
             MatRef::row_major(vneg, rows, v),
         );
-        self.workers.for_parts3_f64(
-            self.workers.part_rows(v, 1),
+        self.workers.for_parts2_f64(
+            self.workers.part_rows(v, SGEMM_ROW_TILE),
             h,
-            [&mut self.grad, &mut rbm.weights, &mut self.vel_w],
+            [&mut rbm.weights, &mut self.vel_w],
             &mut self.grad_b,
-            |r0, g, w, vel, gb| {
+            |r0, w, vel, gb| {
                 let r1 = r0 + gb.len();
-                k.gemm(xvt.rows_range(r0, r1), hh, Accumulate::Overwrite, g);
-                // Without momentum the velocity is not needed: the same
-                // value (0·d + a − b = a − b exactly), two streams fewer.
-                let vel = if m == 0.0 { &mut [][..] } else { vel };
-                if !k.sgd_update(sgd, w, vel, g) {
+                let a = xvt.rows_range(r0, r1);
+                let finite = if m == 0.0 {
+                    k.gemm_scaled_into(a, hh, scale, 1.0 - decay, MatMut::row_major(w, r1 - r0, h));
+                    k.all_finite(w)
+                } else {
+                    k.gemm_scaled_into(a, hh, scale, m, MatMut::row_major(vel, r1 - r0, h));
+                    k.apply_velocity(decay, w, vel)
+                };
+                if !finite {
                     bad.store(true, Ordering::Relaxed);
                 }
                 // Each column is one sequential sum: any split, same bits.

@@ -456,6 +456,49 @@ impl Kernels {
         sgemm_into(a, b, acc, c);
     }
 
+    /// `C = α·A·B + β·C` through one sgemm call, for folding a scaled
+    /// update into the product (`W ← (1 − λ)·W + s·G` without a buffer for
+    /// `G`). With β = 0, `C` is not read (NaN in it is overwritten).
+    ///
+    /// Bits: unlike [`Kernels::gemm_into`], whose α = ±1 and β ∈ {0, 1}
+    /// make every rounding independent of the tiling, matrixmultiply
+    /// finishes whole tiles of C as `fma(α, AB, β·C)` and the ragged tiles
+    /// at the edges of a call as `β·C + α·AB` (two roundings). So the result
+    /// depends on where each call's tiles fall: split a product between
+    /// calls only at rows and columns that are multiples of
+    /// [`SGEMM_ROW_TILE`] (16, a multiple of every micro-kernel's tile
+    /// size), and every element is then computed the same way for any
+    /// split. It does not depend on the kernel path (sgemm is not
+    /// dispatched by path).
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Kernels, MatMut, MatRef};
+    /// let a = [1.0f32, 2.0]; // 1 × 2
+    /// let b = [3.0f32, 4.0]; // 2 × 1
+    /// let mut c = [10.0f32];
+    /// Kernels::active().gemm_scaled_into(
+    ///     MatRef::row_major(&a, 1, 2),
+    ///     MatRef::row_major(&b, 2, 1),
+    ///     0.5,
+    ///     0.5,
+    ///     MatMut::row_major(&mut c, 1, 1),
+    /// );
+    /// assert_eq!(c, [0.5 * 11.0 + 0.5 * 10.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Kernels::gemm_into`].
+    pub fn gemm_scaled_into(
+        self,
+        a: MatRef<'_>,
+        b: MatRef<'_>,
+        alpha: f32,
+        beta: f32,
+        c: MatMut<'_>,
+    ) {
+        sgemm_scaled_into(a, b, alpha, beta, c);
+    }
+
     /// [`Kernels::gemm_into`] without the padded last row tile: the first
     /// `a.rows / 16 · 16` rows go to sgemm, and the rest (at most 15) to a
     /// small-row product of the update family (plain code, no padding).
@@ -609,25 +652,35 @@ fn check_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &MatMut<'_>) {
 
 /// The product of [`Kernels::gemm_into`], with its shape checks.
 fn sgemm_into(a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+    let (alpha, beta) = match acc {
+        Accumulate::Overwrite => (1.0, 0.0),
+        Accumulate::Add => (1.0, 1.0),
+        Accumulate::Subtract => (-1.0, 1.0),
+    };
+    sgemm_scaled_into(a, b, alpha, beta, c);
+}
+
+/// `C = α·A·B + β·C` through one matrixmultiply call (C not read when
+/// β = 0).
+fn sgemm_scaled_into(a: MatRef<'_>, b: MatRef<'_>, alpha: f32, beta: f32, c: MatMut<'_>) {
     check_gemm(a, b, &c);
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        if acc == Accumulate::Overwrite {
-            let mut c = c;
-            for i in 0..m {
-                c.row_mut(i).fill(0.0);
+        // A·B is zero: C = β·C, and 0 when β = 0 (C not read).
+        let mut c = c;
+        for i in 0..m {
+            let row = c.row_mut(i);
+            if beta == 0.0 {
+                row.fill(0.0);
+            } else if beta != 1.0 {
+                row.iter_mut().for_each(|v| *v *= beta);
             }
         }
         return;
     }
-    let (alpha, beta) = match acc {
-        Accumulate::Overwrite => (1.0, 0.0),
-        Accumulate::Add => (1.0, 1.0),
-        Accumulate::Subtract => (-1.0, 1.0),
-    };
     // SAFETY: `check_gemm` above (`MatRef::check`) proved that every
     // element (i, j) of A (m × k) and B (k × n) addressed through its
     // strides lies inside its slice; `c` is an m × n view (rsc =

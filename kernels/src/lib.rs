@@ -468,6 +468,39 @@ impl Kernels {
         finite
     }
 
+    /// The rest of a momentum step whose `m·d + s·g` is already in
+    /// `velocity` (for example written there by
+    /// [`Kernels::gemm_scaled_into`] with α = s, β = m):
+    /// `d ← d − λ·w; w ← w + d`, with `λ = decay`. Returns whether every
+    /// new `w` is finite. The same source on every path, without fused
+    /// multiply-adds, so the same bits.
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::Kernels;
+    /// let mut w = [1.0f32, 2.0];
+    /// let mut d = [0.5f32, -0.5];
+    /// assert!(Kernels::active().apply_velocity(0.25, &mut w, &mut d));
+    /// assert_eq!(d, [0.25, -1.0]);
+    /// assert_eq!(w, [1.25, 1.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `velocity` is not as long as `w`.
+    pub fn apply_velocity(self, decay: f32, w: &mut [f32], velocity: &mut [f32]) -> bool {
+        check_len("velocity", velocity.len(), w.len());
+        let mut finite = true;
+        dispatch::update(
+            self.path,
+            update::UpdateJob::ApplyVelocity {
+                decay,
+                w,
+                velocity,
+                finite: &mut finite,
+            },
+        );
+        finite
+    }
+
     /// Column sums of the view `a` in f64, rows added in order:
     /// `out[j] (= | += | −=) Σ_r a(r, j)` as `acc` says. Every path gives
     /// the same bits (each column is one sequential sum), and so does any

@@ -51,6 +51,15 @@ pub(crate) enum UpdateJob<'a> {
         acc: Accumulate,
         out: &'a mut [f64],
     },
+    /// `d ← d − λ·w; w ← w + d`: the rest of a momentum step whose
+    /// `m·d + s·g` the gradient product already wrote into `d`; sets
+    /// `finite` to whether every new `w` is.
+    ApplyVelocity {
+        decay: f32,
+        w: &'a mut [f32],
+        velocity: &'a mut [f32],
+        finite: &'a mut bool,
+    },
     /// Whether every element of `a` is finite.
     AllFinite { a: &'a [f32], out: &'a mut bool },
     /// `Σ_i (a_i − b_i)²`: the difference in f32, its square and the sums in
@@ -86,6 +95,12 @@ pub(crate) fn run<S: Simd>(job: UpdateJob<'_>) {
         } => *finite = sgd_update(sgd, w, velocity, g),
         UpdateJob::ColumnSums { a, acc, out } => column_sums(a, acc, out),
         UpdateJob::SquaredDistance { a, b, out } => *out = squared_distance(a, b),
+        UpdateJob::ApplyVelocity {
+            decay,
+            w,
+            velocity,
+            finite,
+        } => *finite = apply_velocity(decay, w, velocity),
         UpdateJob::AllFinite { a, out } => *out = all_finite(a),
         UpdateJob::SmallProduct { a, b, acc, c } => small_product::<S>(a, b, acc, c),
     }
@@ -99,6 +114,32 @@ fn nan_lanes(acc: &mut [f32; GROUP], w: &[f32; GROUP]) {
     for i in 0..GROUP {
         acc[i] += w[i] * 0.0;
     }
+}
+
+#[inline(always)]
+fn apply_velocity(l: f32, w: &mut [f32], velocity: &mut [f32]) -> bool {
+    let mut acc = [0f32; GROUP];
+    let full = w.len() / GROUP * GROUP;
+    let (wh, wt) = w.split_at_mut(full);
+    let (dh, dt) = velocity.split_at_mut(full);
+    for (w, d) in wh.chunks_exact_mut(GROUP).zip(dh.chunks_exact_mut(GROUP)) {
+        // Local copies, as in `sgd_update`, so that the loop vectorises.
+        let mut wl: [f32; GROUP] = (&*w).try_into().expect("whole group");
+        let mut dl: [f32; GROUP] = (&*d).try_into().expect("whole group");
+        for i in 0..GROUP {
+            dl[i] -= l * wl[i];
+            wl[i] += dl[i];
+        }
+        nan_lanes(&mut acc, &wl);
+        w.copy_from_slice(&wl);
+        d.copy_from_slice(&dl);
+    }
+    for (w, d) in wt.iter_mut().zip(dt.iter_mut()) {
+        *d -= l * *w;
+        *w += *d;
+        acc[0] += *w * 0.0;
+    }
+    acc.iter().all(|a| *a == 0.0)
 }
 
 #[inline(always)]

@@ -719,3 +719,127 @@ fn unpadded_gemm_reads_a_column_block_of_a_wider_a() {
         }
     }
 }
+
+// ---- gemm_scaled_into: C = α·A·B + β·C, the trainer's folded update.
+
+/// `C = α·A·B + β·C0` against an f64 reference: at most (k + 3)
+/// roundings of 2^-24 relative to |α|·Σ|a b| + |β c0|.
+fn assert_scaled_matches_f64(
+    c: &[f32],
+    c0: &[f32],
+    (m, k, n): (usize, usize, usize),
+    a: impl Fn(usize, usize) -> f32,
+    b: impl Fn(usize, usize) -> f32,
+    (alpha, beta): (f32, f32),
+) {
+    let eps = 2f64.powi(-24);
+    let (al, be) = (f64::from(alpha), f64::from(beta));
+    for i in 0..m {
+        for j in 0..n {
+            let (mut s, mut mag) = (0f64, 0f64);
+            for kk in 0..k {
+                let p = f64::from(a(i, kk)) * f64::from(b(kk, j));
+                s += p;
+                mag += p.abs();
+            }
+            let base = if beta == 0.0 {
+                0.0
+            } else {
+                be * f64::from(c0[i * n + j])
+            };
+            let want = al * s + base;
+            let tol = (k as f64 + 3.0) * eps * (al.abs() * mag + base.abs());
+            let got = f64::from(c[i * n + j]);
+            assert!(
+                (got - want).abs() <= tol,
+                "{m}×{k}×{n} α={alpha} β={beta} ({i}, {j}): {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn scaled_gemm_matches_the_f64_reference() {
+    // Ragged tiles in both directions, and k above matrixmultiply's 256-deep
+    // blocks (so later blocks accumulate with β = 1).
+    for (m, k, n) in [(37, 29, 45), (16, 300, 16), (1, 1, 1), (50, 257, 33)] {
+        // A stored transposed (k × m), as the trainer's [X; v⁻]ᵀ.
+        let at = data(k * m, 40);
+        let b = data(k * n, 41);
+        let a = MatRef::row_major(&at, k, m).transpose();
+        let bm = MatRef::row_major(&b, k, n);
+        let c0 = data(m * n, 42);
+        for (alpha, beta) in [(0.37f32, 1.0f32), (-0.01, 0.999), (0.5, 0.0), (1.0, 0.5)] {
+            let mut c = c0.clone();
+            Kernels::active().gemm_scaled_into(a, bm, alpha, beta, MatMut::row_major(&mut c, m, n));
+            let (ae, be) = (|i, kk| at[kk * m + i], |kk, j| b[kk * n + j]);
+            assert_scaled_matches_f64(&c, &c0, (m, k, n), ae, be, (alpha, beta));
+        }
+    }
+}
+
+#[test]
+fn scaled_gemm_splits_at_multiples_of_16_are_bit_identical_to_the_whole() {
+    let (m, k, n) = (203, 200, 131);
+    let at = data(k * m, 43);
+    let b = data(k * n, 44);
+    let a = MatRef::row_major(&at, k, m).transpose();
+    let bm = MatRef::row_major(&b, k, n);
+    let c0 = data(m * n, 45);
+    let kern = Kernels::active();
+    let (alpha, beta) = (0.013f32, 0.9f32);
+    let mut whole = c0.clone();
+    kern.gemm_scaled_into(a, bm, alpha, beta, MatMut::row_major(&mut whole, m, n));
+    // Row splits, as the trainer's gradient region cuts them.
+    for bounds in [
+        vec![0, 16, 203],
+        vec![0, 64, 112, 192, 203],
+        vec![0, 96, 203],
+    ] {
+        let mut parts = c0.clone();
+        for win in bounds.windows(2) {
+            let (r0, r1) = (win[0], win[1]);
+            kern.gemm_scaled_into(
+                a.rows_range(r0, r1),
+                bm,
+                alpha,
+                beta,
+                MatMut::row_major(&mut parts[r0 * n..r1 * n], r1 - r0, n),
+            );
+        }
+        assert!(same_bits(&parts, &whole), "row split {bounds:?}");
+    }
+    // Column splits.
+    for split in [16, 64, 112] {
+        let mut parts = c0.clone();
+        let c = MatMut::row_major(&mut parts, m, n);
+        let (left, right) = c.split_at_col(split);
+        kern.gemm_scaled_into(a, bm.cols_range(0, split), alpha, beta, left);
+        kern.gemm_scaled_into(a, bm.cols_range(split, n), alpha, beta, right);
+        assert!(same_bits(&parts, &whole), "column split {split}");
+    }
+}
+
+#[test]
+fn scaled_gemm_with_beta_zero_does_not_read_c_and_k_zero_scales_c() {
+    let (m, k, n) = (19, 7, 17);
+    let a = data(m * k, 46);
+    let b = data(k * n, 47);
+    let (am, bm) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+    for kern in all_kernels() {
+        let mut c = vec![f32::NAN; m * n];
+        kern.gemm_scaled_into(am, bm, 0.5, 0.0, MatMut::row_major(&mut c, m, n));
+        assert!(c.iter().all(|v| v.is_finite()), "{:?}", kern.path());
+        // An empty inner dimension: C = β·C, and 0 for β = 0 (NaN ignored).
+        let empty_a = MatRef::row_major(&[], m, 0);
+        let empty_b = MatRef::row_major(&[], 0, n);
+        let c0 = data(m * n, 48);
+        let mut c = c0.clone();
+        kern.gemm_scaled_into(empty_a, empty_b, 3.0, 0.5, MatMut::row_major(&mut c, m, n));
+        let want: Vec<f32> = c0.iter().map(|v| v * 0.5).collect();
+        assert!(same_bits(&c, &want), "{:?}", kern.path());
+        let mut c = vec![f32::NAN; m * n];
+        kern.gemm_scaled_into(empty_a, empty_b, 3.0, 0.0, MatMut::row_major(&mut c, m, n));
+        assert!(c.iter().all(|v| *v == 0.0), "{:?}", kern.path());
+    }
+}

@@ -109,6 +109,85 @@ fn sgd_update_without_velocity_matches_the_formula() {
 }
 
 #[test]
+fn apply_velocity_matches_the_formula_bit_for_bit() {
+    let decay = 1e-3f32;
+    for special in [false, true] {
+        for n in SIZES {
+            let w0 = values(n, 4, special);
+            let d0 = values(n, 5, special);
+            let mut want_w = w0.clone();
+            let mut want_d = d0.clone();
+            for i in 0..n {
+                want_d[i] -= decay * want_w[i];
+                want_w[i] += want_d[i];
+            }
+            let want_ok = want_w.iter().all(|w| w.is_finite());
+            for k in kernels() {
+                let mut w = w0.clone();
+                let mut d = d0.clone();
+                let ok = k.apply_velocity(decay, &mut w, &mut d);
+                for i in 0..n {
+                    assert!(
+                        same(w[i], want_w[i]) && same(d[i], want_d[i]),
+                        "{:?} n={n} i={i}: w {} vs {}, d {} vs {}",
+                        k.path(),
+                        w[i],
+                        want_w[i],
+                        d[i],
+                        want_d[i]
+                    );
+                }
+                assert_eq!(ok, want_ok, "{:?} n={n} special={special}", k.path());
+            }
+        }
+    }
+}
+
+#[test]
+fn apply_velocity_reports_one_non_finite_weight_anywhere() {
+    for n in [1usize, 16, 17, 1003] {
+        for at in [0, n / 2, n - 1] {
+            for k in kernels() {
+                // A non-finite velocity makes a non-finite weight.
+                for bad in [f32::INFINITY, f32::NAN] {
+                    let mut w = vec![0.5f32; n];
+                    let mut d = vec![0.0f32; n];
+                    d[at] = bad;
+                    assert!(
+                        !k.apply_velocity(0.0, &mut w, &mut d),
+                        "{:?} n={n}",
+                        k.path()
+                    );
+                }
+                // So does overflow in the update.
+                let mut w = vec![3e38f32; n];
+                let mut d = vec![0.0f32; n];
+                d[at] = 3e38;
+                assert!(
+                    !k.apply_velocity(0.0, &mut w, &mut d),
+                    "{:?} n={n}",
+                    k.path()
+                );
+                // And all finite is reported as such.
+                let mut w = vec![0.5f32; n];
+                let mut d = vec![0.25f32; n];
+                assert!(
+                    k.apply_velocity(0.5, &mut w, &mut d),
+                    "{:?} n={n}",
+                    k.path()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "velocity: length 2 does not match the output length 1")]
+fn apply_velocity_length_mismatch_panics() {
+    Kernels::active().apply_velocity(0.0, &mut [1.0], &mut [1.0, 2.0]);
+}
+
+#[test]
 fn one_non_finite_weight_anywhere_is_reported() {
     for n in [1usize, 16, 17, 1003] {
         for at in [0, n / 2, n - 1] {
