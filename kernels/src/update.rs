@@ -482,23 +482,49 @@ fn rows_dot_columns<S: Simd, const R: usize>(
 /// `out[r][q] = rows[r] · cols[q]` in [`DOT_LANES`] interleaved partial sums
 /// (the same arithmetic for every `Q` and path, so neither the column
 /// grouping nor the path changes a bit).
-// Index loops: each index addresses several arrays at once.
-#[allow(clippy::needless_range_loop)]
+///
+/// The partial sums live in `P = DOT_LANES / S::LANES` vectors per dot
+/// product; `P` is a const parameter of [`dots_in`], chosen here from the
+/// path's lane count, so that the accumulators are exactly as many vectors
+/// as are used (an array sized for the scalar path's 16 was zeroed, 16 KB
+/// on AVX-512, for every block of columns, and kept in memory).
 #[inline(always)]
 fn dots<S: Simd, const R: usize, const Q: usize>(
     rows: &[&[f32]; R],
     cols: [&[f32]; Q],
     out: &mut [[f32; Q]; R],
 ) {
+    match DOT_LANES / S::LANES {
+        1 => dots_in::<S, R, Q, 1>(rows, cols, out),
+        2 => dots_in::<S, R, Q, 2>(rows, cols, out),
+        4 => dots_in::<S, R, Q, 4>(rows, cols, out),
+        8 => dots_in::<S, R, Q, 8>(rows, cols, out),
+        16 => dots_in::<S, R, Q, 16>(rows, cols, out),
+        _ => unreachable!("lane counts divide {DOT_LANES}"),
+    }
+}
+
+/// [`dots`] with `P` vectors of partial sums per dot product.
+// Index loops: each index addresses several arrays at once.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn dots_in<S: Simd, const R: usize, const Q: usize, const P: usize>(
+    rows: &[&[f32]; R],
+    cols: [&[f32]; Q],
+    out: &mut [[f32; Q]; R],
+) {
+    debug_assert_eq!(P * S::LANES, DOT_LANES);
     let k = rows[0].len();
     let full = k / DOT_LANES * DOT_LANES;
-    let per = DOT_LANES / S::LANES;
     // Partial i of a dot product is lane i % LANES of vector i / LANES.
-    let mut s = [[[S::zero(); DOT_LANES]; Q]; R];
+    let mut s = [[[S::zero(); P]; Q]; R];
     for k0 in (0..full).step_by(DOT_LANES) {
-        for v in 0..per {
+        for v in 0..P {
             let at = k0 + v * S::LANES;
-            let bq: [S; Q] = std::array::from_fn(|q| S::load(&cols[q][at..]));
+            let mut bq = [S::zero(); Q];
+            for q in 0..Q {
+                bq[q] = S::load(&cols[q][at..]);
+            }
             for r in 0..R {
                 let ar = S::load(&rows[r][at..]);
                 for q in 0..Q {
@@ -510,7 +536,7 @@ fn dots<S: Simd, const R: usize, const Q: usize>(
     for r in 0..R {
         for q in 0..Q {
             let mut p = [0f32; DOT_LANES];
-            for v in 0..per {
+            for v in 0..P {
                 s[r][q][v].store(&mut p[v * S::LANES..]);
             }
             for kk in full..k {
