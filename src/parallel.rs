@@ -10,11 +10,107 @@
 //! `kernels/tests/affine.rs`); random draws come from per-block streams,
 //! and every reduction runs in a fixed order (column sums per column). So
 //! the number of threads changes only the speed, never a bit of the output.
+//!
+//! The regions split their parts by recursive halving with [`join_spin`], a
+//! `rayon::join` whose two halves wait for each other by spinning (at most
+//! 200 µs) rather than letting rayon park the thread that finished first:
+//! a training step is a chain of regions of about 0.5 ms, and waking a
+//! parked thread cost 25–30 µs per region on the reference machine.
 
 use crate::error::{Result, invalid};
 use crate::kernels::MatMut;
 use rayon::prelude::*;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long the thread that ran the first half of a [`join_spin`] spins for
+/// the stolen second half before it lets rayon park it.
+const SPIN_LIMIT: Duration = Duration::from_micros(200);
+
+/// `rayon::join(a, b)`, except that whichever half finishes first on a
+/// different thread than the other spins until the other is done (for at
+/// most [`SPIN_LIMIT`]) instead of going back to rayon, which soon parks an
+/// idle thread. On the reference machine (a 2-vCPU virtual machine) a
+/// parked thread took about 25–30 µs to wake: at the end of a layer product
+/// when the calling thread had to be woken by the one that finished `b`,
+/// and at the start of the next product when the other thread had been
+/// parked while the caller finished `a`. Nothing is computed differently;
+/// only who waits how.
+fn join_spin<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    let spin_until = |flag: &AtomicBool| {
+        let t = Instant::now();
+        while !flag.load(Ordering::Acquire) && t.elapsed() < SPIN_LIMIT {
+            for _ in 0..32 {
+                std::hint::spin_loop();
+            }
+        }
+    };
+    let b_started = AtomicBool::new(false);
+    let a_done = AtomicBool::new(false);
+    let b_done = AtomicBool::new(false);
+    rayon::join(
+        || {
+            let r = a();
+            a_done.store(true, Ordering::Release);
+            // Only when `b` runs on another thread: if it has not started,
+            // rayon will run it here, so waiting for it would deadlock.
+            if b_started.load(Ordering::Acquire) {
+                spin_until(&b_done);
+            }
+            r
+        },
+        || {
+            b_started.store(true, Ordering::Release);
+            let r = b();
+            b_done.store(true, Ordering::Release);
+            // If `b` ran on another thread while `a` is still running (when
+            // this thread ran `a` first, `a_done` is already set).
+            spin_until(&a_done);
+            r
+        },
+    )
+}
+
+/// `s` split at `at` (or at its end).
+fn split_slice<T>(s: &mut [T], at: usize) -> (&mut [T], &mut [T]) {
+    let at = at.min(s.len());
+    s.split_at_mut(at)
+}
+
+/// `m` split at column `at` (or at its last column).
+fn split_cols(m: MatMut<'_>, at: usize) -> (MatMut<'_>, MatMut<'_>) {
+    let at = at.min(m.cols());
+    m.split_at_col(at)
+}
+
+/// Runs `f(first_part, data)` on each of the `parts` parts of `data`, in
+/// parallel on the current rayon pool: `split(data, k)` splits off the
+/// first `k` parts, and the parts are halved recursively with
+/// [`join_spin`].
+fn fork<T, S, F>(first: usize, parts: usize, data: T, split: &S, f: &F)
+where
+    T: Send,
+    S: Fn(T, usize) -> (T, T) + Sync,
+    F: Fn(usize, T) + Sync,
+{
+    if parts == 1 {
+        f(first, data);
+    } else if parts > 1 {
+        let half = parts / 2;
+        let (left, right) = split(data, half);
+        join_spin(
+            || fork(first, half, left, split, f),
+            || fork(first + half, parts - half, right, split, f),
+        );
+    }
+}
 
 /// Runs `f` on the thread pool of `pool` (if any), so that the parallel
 /// regions inside it are joins between the pool's own threads.
@@ -95,35 +191,61 @@ impl Workers {
         (rows / self.threads / tile * tile).max(tile)
     }
 
-    /// Runs `f(first_row, a_rows, b_rows, c_rows)` over matching parts of
-    /// two row-major f32 buffers of width `width` and an f64 buffer with
-    /// one value per row, `part` rows at a time, in parallel when there are
-    /// workers.
-    pub(crate) fn for_parts2_f64<F>(
+    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows])` over matching
+    /// parts of two row-major f32 buffers of width `width` and two f64
+    /// buffers with one value per row, `part` rows at a time, in parallel
+    /// when there are workers.
+    pub(crate) fn for_parts2_2f64<F>(
         &self,
         part: usize,
         width: usize,
         ab: [&mut [f32]; 2],
-        c: &mut [f64],
+        cd: [&mut [f64]; 2],
         f: F,
     ) where
-        F: Fn(usize, &mut [f32], &mut [f32], &mut [f64]) + Sync,
+        F: Fn(usize, &mut [f32], &mut [f32], [&mut [f64]; 2]) + Sync,
     {
         let [a, b] = ab;
+        let [c, d] = cd;
         let (cw, cc) = ((part * width).max(1), part.max(1));
         match &self.pool {
             None => a
                 .chunks_mut(cw)
                 .zip(b.chunks_mut(cw))
-                .zip(c.chunks_mut(cc))
+                .zip(c.chunks_mut(cc).zip(d.chunks_mut(cc)))
                 .enumerate()
-                .for_each(|(i, ((a, b), c))| f(i * part, a, b, c)),
+                .for_each(|(i, ((a, b), (c, d)))| f(i * part, a, b, [c, d])),
             Some(pool) => pool.install(|| {
-                a.par_chunks_mut(cw)
-                    .zip(b.par_chunks_mut(cw))
-                    .zip(c.par_chunks_mut(cc))
-                    .enumerate()
-                    .for_each(|(i, ((a, b), c))| f(i * part, a, b, c))
+                let split = |(a, b, c, d), k| {
+                    let (al, ar) = split_slice(a, k * cw);
+                    let (bl, br) = split_slice(b, k * cw);
+                    let (cl, cr) = split_slice(c, k * cc);
+                    let (dl, dr) = split_slice(d, k * cc);
+                    ((al, bl, cl, dl), (ar, br, cr, dr))
+                };
+                let parts = c.len().div_ceil(cc);
+                fork(0, parts, (a, b, c, d), &split, &|i, (a, b, c, d)| {
+                    f(i * part, a, b, [c, d])
+                });
+            }),
+        }
+    }
+
+    /// Runs `f(first_row, rows)` over parts of `part` rows of a row-major
+    /// buffer of width `width`, in parallel when there are workers.
+    pub(crate) fn for_row_parts<F>(&self, part: usize, width: usize, a: &mut [f32], f: F)
+    where
+        F: Fn(usize, &mut [f32]) + Sync,
+    {
+        let ca = (part * width).max(1);
+        match &self.pool {
+            None => a
+                .chunks_mut(ca)
+                .enumerate()
+                .for_each(|(i, a)| f(i * part, a)),
+            Some(pool) => pool.install(|| {
+                let split = |a, k| split_slice(a, k * ca);
+                fork(0, a.len().div_ceil(ca), a, &split, &|i, a| f(i * part, a));
             }),
         }
     }
@@ -149,9 +271,13 @@ impl Workers {
                 .zip(streams.chunks_mut(cs))
                 .for_each(|(x, s)| f(x, s)),
             Some(pool) => pool.install(|| {
-                a.par_chunks_mut(ca)
-                    .zip(streams.par_chunks_mut(cs))
-                    .for_each(|(x, s)| f(x, s))
+                let split = |(a, s), k| {
+                    let (al, ar) = split_slice(a, k * ca);
+                    let (sl, sr) = split_slice(s, k * cs);
+                    ((al, sl), (ar, sr))
+                };
+                let parts = a.len().div_ceil(ca);
+                fork(0, parts, (a, streams), &split, &|_, (x, s)| f(x, s));
             }),
         }
     }
@@ -172,17 +298,14 @@ impl Workers {
     where
         F: Fn(usize, MatMut<'_>) + Sync,
     {
-        fn split<F: Fn(usize, MatMut<'_>) + Sync>(j0: usize, part: usize, c: MatMut<'_>, f: &F) {
-            if c.cols() <= part {
-                f(j0, c);
-            } else {
-                let (left, right) = c.split_at_col(part);
-                rayon::join(|| f(j0, left), || split(j0 + part, part, right, f));
-            }
-        }
+        let part = part.max(1);
         match &self.pool {
             None => f(0, c),
-            Some(pool) => pool.install(|| split(0, part.max(1), c, &f)),
+            Some(pool) => pool.install(|| {
+                let split = |c, k| split_cols(c, k * part);
+                let parts = c.cols().div_ceil(part).max(1);
+                fork(0, parts, c, &split, &|i, c| f(i * part, c));
+            }),
         }
     }
 
@@ -193,24 +316,18 @@ impl Workers {
         F: Fn(usize, MatMut<'_>, MatMut<'_>) + Sync,
     {
         debug_assert_eq!(c.cols(), d.cols());
-        fn split<F: Fn(usize, MatMut<'_>, MatMut<'_>) + Sync>(
-            j0: usize,
-            part: usize,
-            c: MatMut<'_>,
-            d: MatMut<'_>,
-            f: &F,
-        ) {
-            if c.cols() <= part {
-                f(j0, c, d);
-            } else {
-                let (cl, cr) = c.split_at_col(part);
-                let (dl, dr) = d.split_at_col(part);
-                rayon::join(|| f(j0, cl, dl), || split(j0 + part, part, cr, dr, f));
-            }
-        }
+        let part = part.max(1);
         match &self.pool {
             None => f(0, c, d),
-            Some(pool) => pool.install(|| split(0, part.max(1), c, d, &f)),
+            Some(pool) => pool.install(|| {
+                let split = |(c, d), k| {
+                    let (cl, cr) = split_cols(c, k * part);
+                    let (dl, dr) = split_cols(d, k * part);
+                    ((cl, dl), (cr, dr))
+                };
+                let parts = c.cols().div_ceil(part).max(1);
+                fork(0, parts, (c, d), &split, &|i, (c, d)| f(i * part, c, d));
+            }),
         }
     }
 
@@ -224,9 +341,9 @@ impl Workers {
         match &self.pool {
             None => f(0, out),
             Some(pool) => pool.install(|| {
-                out.par_chunks_mut(part)
-                    .enumerate()
-                    .for_each(|(i, c)| f(i * part, c))
+                let split = |o, k| split_slice(o, k * part);
+                let parts = out.len().div_ceil(part);
+                fork(0, parts, out, &split, &|i, c| f(i * part, c));
             }),
         }
     }

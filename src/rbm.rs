@@ -339,6 +339,19 @@ impl Rbm {
         data: &[f32],
         width: usize,
     ) -> Result<usize> {
+        let rows = self.check_input_shape(what, data, width)?;
+        check_finite(data, width)?;
+        Ok(rows)
+    }
+
+    /// [`Rbm::check_input`] without the finiteness check: not empty, and
+    /// whole rows of `width`. Returns the number of rows.
+    pub(crate) fn check_input_shape(
+        &self,
+        what: &'static str,
+        data: &[f32],
+        width: usize,
+    ) -> Result<usize> {
         if data.is_empty() {
             return Err(RbmError::EmptyData {
                 rows: 0,
@@ -352,7 +365,6 @@ impl Rbm {
                 width,
             });
         }
-        check_finite(data, width)?;
         Ok(data.len() / width)
     }
 

@@ -523,6 +523,43 @@ impl Kernels {
         dispatch::update(self.path, update::UpdateJob::ColumnSums { a, acc, out });
     }
 
+    /// Column sums of squared differences in f64, rows added in order:
+    /// `out[j] = Σ_r (a(r, j) − b(r, j))²`, the difference in f32 and its
+    /// square and the sum in f64. Every path gives the same bits (each
+    /// column is one sequential sum), and so does any split of the columns
+    /// between calls; summing `out` in order gives a split-independent
+    /// total.
+    ///
+    /// ```
+    /// use nrelu_rbm_kernels::{Kernels, MatRef};
+    /// let mut s = [0.0f64; 2];
+    /// let a = MatRef::row_major(&[1.0, 2.0, 3.0, 4.0], 2, 2);
+    /// let b = MatRef::row_major(&[0.0, 2.0, 1.0, 1.0], 2, 2);
+    /// Kernels::active().column_squared_distances(a, b, &mut s);
+    /// assert_eq!(s, [1.0 + 4.0, 0.0 + 9.0]);
+    /// ```
+    ///
+    /// # Panics
+    /// If `a` and `b` differ in shape, `out.len() != a.cols`, or a view does
+    /// not fit in its slice.
+    pub fn column_squared_distances(self, a: MatRef<'_>, b: MatRef<'_>, out: &mut [f64]) {
+        assert!(
+            (a.rows, a.cols) == (b.rows, b.cols),
+            "column_squared_distances: a is {} × {} but b is {} × {}",
+            a.rows,
+            a.cols,
+            b.rows,
+            b.cols
+        );
+        check_len("out", out.len(), a.cols);
+        a.check("column_squared_distances");
+        b.check("column_squared_distances");
+        dispatch::update(
+            self.path,
+            update::UpdateJob::ColumnSquaredDistances { a, b, out },
+        );
+    }
+
     /// Whether every element of `a` is finite (no NaN, no ±inf), in one
     /// vectorised pass without branches (an f32 sum of `x · 0` in 16 lanes,
     /// which is NaN as soon as one `x` is not finite).

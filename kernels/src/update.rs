@@ -51,6 +51,13 @@ pub(crate) enum UpdateJob<'a> {
         acc: Accumulate,
         out: &'a mut [f64],
     },
+    /// `out[j] = Σ_r (a(r, j) − b(r, j))²`: the difference in f32, its
+    /// square and the sum in f64, rows in order.
+    ColumnSquaredDistances {
+        a: MatRef<'a>,
+        b: MatRef<'a>,
+        out: &'a mut [f64],
+    },
     /// `d ← d − λ·w; w ← w + d`: the rest of a momentum step whose
     /// `m·d + s·g` the gradient product already wrote into `d`; sets
     /// `finite` to whether every new `w` is.
@@ -94,6 +101,7 @@ pub(crate) fn run<S: Simd>(job: UpdateJob<'_>) {
             finite,
         } => *finite = sgd_update(sgd, w, velocity, g),
         UpdateJob::ColumnSums { a, acc, out } => column_sums(a, acc, out),
+        UpdateJob::ColumnSquaredDistances { a, b, out } => column_squared_distances(a, b, out),
         UpdateJob::SquaredDistance { a, b, out } => *out = squared_distance(a, b),
         UpdateJob::ApplyVelocity {
             decay,
@@ -238,6 +246,55 @@ fn column_sums(a: MatRef<'_>, acc: Accumulate, out: &mut [f64]) {
     for r in 0..a.rows {
         for (o, &x) in out[full..].iter_mut().zip(&row(r)[full..]) {
             *o += sign * f64::from(x);
+        }
+    }
+}
+
+#[inline(always)]
+fn column_squared_distances(a: MatRef<'_>, b: MatRef<'_>, out: &mut [f64]) {
+    out.fill(0.0);
+    if a.rows == 0 || a.cols == 0 {
+        return;
+    }
+    let width = a.cols;
+    let sq = |x: f32, y: f32| {
+        let d = f64::from(x - y);
+        d * d
+    };
+    if a.col_stride != 1 || b.col_stride != 1 {
+        for r in 0..a.rows {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o += sq(
+                    a.data[r * a.row_stride + j * a.col_stride],
+                    b.data[r * b.row_stride + j * b.col_stride],
+                );
+            }
+        }
+        return;
+    }
+    // As `column_sums`: groups of columns held in local accumulators across
+    // all rows, then the remaining columns.
+    let row_a = |r: usize| &a.data[r * a.row_stride..r * a.row_stride + width];
+    let row_b = |r: usize| &b.data[r * b.row_stride..r * b.row_stride + width];
+    let full = width / GROUP * GROUP;
+    for c0 in (0..full).step_by(GROUP) {
+        let mut s = [0f64; GROUP];
+        for r in 0..a.rows {
+            let x: [f32; GROUP] = row_a(r)[c0..c0 + GROUP].try_into().expect("whole group");
+            let y: [f32; GROUP] = row_b(r)[c0..c0 + GROUP].try_into().expect("whole group");
+            for i in 0..GROUP {
+                s[i] += sq(x[i], y[i]);
+            }
+        }
+        out[c0..c0 + GROUP].copy_from_slice(&s);
+    }
+    for r in 0..a.rows {
+        for ((o, &x), &y) in out[full..]
+            .iter_mut()
+            .zip(&row_a(r)[full..])
+            .zip(&row_b(r)[full..])
+        {
+            *o += sq(x, y);
         }
     }
 }

@@ -395,3 +395,81 @@ fn all_finite_finds_one_bad_value_anywhere() {
         assert!(k.all_finite(&[f32::MAX, f32::MIN, -0.0, f32::MIN_POSITIVE]));
     }
 }
+
+#[test]
+fn column_squared_distances_are_sequential_f64_sums_on_every_path() {
+    // Widths around the 16-column groups, rows including 0 and 1, special
+    // values (their squares are inf or NaN and must land in their column).
+    for (rows, cols) in [
+        (0usize, 5usize),
+        (1, 1),
+        (3, 15),
+        (4, 16),
+        (5, 17),
+        (7, 40),
+        (2, 1003),
+    ] {
+        for special in [false, true] {
+            let a = values(rows * cols, 20, special);
+            let b = values(rows * cols, 21, false);
+            let mut want = vec![0f64; cols];
+            for r in 0..rows {
+                for j in 0..cols {
+                    let d = f64::from(a[r * cols + j] - b[r * cols + j]);
+                    want[j] += d * d;
+                }
+            }
+            let (am, bm) = (
+                MatRef::row_major(&a, rows, cols),
+                MatRef::row_major(&b, rows, cols),
+            );
+            for k in kernels() {
+                let mut got = vec![f64::NAN; cols];
+                k.column_squared_distances(am, bm, &mut got);
+                for j in 0..cols {
+                    let ok = if want[j].is_nan() {
+                        got[j].is_nan()
+                    } else {
+                        got[j].to_bits() == want[j].to_bits()
+                    };
+                    assert!(
+                        ok,
+                        "{:?} {rows}×{cols} col {j}: {} vs {}",
+                        k.path(),
+                        got[j],
+                        want[j]
+                    );
+                }
+                // A block of columns gives the bits of the same columns of
+                // the whole (the trainer splits visible units this way).
+                if cols > 16 {
+                    let mut part = vec![f64::NAN; cols - 16];
+                    k.column_squared_distances(
+                        am.cols_range(16, cols),
+                        bm.cols_range(16, cols),
+                        &mut part,
+                    );
+                    for (j, (p, g)) in part.iter().zip(&got[16..]).enumerate() {
+                        assert!(
+                            p.to_bits() == g.to_bits() || (p.is_nan() && g.is_nan()),
+                            "{:?} {rows}×{cols} block col {j}",
+                            k.path()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "a is 2 × 2 but b is 1 × 2")]
+fn column_squared_distances_shape_mismatch_panics() {
+    let a = [1.0f32; 4];
+    let b = [1.0f32; 2];
+    Kernels::active().column_squared_distances(
+        MatRef::row_major(&a, 2, 2),
+        MatRef::row_major(&b, 1, 2),
+        &mut [0.0; 2],
+    );
+}
