@@ -188,9 +188,11 @@ fn scaling() {
     };
     // The machine's own ceiling for this work: two independent one-thread
     // trainers (own model, own buffers) stepping at the same time on the
-    // two cores. Its "median_ns" is the wall time of one block per step of
-    // one copy, so `speedup` = one_thread_ns / median_ns is the throughput
-    // of both copies together relative to one thread (2.0 = perfect).
+    // two cores. Its "median_ns" is half the time per step of one copy
+    // while the other runs (the wall time per step of the pair's combined
+    // throughput), so `speedup` = one_thread_ns / median_ns is the
+    // throughput of both copies together relative to one thread (2.0 =
+    // perfect), like the two-thread figures.
     let mut copies = [
         Step::new(HiddenUnit::Nrelu, 1),
         Step::new(HiddenUnit::Nrelu, 1),

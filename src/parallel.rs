@@ -1,42 +1,57 @@
 //! Parallel execution that cannot change results.
 //!
 //! Work is split into contiguous *parts*: whole row blocks for the
-//! element-wise work and the gradient product, blocks of columns for the
-//! layer products (each thread then packs only its own columns of the
-//! weights) and for column sums. Products use the kernels' `gemm`, whose
-//! bits do not depend on how rows or columns are split, or its unpadded
-//! form, whose bits do not depend on how columns are split, nor on a split
-//! of rows at multiples of `SGEMM_ROW_TILE` (see `part_rows_unpadded` and
-//! `kernels/tests/affine.rs`); random draws come from per-block streams,
-//! and every reduction runs in a fixed order (column sums per column). So
-//! the number of threads changes only the speed, never a bit of the output.
+//! element-wise work and the batch, blocks of columns for the layer
+//! products (each thread then packs only its own columns of the weights)
+//! and for column sums, and blocks of 16 rows of `W` for the gradient
+//! product. The layer products use the kernels' unpadded `gemm`, whose bits
+//! do not depend on how columns are split (nor on a split of rows at
+//! multiples of `SGEMM_ROW_TILE`, see `part_rows_unpadded` and
+//! `kernels/tests/affine.rs`); the gradient product folds the update in
+//! through `gemm_scaled_into`, whose bits do not depend on splits at
+//! multiples of 16 rows, the only ones it gets; random draws come from
+//! per-block streams, and every reduction runs in a fixed order (column
+//! sums per column). So the number of threads changes only the speed, never
+//! a bit of the output.
 //!
-//! The regions split their parts by recursive halving with [`join_spin`], a
-//! `rayon::join` whose two halves wait for each other by spinning (at most
-//! 200 µs) rather than letting rayon park the thread that finished first:
-//! a training step is a chain of regions of about 0.5 ms, and waking a
-//! parked thread cost 25–30 µs per region on the reference machine.
+//! The training step's regions split their parts by recursive halving with
+//! [`join_spin`], a `rayon::join` whose two halves wait for each other by
+//! spinning (at most 200 µs) rather than letting rayon park the thread that
+//! finished first: a training step is a chain of regions of about 0.5 ms,
+//! and waking a parked thread cost 25–30 µs per region on the reference
+//! machine. (`for_each_index` and `for_parts_streams_f64`, used by longer
+//! jobs such as AIS, keep rayon's parallel iterators.)
 
 use crate::error::{Result, invalid};
 use crate::kernels::MatMut;
 use rayon::prelude::*;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long the thread that ran the first half of a [`join_spin`] spins for
-/// the stolen second half before it lets rayon park it.
+/// How long either half of a [`join_spin`] spins for the other before it
+/// goes back to rayon (which may park the thread).
 const SPIN_LIMIT: Duration = Duration::from_micros(200);
 
-/// `rayon::join(a, b)`, except that whichever half finishes first on a
-/// different thread than the other spins until the other is done (for at
+/// Whether the current pool has no more threads than the machine has cores:
+/// only then can a spinning thread not be taking the core the other half
+/// needs.
+fn may_spin() -> bool {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    rayon::current_num_threads() <= cores
+}
+
+/// `rayon::join(a, b)`, except that whichever half finishes first, when the
+/// two run on different threads, spins until the other is done (for at
 /// most [`SPIN_LIMIT`]) instead of going back to rayon, which soon parks an
 /// idle thread. On the reference machine (a 2-vCPU virtual machine) a
 /// parked thread took about 25–30 µs to wake: at the end of a layer product
 /// when the calling thread had to be woken by the one that finished `b`,
 /// and at the start of the next product when the other thread had been
-/// parked while the caller finished `a`. Nothing is computed differently;
-/// only who waits how.
+/// parked while the caller finished `a`. With more pool threads than cores
+/// this is plain `rayon::join` (a spinning thread could hold the core the
+/// other half needs). Nothing is computed differently; only who waits how.
 fn join_spin<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
@@ -44,6 +59,9 @@ where
     RA: Send,
     RB: Send,
 {
+    if !may_spin() {
+        return rayon::join(a, b);
+    }
     let spin_until = |flag: &AtomicBool| {
         let t = Instant::now();
         while !flag.load(Ordering::Acquire) && t.elapsed() < SPIN_LIMIT {
@@ -52,6 +70,7 @@ where
             }
         }
     };
+    let caller = rayon::current_thread_index();
     let b_started = AtomicBool::new(false);
     let a_done = AtomicBool::new(false);
     let b_done = AtomicBool::new(false);
@@ -59,8 +78,9 @@ where
         || {
             let r = a();
             a_done.store(true, Ordering::Release);
-            // Only when `b` runs on another thread: if it has not started,
-            // rayon will run it here, so waiting for it would deadlock.
+            // Only when `b` has started: if not, rayon will run it here, so
+            // waiting for it would only burn the time limit. (If it ran on
+            // this thread inside `a`, it is done.)
             if b_started.load(Ordering::Acquire) {
                 spin_until(&b_done);
             }
@@ -70,9 +90,12 @@ where
             b_started.store(true, Ordering::Release);
             let r = b();
             b_done.store(true, Ordering::Release);
-            // If `b` ran on another thread while `a` is still running (when
-            // this thread ran `a` first, `a_done` is already set).
-            spin_until(&a_done);
+            // Only on another thread than `a`'s: on the same one `b` ran
+            // either after `a` (done) or inside it, while `a` waited on a
+            // nested join, and `a` cannot finish before `b` returns.
+            if rayon::current_thread_index() != caller {
+                spin_until(&a_done);
+            }
             r
         },
     )

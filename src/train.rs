@@ -31,10 +31,11 @@
 //! The batch is cut into fixed blocks of [`ROW_BLOCK`] rows; block `i` draws
 //! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
 //! contiguous runs of whole blocks for the element-wise work, blocks of
-//! columns for the layer products and blocks of rows of `G` for the
-//! gradient; the products use the kernels' `gemm` (the gradient) and
-//! `gemm_into_unpadded` (the layer passes, split by columns only), whose
-//! bits do not depend on those splits, and reductions run in a fixed order.
+//! columns for the layer products and blocks of 16 rows of `W` for the
+//! gradient; the products use the kernels' `gemm_into_unpadded` (the layer
+//! passes, split by columns only) and `gemm_scaled_into` (the gradient with
+//! the update folded in, split at multiples of 16 rows), whose bits do not
+//! depend on those splits, and reductions run in a fixed order.
 //! The same seed therefore gives **bit-identical weights for any thread
 //! count** (tested).
 
@@ -476,6 +477,12 @@ impl Trainer {
     /// One CD-k / PCD-k update of `rbm` on `batch` (1 to `batch_size` rows
     /// of visible states). Returns the summed squared error of the batch's
     /// first reconstruction under CD (0 under PCD).
+    ///
+    /// Input errors leave `rbm` and the trainer unchanged. They are checked
+    /// in this order: the model's shape and units, an empty or ragged
+    /// batch, more rows than `batch_size`, then values that are not finite
+    /// ([`RbmError::NonFinite`] names the first one's row and column; that
+    /// check runs in parallel with loading the batch).
     ///
     /// On non-finite parameters it returns [`RbmError::StepDiverged`] and
     /// leaves `rbm` as the failed update made it.

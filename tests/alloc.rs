@@ -74,7 +74,7 @@ fn products_per_epoch(sampling: Sampling) -> usize {
     }
 }
 
-fn allocations(epochs: usize, sampling: Sampling, unit: HiddenUnit) -> usize {
+fn allocations(epochs: usize, sampling: Sampling, unit: HiddenUnit, momentum: f32) -> usize {
     let data: Vec<f32> = (0..ROWS * 20)
         .map(|i| ((i * 7919) % 13) as f32 / 12.0)
         .collect();
@@ -84,6 +84,7 @@ fn allocations(epochs: usize, sampling: Sampling, unit: HiddenUnit) -> usize {
         batch_size: BATCH,
         sampling,
         threads: 1,
+        momentum,
         ..TrainConfig::default_for(VisibleUnit::Bernoulli)
     };
     let before = ALLOCS.load(Ordering::Relaxed);
@@ -99,14 +100,20 @@ fn allocations(epochs: usize, sampling: Sampling, unit: HiddenUnit) -> usize {
 #[test]
 fn steady_state_training_allocates_only_sgemm_packing_buffers() {
     for sampling in [Sampling::Cd(1), Sampling::Cd(3), Sampling::Pcd(2)] {
-        for unit in [HiddenUnit::Nrelu, HiddenUnit::Ssu, HiddenUnit::Binomial(4)] {
-            let one = allocations(1, sampling, unit);
-            let four = allocations(4, sampling, unit);
+        // Momentum 0.5 (the default) and 0: the two forms of the update.
+        for (unit, momentum) in [
+            (HiddenUnit::Nrelu, 0.5),
+            (HiddenUnit::Ssu, 0.5),
+            (HiddenUnit::Binomial(4), 0.5),
+            (HiddenUnit::Nrelu, 0.0),
+        ] {
+            let one = allocations(1, sampling, unit, momentum);
+            let four = allocations(4, sampling, unit, momentum);
             let sgemm_buffers = 3 * products_per_epoch(sampling);
             assert_eq!(
                 four - one,
                 sgemm_buffers,
-                "{sampling:?} {unit}: the steady state allocated"
+                "{sampling:?} {unit} momentum {momentum}: the steady state allocated"
             );
         }
     }

@@ -58,13 +58,19 @@ fn same_seed_gives_bit_identical_weights_for_any_thread_count() {
     // 40 visible and 37 hidden units: wide enough that the layer products
     // are split into column blocks of 16 (and a ragged last block) for 2, 3
     // and 5 threads, as well as into row blocks.
+    // Momentum 0.5 and 0: the two ways the update is folded into the
+    // gradient product.
     let data = patterns(203, 40, 1);
-    for unit in UNITS {
+    for (unit, momentum) in UNITS.into_iter().flat_map(|u| [(u, 0.5), (u, 0.0)]) {
         for sampling in [Sampling::Cd(1), Sampling::Cd(2), Sampling::Pcd(1)] {
             let mut models = Vec::new();
             for threads in [1, 2, 3, 5] {
                 let mut rbm = Rbm::new(40, 37, VisibleUnit::Bernoulli, unit, 5).unwrap();
-                let r = train(&mut rbm, &data, &config(sampling, threads), quiet).unwrap();
+                let cfg = TrainConfig {
+                    momentum,
+                    ..config(sampling, threads)
+                };
+                let r = train(&mut rbm, &data, &cfg, quiet).unwrap();
                 models.push((threads, rbm, r));
             }
             let (_, first, r0) = &models[0];
@@ -84,7 +90,7 @@ fn same_seed_gives_bit_identical_weights_for_any_thread_count() {
                         .all(|(a, b)| a.to_bits() == b.to_bits());
                 assert!(
                     same,
-                    "{unit} {sampling:?}: {threads} threads differ from 1 thread"
+                    "{unit} {sampling:?} momentum {momentum}: {threads} threads differ from 1 thread"
                 );
                 let e = |r: &nrelu_rbm::train::TrainReport| {
                     r.epochs
@@ -385,4 +391,110 @@ fn held_biases_stay_exactly_where_they_were() {
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f32::max);
     assert!(moved > 0.02, "the weights still learn (moved {moved})");
+}
+
+#[test]
+fn weight_decay_is_applied_as_documented_with_and_without_momentum() {
+    // Two trainers with the same seed take the same first step (same
+    // samples) on copies of one model, one with L2 decay λ and one without.
+    // The documented rule gives W' = W + Δ with Δ = (η/B)G − ηλW on a first
+    // step (the velocity starts at 0), so the two results differ by −ηλW,
+    // up to the roundings of the two updates.
+    use nrelu_rbm::train::Trainer;
+    let batch = patterns(37, 40, 4);
+    for momentum in [0.0, 0.5] {
+        for threads in [1, 2] {
+            let base = TrainConfig {
+                momentum,
+                weight_decay: 0.0,
+                ..config(Sampling::Cd(1), threads)
+            };
+            let decay = 0.2;
+            let with = TrainConfig {
+                weight_decay: decay,
+                ..base.clone()
+            };
+            let w0 = Rbm::new(40, 37, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 9).unwrap();
+            let (mut a, mut b) = (w0.clone(), w0.clone());
+            Trainer::new(&a, &base)
+                .unwrap()
+                .step(&mut a, &batch)
+                .unwrap();
+            Trainer::new(&b, &with)
+                .unwrap()
+                .step(&mut b, &batch)
+                .unwrap();
+            let lr_decay = f64::from(base.learning_rate) * f64::from(decay);
+            for ((&wa, &wb), &w) in a.weights().iter().zip(b.weights()).zip(w0.weights()) {
+                let want = -lr_decay * f64::from(w);
+                let got = f64::from(wb) - f64::from(wa);
+                let tol =
+                    4.0 * f64::from(f32::EPSILON) * (f64::from(wa.abs()) + f64::from(w.abs()));
+                assert!(
+                    (got - want).abs() <= tol,
+                    "momentum {momentum}, {threads} threads: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bad_batch_is_rejected_whole_on_any_thread_count() {
+    // The batch is checked for finiteness in parallel, part by part: a bad
+    // value in the last part must still be reported with its row and
+    // column, and leave the model and the trainer as they were.
+    use nrelu_rbm::train::Trainer;
+    let batch = patterns(37, 40, 5);
+    for threads in [1, 2, 3] {
+        for sampling in [Sampling::Cd(1), Sampling::Pcd(1)] {
+            let cfg = config(sampling, threads);
+            let rbm = Rbm::new(40, 37, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 2).unwrap();
+            let (mut a, mut b) = (rbm.clone(), rbm.clone());
+            let (mut t, mut u) = (
+                Trainer::new(&a, &cfg).unwrap(),
+                Trainer::new(&b, &cfg).unwrap(),
+            );
+            t.step(&mut a, &batch).unwrap();
+            u.step(&mut b, &batch).unwrap();
+            let mut bad = batch.clone();
+            bad[30 * 40 + 7] = f32::NAN;
+            let before = a.clone();
+            assert!(
+                matches!(
+                    t.step(&mut a, &bad),
+                    Err(RbmError::NonFinite {
+                        row: 31,
+                        col: 8,
+                        ..
+                    })
+                ),
+                "{threads} threads {sampling:?}"
+            );
+            assert_eq!(
+                bits(&a),
+                bits(&before),
+                "{threads} threads {sampling:?}: model changed"
+            );
+            // The trainer is as it was: its next step matches one that never
+            // saw the bad batch.
+            t.step(&mut a, &batch).unwrap();
+            u.step(&mut b, &batch).unwrap();
+            assert_eq!(
+                bits(&a),
+                bits(&b),
+                "{threads} threads {sampling:?}: trainer changed"
+            );
+        }
+    }
+}
+
+/// Bit patterns of a model's parameters.
+fn bits(m: &Rbm) -> Vec<u32> {
+    m.weights()
+        .iter()
+        .chain(m.visible_bias())
+        .chain(m.hidden_bias())
+        .map(|x| x.to_bits())
+        .collect()
 }

@@ -461,10 +461,11 @@ impl Kernels {
     /// `G`). With β = 0, `C` is not read (NaN in it is overwritten).
     ///
     /// Bits: unlike [`Kernels::gemm_into`], whose α = ±1 and β ∈ {0, 1}
-    /// make every rounding independent of the tiling, matrixmultiply
-    /// finishes whole tiles of C as `fma(α, AB, β·C)` and the ragged tiles
-    /// at the edges of a call as `β·C + α·AB` (two roundings). So the result
-    /// depends on where each call's tiles fall: split a product between
+    /// make every rounding independent of the tiling, matrixmultiply may
+    /// round whole tiles of C and the ragged tiles at the edges of a call
+    /// differently (its AVX-512 and AVX2+FMA kernels: `fma(α, AB, β·C)`
+    /// against `β·C + α·AB`). So the result may depend on where each call's
+    /// tiles fall: split a product between
     /// calls only at rows and columns that are multiples of
     /// [`SGEMM_ROW_TILE`] (16, a multiple of every micro-kernel's tile
     /// size), and every element is then computed the same way for any
