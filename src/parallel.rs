@@ -231,27 +231,17 @@ impl Workers {
         let [a, b] = ab;
         let [c, d] = cd;
         let (cw, cc) = ((part * width).max(1), part.max(1));
-        match &self.pool {
-            None => a
-                .chunks_mut(cw)
-                .zip(b.chunks_mut(cw))
-                .zip(c.chunks_mut(cc).zip(d.chunks_mut(cc)))
-                .enumerate()
-                .for_each(|(i, ((a, b), (c, d)))| f(i * part, a, b, [c, d])),
-            Some(pool) => pool.install(|| {
-                let split = |(a, b, c, d), k| {
-                    let (al, ar) = split_slice(a, k * cw);
-                    let (bl, br) = split_slice(b, k * cw);
-                    let (cl, cr) = split_slice(c, k * cc);
-                    let (dl, dr) = split_slice(d, k * cc);
-                    ((al, bl, cl, dl), (ar, br, cr, dr))
-                };
-                let parts = c.len().div_ceil(cc);
-                fork(0, parts, (a, b, c, d), &split, &|i, (a, b, c, d)| {
-                    f(i * part, a, b, [c, d])
-                });
-            }),
-        }
+        let split = |(a, b, c, d), k| {
+            let (al, ar) = split_slice(a, k * cw);
+            let (bl, br) = split_slice(b, k * cw);
+            let (cl, cr) = split_slice(c, k * cc);
+            let (dl, dr) = split_slice(d, k * cc);
+            ((al, bl, cl, dl), (ar, br, cr, dr))
+        };
+        let parts = c.len().div_ceil(cc);
+        self.for_split(parts, (a, b, c, d), split, |i, (a, b, c, d)| {
+            f(i * part, a, b, [c, d])
+        });
     }
 
     /// Runs `f(first_row, rows)` over parts of `part` rows of a row-major
@@ -261,16 +251,8 @@ impl Workers {
         F: Fn(usize, &mut [f32]) + Sync,
     {
         let ca = (part * width).max(1);
-        match &self.pool {
-            None => a
-                .chunks_mut(ca)
-                .enumerate()
-                .for_each(|(i, a)| f(i * part, a)),
-            Some(pool) => pool.install(|| {
-                let split = |a, k| split_slice(a, k * ca);
-                fork(0, a.len().div_ceil(ca), a, &split, &|i, a| f(i * part, a));
-            }),
-        }
+        let split = |a, k| split_slice(a, k * ca);
+        self.for_split(a.len().div_ceil(ca), a, split, |i, a| f(i * part, a));
     }
 
     /// Runs `f(rows, streams)` over parts of `part` rows of a buffer of
@@ -288,20 +270,40 @@ impl Workers {
     {
         debug_assert_eq!(part % block, 0);
         let (ca, cs) = ((part * width).max(1), part / block);
+        let split = |(a, s), k| {
+            let (al, ar) = split_slice(a, k * ca);
+            let (sl, sr) = split_slice(s, k * cs);
+            ((al, sl), (ar, sr))
+        };
+        let parts = a.len().div_ceil(ca);
+        self.for_split(parts, (a, streams), split, |_, (x, s)| f(x, s));
+    }
+
+    /// Runs `f(i, part_i)` over the `parts` parts of `data`, where
+    /// `split(data, k)` splits off the first `k` parts: in parallel (by
+    /// recursive halving with [`join_spin`]) when there are workers, in
+    /// order otherwise. Every `for_*` region of a training step is this
+    /// with its own `split`.
+    fn for_split<T, S, F>(&self, parts: usize, data: T, split: S, f: F)
+    where
+        T: Send,
+        S: Fn(T, usize) -> (T, T) + Sync,
+        F: Fn(usize, T) + Sync,
+    {
         match &self.pool {
-            None => a
-                .chunks_mut(ca)
-                .zip(streams.chunks_mut(cs))
-                .for_each(|(x, s)| f(x, s)),
-            Some(pool) => pool.install(|| {
-                let split = |(a, s), k| {
-                    let (al, ar) = split_slice(a, k * ca);
-                    let (sl, sr) = split_slice(s, k * cs);
-                    ((al, sl), (ar, sr))
-                };
-                let parts = a.len().div_ceil(ca);
-                fork(0, parts, (a, streams), &split, &|_, (x, s)| f(x, s));
-            }),
+            None => {
+                let mut rest = data;
+                for i in 0..parts {
+                    if i + 1 == parts {
+                        f(i, rest);
+                        return;
+                    }
+                    let (one, more) = split(rest, 1);
+                    f(i, one);
+                    rest = more;
+                }
+            }
+            Some(pool) => pool.install(|| fork(0, parts, data, &split, &f)),
         }
     }
 }
@@ -315,21 +317,17 @@ impl Workers {
     }
 
     /// Runs `f(first_col, block)` over blocks of `part` columns of `c` (the
-    /// last may be narrower), in parallel when there are workers; without
-    /// workers, once over all of `c`.
+    /// last may be narrower; at least one block, even of no columns), in
+    /// parallel when there are workers, in order otherwise (with one
+    /// thread, `part_cols` makes that a single block).
     pub(crate) fn for_col_parts<F>(&self, part: usize, c: MatMut<'_>, f: F)
     where
         F: Fn(usize, MatMut<'_>) + Sync,
     {
         let part = part.max(1);
-        match &self.pool {
-            None => f(0, c),
-            Some(pool) => pool.install(|| {
-                let split = |c, k| split_cols(c, k * part);
-                let parts = c.cols().div_ceil(part).max(1);
-                fork(0, parts, c, &split, &|i, c| f(i * part, c));
-            }),
-        }
+        let split = |c, k| split_cols(c, k * part);
+        let parts = c.cols().div_ceil(part).max(1);
+        self.for_split(parts, c, split, |i, c| f(i * part, c));
     }
 
     /// [`Workers::for_col_parts`] over two matrices with the same columns:
@@ -340,18 +338,13 @@ impl Workers {
     {
         debug_assert_eq!(c.cols(), d.cols());
         let part = part.max(1);
-        match &self.pool {
-            None => f(0, c, d),
-            Some(pool) => pool.install(|| {
-                let split = |(c, d), k| {
-                    let (cl, cr) = split_cols(c, k * part);
-                    let (dl, dr) = split_cols(d, k * part);
-                    ((cl, dl), (cr, dr))
-                };
-                let parts = c.cols().div_ceil(part).max(1);
-                fork(0, parts, (c, d), &split, &|i, (c, d)| f(i * part, c, d));
-            }),
-        }
+        let split = |(c, d), k| {
+            let (cl, cr) = split_cols(c, k * part);
+            let (dl, dr) = split_cols(d, k * part);
+            ((cl, dl), (cr, dr))
+        };
+        let parts = c.cols().div_ceil(part).max(1);
+        self.for_split(parts, (c, d), split, |i, (c, d)| f(i * part, c, d));
     }
 
     /// Runs `f(first, chunk)` over chunks of `part` elements of `out`, in
@@ -361,14 +354,8 @@ impl Workers {
         F: Fn(usize, &mut [f64]) + Sync,
     {
         let part = part.max(1);
-        match &self.pool {
-            None => f(0, out),
-            Some(pool) => pool.install(|| {
-                let split = |o, k| split_slice(o, k * part);
-                let parts = out.len().div_ceil(part);
-                fork(0, parts, out, &split, &|i, c| f(i * part, c));
-            }),
-        }
+        let split = |o, k| split_slice(o, k * part);
+        self.for_split(out.len().div_ceil(part), out, split, |i, c| f(i * part, c));
     }
 
     /// Runs `f(i, &mut out[i])` for every index, in parallel when there are
