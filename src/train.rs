@@ -561,16 +561,16 @@ impl Trainer {
                 }
             }
         };
+        // Columns j0.. of the product into `c`; returns the end column.
+        let product = |j0: usize, c: MatMut<'_>| {
+            let j1 = j0 + c.cols();
+            k.gemm_into_unpadded(inp, layer.w.cols_range(j0, j1), Accumulate::Overwrite, c);
+            j1
+        };
         let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
         if !draws {
             workers.for_col_parts(workers.part_cols(out_w), c, |j0, mut c| {
-                let j1 = j0 + c.cols();
-                k.gemm_into_unpadded(
-                    inp,
-                    layer.w.cols_range(j0, j1),
-                    Accumulate::Overwrite,
-                    c.reborrow(),
-                );
+                let j1 = product(j0, c.reborrow());
                 for r in 0..c.rows() {
                     mean_block(j0, j1, None, c.row_mut(r));
                 }
@@ -579,13 +579,7 @@ impl Trainer {
         }
         let d = MatMut::row_major(&mut samp[..rows * out_w], rows, out_w);
         workers.for_col_parts2(workers.part_cols(out_w), d, c, |j0, mut pre, mut c| {
-            let j1 = j0 + c.cols();
-            k.gemm_into_unpadded(
-                inp,
-                layer.w.cols_range(j0, j1),
-                Accumulate::Overwrite,
-                pre.reborrow(),
-            );
+            let j1 = product(j0, pre.reborrow());
             for r in 0..c.rows() {
                 mean_block(j0, j1, Some(pre.row_mut(r)), c.row_mut(r));
             }
