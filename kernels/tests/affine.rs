@@ -217,45 +217,26 @@ fn shape_mismatch_panics_with_a_clear_message() {
     Kernels::active().sgemm(shape, &[1.0, 2.0], &[0.0; 6], &mut out);
 }
 
-/// Asserts that `c` is `A·B` (`Overwrite`), `c0 + A·B` (`Add`) or
-/// `c0 − A·B` (`Subtract`) for the m × k matrix `a(i, kk)` and the k × n
-/// matrix `b(kk, j)`, against an f64 reference: each of the k products and
-/// k sums (and the final accumulation) rounds once, so the bound is relative
-/// 2^-24 of the magnitudes involved per step.
+/// [`assert_product_matches_f64`] for an `Accumulate` mode (α = ±1,
+/// β ∈ {0, 1}): each of the k products and k sums (and the final
+/// accumulation) rounds once, hence k + 2 roundings.
 #[allow(clippy::too_many_arguments)]
 fn assert_gemm_matches_f64(
     c: &[f32],
     c0: &[f32],
-    (m, k, n): (usize, usize, usize),
+    dims: (usize, usize, usize),
     a: impl Fn(usize, usize) -> f32,
     b: impl Fn(usize, usize) -> f32,
     acc: nrelu_rbm_kernels::Accumulate,
     what: &str,
 ) {
     use nrelu_rbm_kernels::Accumulate;
-    let eps = 2f64.powi(-24);
-    for i in 0..m {
-        for j in 0..n {
-            let (mut s, mut mag) = (0f64, 0f64);
-            for kk in 0..k {
-                let p = f64::from(a(i, kk)) * f64::from(b(kk, j));
-                s += p;
-                mag += p.abs();
-            }
-            let base = f64::from(c0[i * n + j]);
-            let want = match acc {
-                Accumulate::Overwrite => s,
-                Accumulate::Add => base + s,
-                Accumulate::Subtract => base - s,
-            };
-            let tol = (k as f64 + 2.0) * eps * (mag + base.abs());
-            let got = f64::from(c[i * n + j]);
-            assert!(
-                (got - want).abs() <= tol,
-                "{what} {m}×{k}×{n} {acc:?} ({i}, {j}): {got} vs {want}"
-            );
-        }
-    }
+    let ab = match acc {
+        Accumulate::Overwrite => (1.0, 0.0),
+        Accumulate::Add => (1.0, 1.0),
+        Accumulate::Subtract => (-1.0, 1.0),
+    };
+    assert_product_matches_f64(c, c0, dims, a, b, ab, 2.0, &format!("{what} {acc:?}"));
 }
 
 #[test]
@@ -722,15 +703,19 @@ fn unpadded_gemm_reads_a_column_block_of_a_wider_a() {
 
 // ---- gemm_scaled_into: C = α·A·B + β·C, the trainer's folded update.
 
-/// `C = α·A·B + β·C0` against an f64 reference: at most (k + 3)
-/// roundings of 2^-24 relative to |α|·Σ|a b| + |β c0|.
-fn assert_scaled_matches_f64(
+/// `C = α·A·B + β·C0` (the matrix `a(i, kk)` times the matrix `b(kk, j)`)
+/// against an f64 reference: at most k + `roundings` roundings of 2^-24
+/// relative to |α|·Σ|a b| + |β c0|.
+#[allow(clippy::too_many_arguments)]
+fn assert_product_matches_f64(
     c: &[f32],
     c0: &[f32],
     (m, k, n): (usize, usize, usize),
     a: impl Fn(usize, usize) -> f32,
     b: impl Fn(usize, usize) -> f32,
     (alpha, beta): (f32, f32),
+    roundings: f64,
+    what: &str,
 ) {
     let eps = 2f64.powi(-24);
     let (al, be) = (f64::from(alpha), f64::from(beta));
@@ -748,11 +733,11 @@ fn assert_scaled_matches_f64(
                 be * f64::from(c0[i * n + j])
             };
             let want = al * s + base;
-            let tol = (k as f64 + 3.0) * eps * (al.abs() * mag + base.abs());
+            let tol = (k as f64 + roundings) * eps * (al.abs() * mag + base.abs());
             let got = f64::from(c[i * n + j]);
             assert!(
                 (got - want).abs() <= tol,
-                "{m}×{k}×{n} α={alpha} β={beta} ({i}, {j}): {got} vs {want}"
+                "{what} {m}×{k}×{n} α={alpha} β={beta} ({i}, {j}): {got} vs {want}"
             );
         }
     }
@@ -773,7 +758,8 @@ fn scaled_gemm_matches_the_f64_reference() {
             let mut c = c0.clone();
             Kernels::active().gemm_scaled_into(a, bm, alpha, beta, MatMut::row_major(&mut c, m, n));
             let (ae, be) = (|i, kk| at[kk * m + i], |kk, j| b[kk * n + j]);
-            assert_scaled_matches_f64(&c, &c0, (m, k, n), ae, be, (alpha, beta));
+            // The scaling adds one rounding: k + 3.
+            assert_product_matches_f64(&c, &c0, (m, k, n), ae, be, (alpha, beta), 3.0, "scaled");
         }
     }
 }
