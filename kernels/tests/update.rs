@@ -39,29 +39,30 @@ fn same(got: f32, want: f32) -> bool {
     }
 }
 
-#[test]
-fn sgd_update_matches_the_formula_bit_for_bit() {
-    let sgd = Sgd {
-        momentum: 0.5,
-        scale: 0.01,
-        decay: 1e-5,
-    };
+/// Runs `update(kernels, w, d, g)` on every path at every size, with and
+/// without special values (inputs from the seeds `seeds` for w, d and g),
+/// and compares w, d and the finiteness flag bit for bit with `formula`
+/// applied element by element to (w, d, g).
+fn assert_velocity_update_matches(
+    seeds: [u32; 3],
+    formula: impl Fn(&mut f32, &mut f32, f32),
+    update: impl Fn(Kernels, &mut [f32], &mut [f32], &[f32]) -> bool,
+) {
     for special in [false, true] {
         for n in SIZES {
-            let w0 = values(n, 1, special);
-            let d0 = values(n, 2, special);
-            let g = values(n, 3, special);
+            let w0 = values(n, seeds[0], special);
+            let d0 = values(n, seeds[1], special);
+            let g = values(n, seeds[2], special);
             let mut want_w = w0.clone();
             let mut want_d = d0.clone();
             for i in 0..n {
-                want_d[i] = sgd.momentum * want_d[i] + sgd.scale * g[i] - sgd.decay * want_w[i];
-                want_w[i] += want_d[i];
+                formula(&mut want_w[i], &mut want_d[i], g[i]);
             }
             let want_ok = want_w.iter().all(|w| w.is_finite());
             for k in kernels() {
                 let mut w = w0.clone();
                 let mut d = d0.clone();
-                let ok = k.sgd_update(sgd, &mut w, &mut d, &g);
+                let ok = update(k, &mut w, &mut d, &g);
                 for i in 0..n {
                     assert!(
                         same(w[i], want_w[i]) && same(d[i], want_d[i]),
@@ -77,6 +78,23 @@ fn sgd_update_matches_the_formula_bit_for_bit() {
             }
         }
     }
+}
+
+#[test]
+fn sgd_update_matches_the_formula_bit_for_bit() {
+    let sgd = Sgd {
+        momentum: 0.5,
+        scale: 0.01,
+        decay: 1e-5,
+    };
+    assert_velocity_update_matches(
+        [1, 2, 3],
+        |w, d, g| {
+            *d = sgd.momentum * *d + sgd.scale * g - sgd.decay * *w;
+            *w += *d;
+        },
+        |k, w, d, g| k.sgd_update(sgd, w, d, g),
+    );
 }
 
 #[test]
@@ -111,36 +129,14 @@ fn sgd_update_without_velocity_matches_the_formula() {
 #[test]
 fn apply_velocity_matches_the_formula_bit_for_bit() {
     let decay = 1e-3f32;
-    for special in [false, true] {
-        for n in SIZES {
-            let w0 = values(n, 4, special);
-            let d0 = values(n, 5, special);
-            let mut want_w = w0.clone();
-            let mut want_d = d0.clone();
-            for i in 0..n {
-                want_d[i] -= decay * want_w[i];
-                want_w[i] += want_d[i];
-            }
-            let want_ok = want_w.iter().all(|w| w.is_finite());
-            for k in kernels() {
-                let mut w = w0.clone();
-                let mut d = d0.clone();
-                let ok = k.apply_velocity(decay, &mut w, &mut d);
-                for i in 0..n {
-                    assert!(
-                        same(w[i], want_w[i]) && same(d[i], want_d[i]),
-                        "{:?} n={n} i={i}: w {} vs {}, d {} vs {}",
-                        k.path(),
-                        w[i],
-                        want_w[i],
-                        d[i],
-                        want_d[i]
-                    );
-                }
-                assert_eq!(ok, want_ok, "{:?} n={n} special={special}", k.path());
-            }
-        }
-    }
+    assert_velocity_update_matches(
+        [4, 5, 6],
+        |w, d, _| {
+            *d -= decay * *w;
+            *w += *d;
+        },
+        |k, w, d, _| k.apply_velocity(decay, w, d),
+    );
 }
 
 #[test]
