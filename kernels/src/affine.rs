@@ -1,7 +1,8 @@
 //! Fused batched affine transforms `Y = act(X·W + b)`.
 //!
-//! The product is matrixmultiply's `sgemm` (its own run-time dispatch picks
-//! the AVX-512, FMA or fallback micro-kernel) on the first `batch / 16 · 16`
+//! The product (the product family: the crate's own AVX-512 kernel on the
+//! AVX-512 path, matrixmultiply's `sgemm` on the others, with the same
+//! bits) runs on the first `batch / 16 · 16`
 //! rows, and the small-row kernel of the update family on the rest, so that
 //! no row tile is padded (see [`Kernels::gemm_into_unpadded`]). The bias
 //! add, the activation and any sampling then run as one element-wise pass
@@ -10,7 +11,7 @@
 //! [`AffineStrategy`] consumes a [`Stream`] the same way and produces
 //! bit-identical output.
 
-use crate::{Activation, Kernels, Sampler, Stream};
+use crate::{Activation, Kernels, Path, Sampler, Stream};
 
 /// How the weight slice is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,8 +169,8 @@ impl Kernels {
         }
     }
 
-    /// The bare product `out = X·W` (no bias, no activation) as one
-    /// matrixmultiply call: the bound the fused kernels are measured
+    /// The bare product `out = X·W` (no bias, no activation) as one call of
+    /// the product family (padded row tiles included): the bound the fused kernels are measured
     /// against. The fused strategies compute the last `batch % 16` rows
     /// with the small-row kernel instead of a padded sgemm tile, so they can
     /// take less time than this bound, and their last rows may differ from
@@ -180,7 +181,7 @@ impl Kernels {
     pub fn sgemm(self, shape: AffineShape, x: &[f32], w: &[f32], out: &mut [f32]) {
         check_shape(shape, x, w, out);
         let (a, b, c) = affine_views(shape, 0, shape.batch, x, w, out);
-        sgemm_into(a, b, Accumulate::Overwrite, c);
+        sgemm_into(self.path, a, b, Accumulate::Overwrite, c);
     }
 }
 
@@ -453,7 +454,7 @@ impl Kernels {
     /// If the inner dimensions differ, a view does not fit in its slice, or
     /// `c` is not `a.rows × b.cols`.
     pub fn gemm_into(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
-        sgemm_into(a, b, acc, c);
+        sgemm_into(self.path, a, b, acc, c);
     }
 
     /// `C = α·A·B + β·C` through one sgemm call, for folding a scaled
@@ -469,8 +470,9 @@ impl Kernels {
     /// calls only at rows and columns that are multiples of
     /// [`SGEMM_ROW_TILE`] (16, a multiple of every micro-kernel's tile
     /// size), and every element is then computed the same way for any
-    /// split. It does not depend on the kernel path (sgemm is not
-    /// dispatched by path).
+    /// split. It does not depend on the kernel path: the AVX-512 path's own
+    /// kernel reproduces matrixmultiply's roundings, ragged tiles included
+    /// (`docs/kernels.md`, "Products").
     ///
     /// ```
     /// use nrelu_rbm_kernels::{Kernels, MatMut, MatRef};
@@ -497,7 +499,7 @@ impl Kernels {
         beta: f32,
         c: MatMut<'_>,
     ) {
-        sgemm_scaled_into(a, b, alpha, beta, c);
+        sgemm_scaled_into(self.path, a, b, alpha, beta, c);
     }
 
     /// [`Kernels::gemm_into`] without the padded last row tile: the first
@@ -580,11 +582,11 @@ impl Kernels {
     ) {
         let small_ok = a.col_stride == 1 && (b.col_stride == 1 || b.row_stride == 1);
         if split >= a.rows || a.cols == 0 || b.cols == 0 || !small_ok {
-            return sgemm_into(a, b, acc, c);
+            return sgemm_into(self.path, a, b, acc, c);
         }
         let (top, bottom) = c.split_at_row(split);
         if split > 0 {
-            sgemm_into(a.rows_range(0, split), b, acc, top);
+            sgemm_into(self.path, a.rows_range(0, split), b, acc, top);
         }
         crate::dispatch::update(
             self.path,
@@ -652,18 +654,25 @@ fn check_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &MatMut<'_>) {
 }
 
 /// The product of [`Kernels::gemm_into`], with its shape checks.
-fn sgemm_into(a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+fn sgemm_into(path: Path, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
     let (alpha, beta) = match acc {
         Accumulate::Overwrite => (1.0, 0.0),
         Accumulate::Add => (1.0, 1.0),
         Accumulate::Subtract => (-1.0, 1.0),
     };
-    sgemm_scaled_into(a, b, alpha, beta, c);
+    sgemm_scaled_into(path, a, b, alpha, beta, c);
 }
 
-/// `C = α·A·B + β·C` through one matrixmultiply call (C not read when
-/// β = 0).
-fn sgemm_scaled_into(a: MatRef<'_>, b: MatRef<'_>, alpha: f32, beta: f32, c: MatMut<'_>) {
+/// `C = α·A·B + β·C` through the product family's dispatch point (C not
+/// read when β = 0).
+fn sgemm_scaled_into(
+    path: Path,
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    alpha: f32,
+    beta: f32,
+    c: MatMut<'_>,
+) {
     check_gemm(a, b, &c);
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || n == 0 {
@@ -682,30 +691,33 @@ fn sgemm_scaled_into(a: MatRef<'_>, b: MatRef<'_>, alpha: f32, beta: f32, c: Mat
         }
         return;
     }
-    // SAFETY: `check_gemm` above (`MatRef::check`) proved that every
-    // element (i, j) of A (m × k) and B (k × n) addressed through its
-    // strides lies inside its slice; `c` is an m × n view (rsc =
-    // row_stride, csc = 1) of an exclusively borrowed allocation that holds
-    // every one of its elements (MatMut invariant). Strides fit in isize
-    // because they index within allocations.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            alpha,
+    let job = crate::dispatch::ProductJob {
+        m,
+        k,
+        n,
+        alpha,
+        a: (
             a.data.as_ptr(),
             a.row_stride as isize,
             a.col_stride as isize,
+        ),
+        b: (
             b.data.as_ptr(),
             b.row_stride as isize,
             b.col_stride as isize,
-            beta,
-            c.ptr,
-            c.row_stride as isize,
-            1,
-        );
-    }
+        ),
+        beta,
+        c: c.ptr,
+        rsc: c.row_stride,
+    };
+    // SAFETY: `check_gemm` above (`MatRef::check`) proved that every
+    // element (i, j) of A (m × k) and B (k × n) addressed through its
+    // strides lies inside its slice; `c` is an m × n view (row stride
+    // `row_stride`, columns adjacent) of an exclusively borrowed allocation
+    // that holds every one of its elements (MatMut invariant), so it
+    // overlaps neither input. Strides fit in isize because they index
+    // within allocations. m, k, n > 0 (checked above).
+    unsafe { crate::dispatch::product(path, job) };
 }
 
 fn check_shape(shape: AffineShape, x: &[f32], w: &[f32], out: &[f32]) {

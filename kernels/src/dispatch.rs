@@ -143,9 +143,17 @@ pub enum Family {
     /// [`crate::Kernels::column_sums`], [`crate::Kernels::squared_distance`],
     /// [`crate::Kernels::all_finite`].
     Update,
+    /// The matrix products behind [`crate::Kernels::gemm_into`],
+    /// [`crate::Kernels::gemm_scaled_into`], the fused affine transforms and
+    /// [`crate::Kernels::sgemm`]. The AVX-512 path runs the crate's own kernel
+    /// (products of at most 256 rows; `docs/kernels.md`, "Products"), every
+    /// other path matrixmultiply's sgemm, which picks its own instruction
+    /// set. Both give the same bits.
+    Product,
 }
 
-static LAST: [AtomicU8; 3] = [
+static LAST: [AtomicU8; 4] = [
+    AtomicU8::new(u8::MAX),
     AtomicU8::new(u8::MAX),
     AtomicU8::new(u8::MAX),
     AtomicU8::new(u8::MAX),
@@ -263,6 +271,85 @@ pub(crate) fn update(path: Path, job: UpdateJob<'_>) {
         Path::Avx512 => unsafe { x86::update_avx512(job) },
         #[cfg(not(target_arch = "x86_64"))]
         Path::Avx2 | Path::Avx512 => unreachable!("checked above"),
+    }
+}
+
+// ------------------------------------------------------------ product family
+
+/// One product `C = α·A·B + β·C` in raw parts: A is m × k and B is k × n,
+/// each as (pointer, row stride, column stride); C is row-major with row
+/// stride `rsc`.
+pub(crate) struct ProductJob {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub alpha: f32,
+    pub a: (*const f32, isize, isize),
+    pub b: (*const f32, isize, isize),
+    pub beta: f32,
+    pub c: *mut f32,
+    pub rsc: usize,
+}
+
+/// The product family's dispatch point: the crate's AVX-512 kernel
+/// ([`crate::gemm512`]) on the AVX-512 path for products of at most
+/// [`crate::gemm512::MAX_M`] rows, matrixmultiply's sgemm otherwise. Both
+/// compute every element with the same roundings (`crate::gemm512`).
+///
+/// # Safety
+/// m, k, n > 0; every element (i, l) of A and (l, j) of B addressed through
+/// the strides is readable, `c + i·rsc + j` is writable for i < m, j < n,
+/// and C overlaps neither input.
+pub(crate) unsafe fn product(path: Path, job: ProductJob) {
+    check(path);
+    record(Family::Product, path);
+    let ProductJob {
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+        rsc,
+    } = job;
+    #[cfg(target_arch = "x86_64")]
+    if path == Path::Avx512 && m <= crate::gemm512::MAX_M {
+        let a = crate::gemm512::Strided {
+            ptr: a.0,
+            rs: a.1,
+            cs: a.2,
+        };
+        let b = crate::gemm512::Strided {
+            ptr: b.0,
+            rs: b.1,
+            cs: b.2,
+        };
+        // SAFETY: `check` confirmed AVX-512F on this CPU; the view contract
+        // is this function's own (0 < m ≤ MAX_M).
+        unsafe { crate::gemm512::sgemm(m, k, n, alpha, a, b, beta, c, rsc) };
+        return;
+    }
+    // SAFETY: this function's contract is matrixmultiply's: the elements it
+    // addresses through the strides exist, C is exclusive (csc = 1).
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.0,
+            a.1,
+            a.2,
+            b.0,
+            b.1,
+            b.2,
+            beta,
+            c,
+            rsc as isize,
+            1,
+        );
     }
 }
 

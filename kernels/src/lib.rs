@@ -10,8 +10,9 @@
 //! * **samplers** from pre-activations: [`bernoulli`], [`nrelu`],
 //!   [`binomial`], [`ssu`] (the exact stepped sigmoid unit), plus
 //!   [`Stream::uniform`] and [`Stream::standard_normal`];
-//! * **fused affine transforms** `Y = act(X·W + b)` on matrixmultiply's
-//!   sgemm ([`Kernels::affine`]);
+//! * **fused affine transforms** `Y = act(X·W + b)` ([`Kernels::affine`])
+//!   on the crate's own AVX-512 product for mini-batches (no packing of the
+//!   weights) or matrixmultiply's sgemm, with the same bits;
 //! * **update passes** of an optimiser step: [`Kernels::sgd_update`]
 //!   (momentum, decay and a finiteness check in one pass),
 //!   [`Kernels::column_sums`] and [`Kernels::squared_distance`] in f64.
@@ -49,6 +50,8 @@
 mod affine;
 mod body;
 mod dispatch;
+#[cfg(target_arch = "x86_64")]
+mod gemm512;
 mod math;
 pub mod reference;
 mod rng;

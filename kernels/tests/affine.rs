@@ -829,3 +829,145 @@ fn scaled_gemm_with_beta_zero_does_not_read_c_and_k_zero_scales_c() {
         assert!(c.iter().all(|v| *v == 0.0), "{:?}", kern.path());
     }
 }
+
+// ---- the product family: every path has matrixmultiply's bits.
+
+/// matrixmultiply's sgemm on the same views: the bits every path's product
+/// must reproduce (the AVX-512 path runs the crate's own kernel).
+fn matrixmultiply_product(a: MatRef<'_>, b: MatRef<'_>, alpha: f32, beta: f32, c: &mut [f32]) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(c.len(), m * n);
+    assert!(a.data.len() > (m - 1) * a.row_stride + (k - 1) * a.col_stride);
+    assert!(b.data.len() > (k - 1) * b.row_stride + (n - 1) * b.col_stride);
+    // SAFETY: the asserts above show every addressed element of A and B is
+    // inside its slice; `c` is an exclusive m × n row-major buffer.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.data.as_ptr(),
+            a.row_stride as isize,
+            a.col_stride as isize,
+            b.data.as_ptr(),
+            b.row_stride as isize,
+            b.col_stride as isize,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+/// `data` with special values sprinkled in (every 97th element).
+fn with_specials(n: usize, seed: u64) -> Vec<f32> {
+    let mut v = data(n, seed);
+    for (i, x) in v.iter_mut().enumerate().step_by(97) {
+        *x = SPECIALS[(i / 97) % SPECIALS.len()];
+    }
+    v
+}
+
+/// A view of an m × k matrix stored in one of three layouts: row-major,
+/// column-major (a transposed view), or with both strides padded.
+fn layout(store: &mut Vec<f32>, rows: usize, cols: usize, kind: usize, seed: u64) -> MatRef<'_> {
+    match kind {
+        0 => {
+            *store = data(rows * cols, seed);
+            MatRef::row_major(store, rows, cols)
+        }
+        1 => {
+            *store = data(rows * cols, seed);
+            MatRef::row_major(store, cols, rows).transpose()
+        }
+        _ => {
+            *store = data(rows * cols * 6 + 3, seed);
+            MatRef {
+                data: store,
+                rows,
+                cols,
+                row_stride: 3 * cols + 1,
+                col_stride: 2,
+            }
+        }
+    }
+}
+
+#[test]
+fn products_have_matrixmultiplys_bits_on_every_path() {
+    // m around the 16-row tiles and the 256-row limit of the AVX-512 kernel,
+    // k around matrixmultiply's 256-deep blocks, n around 16-column tiles.
+    let shapes = [
+        (1, 1, 1),
+        (15, 17, 16),
+        (16, 16, 17),
+        (17, 255, 15),
+        (33, 256, 33),
+        (96, 257, 50),
+        (100, 500, 47),
+        (255, 784, 16),
+        (256, 40, 31),
+        (257, 20, 18),
+    ];
+    let scalings = [
+        (1.0f32, 0.0f32),
+        (1.0, 1.0),
+        (-1.0, 1.0),
+        (-0.013, 0.9),
+        (0.5, -0.0),
+    ];
+    let mut compared = 0usize;
+    for (s, &(m, k, n)) in shapes.iter().enumerate() {
+        for kind_a in 0..3 {
+            for kind_b in 0..3 {
+                let seed = (s * 9 + kind_a * 3 + kind_b) as u64;
+                let (mut sa, mut sb) = (Vec::new(), Vec::new());
+                let a = layout(&mut sa, m, k, kind_a, 100 + seed);
+                let b = layout(&mut sb, k, n, kind_b, 200 + seed);
+                let c0 = with_specials(m * n, 300 + seed);
+                for &(alpha, beta) in &scalings {
+                    let mut want = c0.clone();
+                    matrixmultiply_product(a, b, alpha, beta, &mut want);
+                    for kern in all_kernels() {
+                        let mut got = c0.clone();
+                        kern.gemm_scaled_into(a, b, alpha, beta, MatMut::row_major(&mut got, m, n));
+                        assert!(
+                            same_bits_or_nan(&got, &want),
+                            "{:?} {m}×{k}×{n} layouts {kind_a}/{kind_b} α={alpha} β={beta}",
+                            kern.path()
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared >= shapes.len() * 9 * scalings.len());
+}
+
+#[test]
+fn products_have_matrixmultiplys_bits_with_special_inputs() {
+    // NaN, ±inf, ±0, 1e30 and subnormals in A and B.
+    for &(m, k, n) in &[(20, 33, 18), (96, 300, 40)] {
+        let a = with_specials(m * k, 7);
+        let b = with_specials(k * n, 8);
+        let (am, bm) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        for &(alpha, beta) in &[(1.0f32, 0.0f32), (-0.5, 1.0)] {
+            let c0 = data(m * n, 9);
+            let mut want = c0.clone();
+            matrixmultiply_product(am, bm, alpha, beta, &mut want);
+            assert!(want.iter().any(|v| v.is_nan()) && want.iter().any(|v| v.is_finite()));
+            for kern in all_kernels() {
+                let mut got = c0.clone();
+                kern.gemm_scaled_into(am, bm, alpha, beta, MatMut::row_major(&mut got, m, n));
+                assert!(
+                    same_bits_or_nan(&got, &want),
+                    "{:?} {m}×{k}×{n}",
+                    kern.path()
+                );
+            }
+        }
+    }
+}

@@ -9,7 +9,8 @@
 //! can run a different path in between.
 
 use nrelu_rbm_kernels::{
-    Family, Kernels, Path, Sgd, Stream, active_path, bernoulli, forced_path, last_path, sigmoid,
+    Accumulate, Family, Kernels, MatRef, Path, Sgd, Stream, active_path, bernoulli, forced_path,
+    last_path, sigmoid,
 };
 
 #[test]
@@ -52,6 +53,23 @@ fn the_forced_or_best_path_is_the_one_that_ran() {
         last_path(Family::Update),
         Some(want),
         "update family ran another path"
+    );
+
+    // A product of at most 256 rows: on the AVX-512 path the crate's own
+    // kernel, on the others matrixmultiply's (same bits; tests/affine.rs).
+    let a = [0.25f32; 6];
+    let mut c = [0.0f32; 4];
+    Kernels::active().gemm(
+        MatRef::row_major(&a, 2, 3),
+        MatRef::row_major(&a, 3, 2),
+        Accumulate::Overwrite,
+        &mut c,
+    );
+    assert_eq!(c, [0.1875; 4]);
+    assert_eq!(
+        last_path(Family::Product),
+        Some(want),
+        "product family ran another path"
     );
 
     #[cfg(target_arch = "x86_64")]

@@ -1,0 +1,362 @@
+//! The product family's AVX-512 kernel: `C = α·A·B + β·C` for products
+//! whose `C` has few rows (a mini-batch), without packing `B`.
+//!
+//! matrixmultiply packs both operands for every call. In the training step
+//! `B` is the 784 × 500 weight matrix (1.5 MB, larger than L2), read from
+//! memory once per product anyway, and packing it costs a second pass; for
+//! `H·Wᵀ` the pack is a transposing one, the slowest. This kernel computes
+//! `Cᵀ = Bᵀ·Aᵀ` instead: each 16 × 16 tile of `Cᵀ` broadcasts `B`'s elements
+//! straight from the caller's memory (any strides; 16 of them per step of
+//! `k`) and multiplies them with 16-wide rows of `Aᵀ`, packed once per block
+//! of `k` (`A` is the small operand: at most [`MAX_M`] rows). The finished
+//! tile is transposed in registers and stored as 16 rows of `C`.
+//!
+//! # Bits
+//! Every element of `C` gets exactly the roundings of matrixmultiply's
+//! AVX-512 and AVX2+FMA kernels, so the product family gives the same bits
+//! on every path (`tests/affine.rs` compares them bit for bit):
+//!
+//! * `k` is cut into blocks of [`KC`] (matrixmultiply's `S_KC`); in each
+//!   block the sum starts at +0 and runs `acc = fma(a_ik, b_kj, acc)` in
+//!   order of `k`;
+//! * after each block, with β' = β for the first block and 1 after it:
+//!   `C = α·acc` when β' = 0 (`C` not read), else `C = fma(α, acc, β'·C)`
+//!   on a whole 16 × 16 tile and `C = β'·C + α·acc` (two roundings) on a
+//!   ragged tile at the bottom or right edge of the call — tiles start at
+//!   row and column 0 in steps of 16, as matrixmultiply's do.
+//!
+//! # Safety contract
+//! [`sgemm`] runs only on a CPU with AVX-512F (the dispatch point checks it)
+//! and only on views that `affine::check_gemm` proved to lie inside their
+//! slices; every `// SAFETY:` line below refers to those two facts.
+
+use std::arch::x86_64::*;
+use std::cell::RefCell;
+
+/// matrixmultiply's block of `k` for f32 (`S_KC` in its
+/// `archparam_defaults.rs`): each element's sum restarts after this many
+/// terms, and the restart points decide the bits.
+pub(crate) const KC: usize = 256;
+
+/// The largest number of rows of `A` (and `C`) this kernel takes: the packed
+/// `Aᵀ` of one block of `k` is then at most `KC · MAX_M` floats (256 KB).
+/// Larger products go to matrixmultiply.
+pub(crate) const MAX_M: usize = 256;
+
+/// One row of 16 floats on a cache line.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+const ZERO_LINE: Line = Line([0.0; 16]);
+
+thread_local! {
+    /// Packed `Aᵀ` for one block of `k` (grown once per thread, then reused,
+    /// so a steady-state training step does not allocate).
+    static PACKED: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A strided read-only matrix: element (i, j) at `ptr + i·rs + j·cs`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided {
+    pub ptr: *const f32,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+/// `C = α·A·B + β·C` for `A` (m × k), `B` (k × n) and row-major `C` (m × n,
+/// row stride `rsc`), with `0 < m ≤ MAX_M`, `k > 0`, `n > 0`.
+///
+/// # Safety
+/// AVX-512F must be present. Every element (i, l) of `a` for i < m, l < k,
+/// every element (l, j) of `b` for l < k, j < n must be readable, and
+/// `c + i·rsc + j` writable for i < m, j < n, with no overlap between `c`
+/// and the inputs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided,
+    b: Strided,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+) {
+    PACKED.with(|cell| {
+        let mut packed = cell.borrow_mut();
+        // SAFETY: this function's own contract, forwarded.
+        unsafe { sgemm_packed_in(m, k, n, alpha, a, b, beta, c, rsc, &mut packed) }
+    });
+}
+
+/// [`sgemm`] with the packing buffer of the calling thread (a plain
+/// function rather than the closure, so that it is compiled for AVX-512).
+///
+/// # Safety
+/// As [`sgemm`].
+#[target_feature(enable = "avx512f")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn sgemm_packed_in(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided,
+    b: Strided,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+    packed: &mut Vec<Line>,
+) {
+    debug_assert!(m > 0 && m <= MAX_M && k > 0 && n > 0);
+    let panels = m.div_ceil(16);
+    {
+        if packed.len() < panels * KC {
+            packed.resize(panels * KC, ZERO_LINE);
+        }
+        let mut pad = [ZERO_LINE; KC];
+        let mut k0 = 0;
+        while k0 < k {
+            let kc = KC.min(k - k0);
+            let beta_k = if k0 == 0 { beta } else { 1.0 };
+            // SAFETY: rows < m and columns k0..k0 + kc < k of `a` are
+            // readable (caller); `packed` holds panels · KC lines.
+            unsafe { pack_a_transposed(m, kc, a, k0, packed) };
+            let mut j0 = 0;
+            while j0 < n {
+                let nr = 16.min(n - j0);
+                // The 16 broadcast columns of B for this tile: straight from
+                // B when all 16 exist, else copied next to zeros.
+                let (bt, brs, bks) = if nr == 16 {
+                    // SAFETY: an offset to element (k0, j0) of `b`, which is
+                    // readable (k0 < k, j0 < n).
+                    let p = unsafe { b.ptr.offset(k0 as isize * b.rs + j0 as isize * b.cs) };
+                    (p, b.cs, b.rs)
+                } else {
+                    for (l, line) in pad.iter_mut().enumerate().take(kc) {
+                        *line = ZERO_LINE;
+                        for (j, v) in line.0.iter_mut().enumerate().take(nr) {
+                            // SAFETY: element (k0 + l, j0 + j) of `b` with
+                            // l < kc, j < nr: inside k × n, readable.
+                            *v = unsafe {
+                                *b.ptr
+                                    .offset((k0 + l) as isize * b.rs + (j0 + j) as isize * b.cs)
+                            };
+                        }
+                    }
+                    (pad.as_ptr().cast::<f32>(), 1, 16)
+                };
+                let lanes: __mmask16 = ((1u32 << nr) - 1) as __mmask16;
+                for p in 0..panels {
+                    let i0 = p * 16;
+                    let mr = 16.min(m - i0);
+                    // SAFETY: `bt` addresses kc × 16 readable floats through
+                    // (bks, brs) (B itself or `pad`); panel p of `packed`
+                    // holds kc lines (filled above).
+                    let mut acc = unsafe {
+                        tile(kc, bt, brs, bks, packed.as_ptr().add(p * KC).cast::<f32>())
+                    };
+                    // SAFETY: AVX-512F is present (caller).
+                    unsafe { transpose16(&mut acc) };
+                    let whole = mr == 16 && nr == 16;
+                    // SAFETY: rows i0..i0 + mr and columns j0..j0 + nr of C
+                    // are writable (caller); lanes ≥ nr are masked off.
+                    unsafe {
+                        store(
+                            &acc,
+                            mr,
+                            lanes,
+                            whole,
+                            alpha,
+                            beta_k,
+                            c.add(i0 * rsc + j0),
+                            rsc,
+                        )
+                    };
+                }
+                j0 += 16;
+            }
+            k0 += kc;
+        }
+    }
+}
+
+/// Packs columns `k0..k0 + kc` of `A`'s rows as `Aᵀ`, panel by panel: line
+/// `p·KC + l` holds A[16p + r][k0 + l] in lane r, and 0 for rows ≥ m.
+///
+/// # Safety
+/// AVX-512F present; elements (i, k0 + l) of `a` readable for i < m, l < kc;
+/// `packed.len() ≥ ⌈m/16⌉ · KC`.
+#[target_feature(enable = "avx512f")]
+unsafe fn pack_a_transposed(m: usize, kc: usize, a: Strided, k0: usize, packed: &mut [Line]) {
+    for p in 0..m.div_ceil(16) {
+        let i0 = p * 16;
+        let rows = 16.min(m - i0);
+        let panel = &mut packed[p * KC..p * KC + kc];
+        if a.cs == 1 {
+            // Rows of A are contiguous: transpose 16 × 16 blocks in registers.
+            let mut l0 = 0;
+            while l0 < kc {
+                let w = 16.min(kc - l0);
+                let cols: __mmask16 = ((1u32 << w) - 1) as __mmask16;
+                let mut blk = [_mm512_setzero_ps(); 16];
+                for (r, v) in blk.iter_mut().enumerate().take(rows) {
+                    // SAFETY: elements (i0 + r, k0 + l0 .. k0 + l0 + w) of A
+                    // are readable (r < rows, l0 + w ≤ kc); the masked load
+                    // touches no others.
+                    *v = unsafe {
+                        _mm512_maskz_loadu_ps(
+                            cols,
+                            a.ptr.offset((i0 + r) as isize * a.rs + (k0 + l0) as isize),
+                        )
+                    };
+                }
+                // SAFETY: AVX-512F is present (caller).
+                unsafe { transpose16(&mut blk) };
+                for (line, v) in panel[l0..l0 + w].iter_mut().zip(blk) {
+                    // SAFETY: `line` is 64 writable, 64-byte aligned bytes.
+                    unsafe { _mm512_store_ps(line.0.as_mut_ptr(), v) };
+                }
+                l0 += 16;
+            }
+        } else if a.rs == 1 {
+            // Columns of A are contiguous: each line is one (masked) load.
+            let lanes: __mmask16 = ((1u32 << rows) - 1) as __mmask16;
+            for (l, line) in panel.iter_mut().enumerate() {
+                // SAFETY: elements (i0 .. i0 + rows, k0 + l) of A are
+                // readable and adjacent (rs = 1); the mask covers them only.
+                let v = unsafe {
+                    _mm512_maskz_loadu_ps(
+                        lanes,
+                        a.ptr.offset(i0 as isize + (k0 + l) as isize * a.cs),
+                    )
+                };
+                // SAFETY: `line` is 64 writable, 64-byte aligned bytes.
+                unsafe { _mm512_store_ps(line.0.as_mut_ptr(), v) };
+            }
+        } else {
+            for (l, line) in panel.iter_mut().enumerate() {
+                *line = ZERO_LINE;
+                for (r, v) in line.0.iter_mut().enumerate().take(rows) {
+                    // SAFETY: element (i0 + r, k0 + l) of A, readable.
+                    *v = unsafe {
+                        *a.ptr
+                            .offset((i0 + r) as isize * a.rs + (k0 + l) as isize * a.cs)
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// One 16 × 16 tile of `Cᵀ` over `kc` terms: `acc[r]` lane i is
+/// Σ_l bt[r·brs + l·bks] · at[16 l + i], summed from +0 in order of `l` with
+/// one FMA per term.
+///
+/// # Safety
+/// AVX-512F present; `bt + r·brs + l·bks` readable for r < 16, l < kc;
+/// `at` 16·kc readable floats.
+#[inline(always)]
+unsafe fn tile(kc: usize, bt: *const f32, brs: isize, bks: isize, at: *const f32) -> [__m512; 16] {
+    // SAFETY: the caller guarantees the ranges above, and the reads stay
+    // inside them (r < 16, l < kc).
+    unsafe {
+        let mut acc = [_mm512_setzero_ps(); 16];
+        let mut bt = bt;
+        let mut at = at;
+        for _ in 0..kc {
+            let row = _mm512_loadu_ps(at);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                *acc = _mm512_fmadd_ps(_mm512_set1_ps(*bt.offset(r as isize * brs)), row, *acc);
+            }
+            bt = bt.offset(bks);
+            at = at.add(16);
+        }
+        acc
+    }
+}
+
+/// Transposes a 16 × 16 block held as 16 rows (64 shuffles).
+///
+/// # Safety
+/// AVX-512F present.
+#[inline(always)]
+unsafe fn transpose16(r: &mut [__m512; 16]) {
+    // SAFETY: AVX-512F is present (caller); register-only shuffles.
+    unsafe {
+        // Pairs of rows interleaved: t[2g] = rows 2g, 2g+1, elements 0, 1 of
+        // each 128-bit lane; t[2g+1] the elements 2, 3.
+        let mut t = [_mm512_setzero_ps(); 16];
+        for g in 0..8 {
+            t[2 * g] = _mm512_unpacklo_ps(r[2 * g], r[2 * g + 1]);
+            t[2 * g + 1] = _mm512_unpackhi_ps(r[2 * g], r[2 * g + 1]);
+        }
+        // u[4q + e]: rows 4q..4q+4, element e of every 128-bit lane L, i.e.
+        // columns 4L + e.
+        let mut u = [_mm512_setzero_ps(); 16];
+        for q in 0..4 {
+            let (a0, a1) = (_mm512_castps_pd(t[4 * q]), _mm512_castps_pd(t[4 * q + 1]));
+            let (b0, b1) = (
+                _mm512_castps_pd(t[4 * q + 2]),
+                _mm512_castps_pd(t[4 * q + 3]),
+            );
+            u[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, b0));
+            u[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, b0));
+            u[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, b1));
+            u[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, b1));
+        }
+        // Gather lane L of the four row groups: column 4L + e.
+        for e in 0..4 {
+            let x0 = _mm512_shuffle_f32x4::<0b10_00_10_00>(u[e], u[4 + e]);
+            let x1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(u[e], u[4 + e]);
+            let y0 = _mm512_shuffle_f32x4::<0b10_00_10_00>(u[8 + e], u[12 + e]);
+            let y1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(u[8 + e], u[12 + e]);
+            r[e] = _mm512_shuffle_f32x4::<0b10_00_10_00>(x0, y0);
+            r[8 + e] = _mm512_shuffle_f32x4::<0b11_01_11_01>(x0, y0);
+            r[4 + e] = _mm512_shuffle_f32x4::<0b10_00_10_00>(x1, y1);
+            r[12 + e] = _mm512_shuffle_f32x4::<0b11_01_11_01>(x1, y1);
+        }
+    }
+}
+
+/// Writes rows `0..mr` of a finished tile (`acc[i]` lane j = (A·B)(i, j) for
+/// this block of k) into C with matrixmultiply's epilogue (module docs).
+///
+/// # Safety
+/// AVX-512F present; `c + i·rsc + j` readable and writable for i < mr and
+/// the lanes j set in `lanes`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn store(
+    acc: &[__m512; 16],
+    mr: usize,
+    lanes: __mmask16,
+    whole: bool,
+    alpha: f32,
+    beta: f32,
+    c: *mut f32,
+    rsc: usize,
+) {
+    // SAFETY: masked loads and stores touch only the lanes in
+    // `lanes` of rows i < mr, which the caller guarantees.
+    unsafe {
+        let av = _mm512_set1_ps(alpha);
+        let bv = _mm512_set1_ps(beta);
+        for (i, &ab) in acc.iter().enumerate().take(mr) {
+            let p = c.add(i * rsc);
+            let v = if beta == 0.0 {
+                _mm512_mul_ps(av, ab)
+            } else {
+                let cv = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, p), bv);
+                if whole {
+                    _mm512_fmadd_ps(av, ab, cv)
+                } else {
+                    _mm512_add_ps(cv, _mm512_mul_ps(av, ab))
+                }
+            };
+            _mm512_mask_storeu_ps(p, lanes, v);
+        }
+    }
+}
