@@ -155,25 +155,20 @@ unsafe fn sgemm_packed_in(
                     // SAFETY: `bt` addresses kc × 16 readable floats through
                     // (bks, brs) (B itself or `pad`); panel p of `packed`
                     // holds kc lines (filled above).
-                    let mut acc = unsafe {
+                    let acc = unsafe {
                         tile(kc, bt, brs, bks, packed.as_ptr().add(p * KC).cast::<f32>())
                     };
-                    // SAFETY: AVX-512F is present (caller).
-                    unsafe { transpose16(&mut acc) };
                     let whole = mr == 16 && nr == 16;
-                    // SAFETY: rows i0..i0 + mr and columns j0..j0 + nr of C
-                    // are writable (caller); lanes ≥ nr are masked off.
+                    let c_tile = c.wrapping_add(i0 * rsc + j0);
+                    // SAFETY: AVX-512F is present (caller); rows i < mr of
+                    // the tile, lanes < nr (`lanes`), are inside C and
+                    // writable (caller).
                     unsafe {
-                        store(
-                            &acc,
-                            mr,
-                            lanes,
-                            whole,
-                            alpha,
-                            beta_k,
-                            c.add(i0 * rsc + j0),
-                            rsc,
-                        )
+                        transpose16_into(&acc, |i, ab| {
+                            if i < mr {
+                                store_row(ab, lanes, whole, alpha, beta_k, c_tile.add(i * rsc));
+                            }
+                        })
                     };
                 }
                 j0 += 16;
@@ -194,7 +189,7 @@ unsafe fn pack_a_transposed(m: usize, kc: usize, a: Strided, k0: usize, packed: 
     for p in 0..m.div_ceil(16) {
         let i0 = p * 16;
         let rows = 16.min(m - i0);
-        let panel = &mut packed[p * KC..p * KC + kc];
+        let panel = &mut packed[p * KC..(p + 1) * KC];
         if a.cs == 1 {
             // Rows of A are contiguous: transpose 16 × 16 blocks in registers.
             let mut l0 = 0;
@@ -213,18 +208,20 @@ unsafe fn pack_a_transposed(m: usize, kc: usize, a: Strided, k0: usize, packed: 
                         )
                     };
                 }
-                // SAFETY: AVX-512F is present (caller).
-                unsafe { transpose16(&mut blk) };
-                for (line, v) in panel[l0..l0 + w].iter_mut().zip(blk) {
-                    // SAFETY: `line` is 64 writable, 64-byte aligned bytes.
-                    unsafe { _mm512_store_ps(line.0.as_mut_ptr(), v) };
-                }
+                // The whole 16 lines (l0 + 16 ≤ KC; lines past kc get the
+                // zeros of the masked-off columns and are never read).
+                let lines = panel[l0..l0 + 16].as_mut_ptr();
+                // SAFETY: AVX-512F is present (caller); `lines` points to
+                // 16 writable, 64-byte aligned lines of `panel`.
+                unsafe {
+                    transpose16_into(&blk, |l, v| _mm512_store_ps(lines.add(l).cast::<f32>(), v))
+                };
                 l0 += 16;
             }
         } else if a.rs == 1 {
             // Columns of A are contiguous: each line is one (masked) load.
             let lanes: __mmask16 = ((1u32 << rows) - 1) as __mmask16;
-            for (l, line) in panel.iter_mut().enumerate() {
+            for (l, line) in panel.iter_mut().enumerate().take(kc) {
                 // SAFETY: elements (i0 .. i0 + rows, k0 + l) of A are
                 // readable and adjacent (rs = 1); the mask covers them only.
                 let v = unsafe {
@@ -237,7 +234,7 @@ unsafe fn pack_a_transposed(m: usize, kc: usize, a: Strided, k0: usize, packed: 
                 unsafe { _mm512_store_ps(line.0.as_mut_ptr(), v) };
             }
         } else {
-            for (l, line) in panel.iter_mut().enumerate() {
+            for (l, line) in panel.iter_mut().enumerate().take(kc) {
                 *line = ZERO_LINE;
                 for (r, v) in line.0.iter_mut().enumerate().take(rows) {
                     // SAFETY: element (i0 + r, k0 + l) of A, readable.
@@ -278,12 +275,15 @@ unsafe fn tile(kc: usize, bt: *const f32, brs: isize, bks: isize, at: *const f32
     }
 }
 
-/// Transposes a 16 × 16 block held as 16 rows (64 shuffles).
+/// Transposes a 16 × 16 block held as 16 rows (64 shuffles) and hands
+/// row `i` of the transpose (column `i` of `r`) to `out(i, row)`, in the
+/// order 0, 8, 4, 12, 1, 9, … — straight from registers, so the caller's
+/// stores need no staging array.
 ///
 /// # Safety
 /// AVX-512F present.
 #[inline(always)]
-unsafe fn transpose16(r: &mut [__m512; 16]) {
+unsafe fn transpose16_into(r: &[__m512; 16], mut out: impl FnMut(usize, __m512)) {
     // SAFETY: AVX-512F is present (caller); register-only shuffles.
     unsafe {
         // Pairs of rows interleaved: t[2g] = rows 2g, 2g+1, elements 0, 1 of
@@ -313,50 +313,36 @@ unsafe fn transpose16(r: &mut [__m512; 16]) {
             let x1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(u[e], u[4 + e]);
             let y0 = _mm512_shuffle_f32x4::<0b10_00_10_00>(u[8 + e], u[12 + e]);
             let y1 = _mm512_shuffle_f32x4::<0b11_01_11_01>(u[8 + e], u[12 + e]);
-            r[e] = _mm512_shuffle_f32x4::<0b10_00_10_00>(x0, y0);
-            r[8 + e] = _mm512_shuffle_f32x4::<0b11_01_11_01>(x0, y0);
-            r[4 + e] = _mm512_shuffle_f32x4::<0b10_00_10_00>(x1, y1);
-            r[12 + e] = _mm512_shuffle_f32x4::<0b11_01_11_01>(x1, y1);
+            out(e, _mm512_shuffle_f32x4::<0b10_00_10_00>(x0, y0));
+            out(8 + e, _mm512_shuffle_f32x4::<0b11_01_11_01>(x0, y0));
+            out(4 + e, _mm512_shuffle_f32x4::<0b10_00_10_00>(x1, y1));
+            out(12 + e, _mm512_shuffle_f32x4::<0b11_01_11_01>(x1, y1));
         }
     }
 }
 
-/// Writes rows `0..mr` of a finished tile (`acc[i]` lane j = (A·B)(i, j) for
-/// this block of k) into C with matrixmultiply's epilogue (module docs).
+/// Writes one row of a finished tile (`ab` lane j = (A·B)(i, j) for this
+/// block of k) into C at `p` with matrixmultiply's epilogue (module docs).
 ///
 /// # Safety
-/// AVX-512F present; `c + i·rsc + j` readable and writable for i < mr and
-/// the lanes j set in `lanes`.
+/// AVX-512F present; `p + j` readable and writable for the lanes j set in
+/// `lanes`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn store(
-    acc: &[__m512; 16],
-    mr: usize,
-    lanes: __mmask16,
-    whole: bool,
-    alpha: f32,
-    beta: f32,
-    c: *mut f32,
-    rsc: usize,
-) {
-    // SAFETY: masked loads and stores touch only the lanes in
-    // `lanes` of rows i < mr, which the caller guarantees.
+unsafe fn store_row(ab: __m512, lanes: __mmask16, whole: bool, alpha: f32, beta: f32, p: *mut f32) {
+    // SAFETY: masked loads and stores touch only the lanes in `lanes`,
+    // which the caller guarantees.
     unsafe {
         let av = _mm512_set1_ps(alpha);
-        let bv = _mm512_set1_ps(beta);
-        for (i, &ab) in acc.iter().enumerate().take(mr) {
-            let p = c.add(i * rsc);
-            let v = if beta == 0.0 {
-                _mm512_mul_ps(av, ab)
+        let v = if beta == 0.0 {
+            _mm512_mul_ps(av, ab)
+        } else {
+            let cv = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, p), _mm512_set1_ps(beta));
+            if whole {
+                _mm512_fmadd_ps(av, ab, cv)
             } else {
-                let cv = _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, p), bv);
-                if whole {
-                    _mm512_fmadd_ps(av, ab, cv)
-                } else {
-                    _mm512_add_ps(cv, _mm512_mul_ps(av, ab))
-                }
-            };
-            _mm512_mask_storeu_ps(p, lanes, v);
-        }
+                _mm512_add_ps(cv, _mm512_mul_ps(av, ab))
+            }
+        };
+        _mm512_mask_storeu_ps(p, lanes, v);
     }
 }
