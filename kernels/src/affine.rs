@@ -584,6 +584,46 @@ impl Kernels {
         if split >= a.rows || a.cols == 0 || b.cols == 0 || !small_ok {
             return sgemm_into(self.path, a, b, acc, c);
         }
+        #[cfg(target_arch = "x86_64")]
+        if split > 0 && a.rows - split < SGEMM_ROW_TILE {
+            let (alpha, beta) = acc.alpha_beta();
+            let job = crate::dispatch::ProductJob {
+                m: split,
+                k: a.cols,
+                n: b.cols,
+                alpha,
+                beta,
+                a: (
+                    a.data.as_ptr(),
+                    a.row_stride as isize,
+                    a.col_stride as isize,
+                ),
+                b: (
+                    b.data.as_ptr(),
+                    b.row_stride as isize,
+                    b.col_stride as isize,
+                ),
+                c: c.ptr,
+                rsc: c.row_stride,
+            };
+            let tail = crate::gemm512::Tail {
+                a: a.data.as_ptr().wrapping_add(split * a.row_stride),
+                rsa: a.row_stride as isize,
+                rows: a.rows - split,
+                c: c.ptr.wrapping_add(split * c.row_stride),
+                rsc: c.row_stride,
+                acc,
+            };
+            // SAFETY: the shapes were checked by the caller (`check_gemm`:
+            // every element of A and B addressed through the strides is
+            // inside its slice); rows 0..split of A and C form the product
+            // (m, k, n > 0 here), rows split.. of A (contiguous rows,
+            // `small_ok`) and of C the tail, with 1 ≤ tail rows ≤ 15; C is
+            // an exclusive view (MatMut invariant), so nothing overlaps.
+            if unsafe { crate::dispatch::product_with_tail(self.path, job, tail) } {
+                return;
+            }
+        }
         let (top, bottom) = c.split_at_row(split);
         if split > 0 {
             sgemm_into(self.path, a.rows_range(0, split), b, acc, top);
@@ -653,13 +693,20 @@ fn check_gemm(a: MatRef<'_>, b: MatRef<'_>, c: &MatMut<'_>) {
     );
 }
 
+impl Accumulate {
+    /// (α, β) of `C = α·A·B + β·C`.
+    fn alpha_beta(self) -> (f32, f32) {
+        match self {
+            Accumulate::Overwrite => (1.0, 0.0),
+            Accumulate::Add => (1.0, 1.0),
+            Accumulate::Subtract => (-1.0, 1.0),
+        }
+    }
+}
+
 /// The product of [`Kernels::gemm_into`], with its shape checks.
 fn sgemm_into(path: Path, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
-    let (alpha, beta) = match acc {
-        Accumulate::Overwrite => (1.0, 0.0),
-        Accumulate::Add => (1.0, 1.0),
-        Accumulate::Subtract => (-1.0, 1.0),
-    };
+    let (alpha, beta) = acc.alpha_beta();
     sgemm_scaled_into(path, a, b, alpha, beta, c);
 }
 

@@ -328,7 +328,7 @@ pub(crate) unsafe fn product(path: Path, job: ProductJob) {
         };
         // SAFETY: `check` confirmed AVX-512F on this CPU; the view contract
         // is this function's own (0 < m ≤ MAX_M).
-        unsafe { crate::gemm512::sgemm(m, k, n, alpha, a, b, beta, c, rsc) };
+        unsafe { crate::gemm512::sgemm(m, k, n, alpha, a, b, beta, c, rsc, None) };
         return;
     }
     // SAFETY: this function's contract is matrixmultiply's: the elements it
@@ -351,6 +351,47 @@ pub(crate) unsafe fn product(path: Path, job: ProductJob) {
             1,
         );
     }
+}
+
+/// [`product`] of the first `job.m` rows together with up to 15 more rows
+/// in the small-row kernel's arithmetic (`crate::gemm512::Tail`), in one
+/// pass over B: the AVX-512 path's form of an unpadded product. Returns
+/// `false`, having done nothing, unless `path` is AVX-512, `0 < m ≤ MAX_M`
+/// and B's rows are contiguous; the caller then runs the two parts apart.
+///
+/// # Safety
+/// As [`product`]; the tail's rows of A (k elements each, contiguous) are
+/// readable and its rows of C (n elements each) writable, overlapping
+/// nothing else; 1 ≤ tail rows ≤ 15.
+#[cfg(target_arch = "x86_64")]
+pub(crate) unsafe fn product_with_tail(
+    path: Path,
+    job: ProductJob,
+    tail: crate::gemm512::Tail,
+) -> bool {
+    if path != Path::Avx512 || job.m > crate::gemm512::MAX_M || job.b.2 != 1 {
+        return false;
+    }
+    check(path);
+    record(Family::Product, path);
+    let strided = |(ptr, rs, cs)| crate::gemm512::Strided { ptr, rs, cs };
+    // SAFETY: `check` confirmed AVX-512F on this CPU; the contract is this
+    // function's own (0 < m ≤ MAX_M, B's rows contiguous).
+    unsafe {
+        crate::gemm512::sgemm(
+            job.m,
+            job.k,
+            job.n,
+            job.alpha,
+            strided(job.a),
+            strided(job.b),
+            job.beta,
+            job.c,
+            job.rsc,
+            Some(tail),
+        )
+    };
+    true
 }
 
 /// The `#[target_feature]` wrappers: each compiles a generic body for one

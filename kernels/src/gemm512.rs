@@ -56,6 +56,35 @@ thread_local! {
     static PACKED: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// Running sums of the fused small-row tail (see [`Tail`]).
+    static TAIL_SUMS: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Up to 15 more rows of `A` and `C` below the product's rows, computed in
+/// the same pass over `B` (while each 16-column block of `B` is in cache)
+/// with the small-row kernel's arithmetic instead of the product's: every
+/// element is `s = 0; s = s + a_k·b_kj` (a multiply and an add, two
+/// roundings) for k = 0, 1, … in order, then `C (= | += | −=) s`
+/// (`update::rows_times_rows`). So the tail has the same bits as the
+/// small-row kernel on every path; only its memory traffic changes (a
+/// separate pass reads all of `B` again, from L3 for the trainer's W).
+#[derive(Clone, Copy)]
+pub(crate) struct Tail {
+    /// Row 0 of the tail rows of A; each row contiguous along k.
+    pub a: *const f32,
+    /// Distance between the tail rows of A.
+    pub rsa: isize,
+    /// Number of tail rows, 1..=15.
+    pub rows: usize,
+    /// Row 0 of the tail rows of C.
+    pub c: *mut f32,
+    /// Distance between the tail rows of C.
+    pub rsc: usize,
+    /// How `s` goes into C.
+    pub acc: crate::Accumulate,
+}
+
 /// A strided read-only matrix: element (i, j) at `ptr + i·rs + j·cs`.
 #[derive(Clone, Copy)]
 pub(crate) struct Strided {
@@ -71,7 +100,9 @@ pub(crate) struct Strided {
 /// AVX-512F must be present. Every element (i, l) of `a` for i < m, l < k,
 /// every element (l, j) of `b` for l < k, j < n must be readable, and
 /// `c + i·rsc + j` writable for i < m, j < n, with no overlap between `c`
-/// and the inputs.
+/// and the inputs. With a `tail`: `b.cs == 1`, its `rows` rows of A (k
+/// elements each, contiguous) readable, its rows of C (n elements each)
+/// readable and writable, overlapping nothing else.
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn sgemm(
     m: usize,
@@ -83,11 +114,29 @@ pub(crate) unsafe fn sgemm(
     beta: f32,
     c: *mut f32,
     rsc: usize,
+    tail: Option<Tail>,
 ) {
     PACKED.with(|cell| {
-        let mut packed = cell.borrow_mut();
-        // SAFETY: this function's own contract, forwarded.
-        unsafe { sgemm_packed_in(m, k, n, alpha, a, b, beta, c, rsc, &mut packed) }
+        TAIL_SUMS.with(|sums| {
+            let (mut packed, mut sums) = (cell.borrow_mut(), sums.borrow_mut());
+            // SAFETY: this function's own contract, forwarded.
+            unsafe {
+                sgemm_packed_in(
+                    m,
+                    k,
+                    n,
+                    alpha,
+                    a,
+                    b,
+                    beta,
+                    c,
+                    rsc,
+                    tail,
+                    &mut packed,
+                    &mut sums,
+                )
+            }
+        })
     });
 }
 
@@ -108,10 +157,18 @@ unsafe fn sgemm_packed_in(
     beta: f32,
     c: *mut f32,
     rsc: usize,
+    tail: Option<Tail>,
     packed: &mut Vec<Line>,
+    sums: &mut Vec<Line>,
 ) {
     debug_assert!(m > 0 && m <= MAX_M && k > 0 && n > 0);
+    debug_assert!(tail.is_none_or(|t| b.cs == 1 && (1..16).contains(&t.rows)));
     let panels = m.div_ceil(16);
+    let tiles = n.div_ceil(16);
+    if let Some(t) = tail {
+        sums.clear();
+        sums.resize(tiles * t.rows, ZERO_LINE);
+    }
     {
         if packed.len() < panels * KC {
             packed.resize(panels * KC, ZERO_LINE);
@@ -171,9 +228,103 @@ unsafe fn sgemm_packed_in(
                         })
                     };
                 }
+                if let Some(t) = tail {
+                    let tile_sums = &mut sums[j0 / 16 * t.rows..][..t.rows];
+                    // SAFETY: the tail rows of A hold columns k0..k0 + kc
+                    // (caller); B's rows k0.. hold columns j0..j0 + nr,
+                    // adjacent (cs = 1), and `lanes` masks the rest.
+                    unsafe { tail_block(t, k0, kc, b, j0, lanes, tile_sums) };
+                }
                 j0 += 16;
             }
             k0 += kc;
+        }
+    }
+    if let Some(t) = tail {
+        for (tile, tile_sums) in sums.chunks(t.rows).enumerate() {
+            let j0 = tile * 16;
+            let lanes: __mmask16 = ((1u32 << 16.min(n - j0)) - 1) as __mmask16;
+            for (r, line) in tile_sums.iter().enumerate() {
+                let p = t.c.wrapping_add(r * t.rsc + j0);
+                // SAFETY: row r < rows of the tail of C holds columns
+                // j0..j0 + 16 ∩ 0..n (caller; `lanes` masks the rest);
+                // `line` is 64 aligned bytes.
+                unsafe {
+                    let s = _mm512_load_ps(line.0.as_ptr());
+                    let v = match t.acc {
+                        crate::Accumulate::Overwrite => s,
+                        crate::Accumulate::Add => _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, p), s),
+                        crate::Accumulate::Subtract => {
+                            _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, p), s)
+                        }
+                    };
+                    _mm512_mask_storeu_ps(p, lanes, v);
+                }
+            }
+        }
+    }
+}
+
+/// Adds columns `k0..k0 + kc` of the tail rows times B's rows `k0..` to the
+/// running sums of columns `j0..j0 + 16` (one line per tail row), in order
+/// of k, with a multiply and an add per term ([`Tail`]).
+///
+/// # Safety
+/// AVX-512F present; the tail rows of A hold columns k0..k0 + kc; B's rows
+/// k0..k0 + kc hold the columns j0.. set in `lanes`, adjacent (cs = 1).
+#[inline(always)]
+unsafe fn tail_block(
+    t: Tail,
+    k0: usize,
+    kc: usize,
+    b: Strided,
+    j0: usize,
+    lanes: __mmask16,
+    sums: &mut [Line],
+) {
+    macro_rules! rows {
+        ($($r:literal)*) => {
+            match t.rows {
+                // SAFETY: forwarded contract.
+                $($r => unsafe { tail_rows::<$r>(t, k0, kc, b, j0, lanes, sums) },)*
+                _ => unreachable!("1..=15 tail rows"),
+            }
+        };
+    }
+    rows!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+}
+
+/// [`tail_block`] for `R` rows, with the sums in registers.
+///
+/// # Safety
+/// As [`tail_block`], with `t.rows == R` and `sums.len() == R`.
+#[inline(always)]
+unsafe fn tail_rows<const R: usize>(
+    t: Tail,
+    k0: usize,
+    kc: usize,
+    b: Strided,
+    j0: usize,
+    lanes: __mmask16,
+    sums: &mut [Line],
+) {
+    // SAFETY: reads of A's tail rows (columns k0..k0 + kc) and of B's rows
+    // k0..k0 + kc (the columns in `lanes`), both inside the ranges the
+    // caller guarantees; `sums` holds R aligned lines.
+    unsafe {
+        let mut s: [__m512; R] = std::array::from_fn(|r| _mm512_load_ps(sums[r].0.as_ptr()));
+        let mut bp = b.ptr.offset(k0 as isize * b.rs + j0 as isize);
+        let a0 = t.a.add(k0);
+        for l in 0..kc {
+            let bv = _mm512_maskz_loadu_ps(lanes, bp);
+            for (r, s) in s.iter_mut().enumerate() {
+                let a = _mm512_set1_ps(*a0.offset(r as isize * t.rsa + l as isize));
+                *s = _mm512_add_ps(*s, _mm512_mul_ps(a, bv));
+            }
+            bp = bp.offset(b.rs);
+        }
+        for (line, s) in sums.iter_mut().zip(&s) {
+            _mm512_store_ps(line.0.as_mut_ptr(), *s);
         }
     }
 }

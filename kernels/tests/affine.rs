@@ -971,3 +971,43 @@ fn products_have_matrixmultiplys_bits_with_special_inputs() {
         }
     }
 }
+
+#[test]
+fn unpadded_tails_in_the_product_pass_have_the_small_kernels_bits() {
+    // On the AVX-512 path the last `rows % 16` rows of an unpadded product
+    // with row-major B are summed inside the product's pass over B, across
+    // its 256-deep blocks of k; every path must still give the small-row
+    // kernel's bits. k above 256 (several blocks), ragged n, special values.
+    for &(m, k, n) in &[(100, 784, 500), (20, 300, 33), (17, 513, 16), (31, 257, 47)] {
+        let mut x = data(m * k, 60);
+        for (i, s) in SPECIALS.iter().enumerate() {
+            x[(m - 1) * k + (i * 37) % k] = *s;
+        }
+        let mut bd = data(k * n, 61);
+        bd[k * n / 2] = f32::INFINITY;
+        let c0 = data(m * n, 62);
+        for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
+            let runs: Vec<(Path, Vec<f32>)> = all_kernels()
+                .into_iter()
+                .map(|kern| {
+                    (
+                        kern.path(),
+                        unpadded(kern, (m, k, n), &x, &bd, false, acc, &c0),
+                    )
+                })
+                .collect();
+            let tail = m / 16 * 16 * n;
+            assert!(
+                runs[0].1[tail..].iter().any(|v| v.is_nan()),
+                "NaN reaches the tail"
+            );
+            for (path, c) in &runs[1..] {
+                assert!(
+                    same_bits_or_nan(c, &runs[0].1),
+                    "{path:?} vs {:?}, {m}×{k}×{n} {acc:?}",
+                    runs[0].0
+                );
+            }
+        }
+    }
+}
