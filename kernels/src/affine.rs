@@ -613,6 +613,8 @@ impl Kernels {
                 c: c.ptr.wrapping_add(split * c.row_stride),
                 rsc: c.row_stride,
                 acc,
+                // As the small-row kernel chooses (`update::small_rows`).
+                dots: b.col_stride != 1,
             };
             // SAFETY: the shapes were checked by the caller (`check_gemm`:
             // every element of A and B addressed through the strides is

@@ -357,7 +357,8 @@ pub(crate) unsafe fn product(path: Path, job: ProductJob) {
 /// in the small-row kernel's arithmetic (`crate::gemm512::Tail`), in one
 /// pass over B: the AVX-512 path's form of an unpadded product. Returns
 /// `false`, having done nothing, unless `path` is AVX-512, `0 < m ≤ MAX_M`
-/// and B's rows are contiguous; the caller then runs the two parts apart.
+/// and B's rows (row form) or columns (dot form) are contiguous; the caller
+/// then runs the two parts apart.
 ///
 /// # Safety
 /// As [`product`]; the tail's rows of A (k elements each, contiguous) are
@@ -369,7 +370,12 @@ pub(crate) unsafe fn product_with_tail(
     job: ProductJob,
     tail: crate::gemm512::Tail,
 ) -> bool {
-    if path != Path::Avx512 || job.m > crate::gemm512::MAX_M || job.b.2 != 1 {
+    let b_ok = if tail.dots {
+        job.b.1 == 1
+    } else {
+        job.b.2 == 1
+    };
+    if path != Path::Avx512 || job.m > crate::gemm512::MAX_M || !b_ok {
         return false;
     }
     check(path);

@@ -83,6 +83,12 @@ pub(crate) struct Tail {
     pub rsc: usize,
     /// How `s` goes into C.
     pub acc: crate::Accumulate,
+    /// The dot form, for B with contiguous columns (`H·Wᵀ`): each element
+    /// in 16 interleaved partial sums (term k into partial k mod 16, each
+    /// `p = p + a_k·b_kj` in order of k), added pairwise 16 → 8 → 4 → 2 → 1
+    /// (`update::dots_in`). Otherwise the row form above, for B with
+    /// contiguous rows.
+    pub dots: bool,
 }
 
 /// A strided read-only matrix: element (i, j) at `ptr + i·rs + j·cs`.
@@ -162,12 +168,17 @@ unsafe fn sgemm_packed_in(
     sums: &mut Vec<Line>,
 ) {
     debug_assert!(m > 0 && m <= MAX_M && k > 0 && n > 0);
-    debug_assert!(tail.is_none_or(|t| b.cs == 1 && (1..16).contains(&t.rows)));
+    debug_assert!(tail.is_none_or(|t| {
+        (if t.dots { b.rs == 1 } else { b.cs == 1 }) && (1..16).contains(&t.rows)
+    }));
     let panels = m.div_ceil(16);
     let tiles = n.div_ceil(16);
     if let Some(t) = tail {
+        // Row form: one line per row and 16-column tile; dot form: one line
+        // of 16 partial sums per row and column.
+        let lines = if t.dots { n * t.rows } else { tiles * t.rows };
         sums.clear();
-        sums.resize(tiles * t.rows, ZERO_LINE);
+        sums.resize(lines, ZERO_LINE);
     }
     {
         if packed.len() < panels * KC {
@@ -229,18 +240,45 @@ unsafe fn sgemm_packed_in(
                     };
                 }
                 if let Some(t) = tail {
-                    let tile_sums = &mut sums[j0 / 16 * t.rows..][..t.rows];
-                    // SAFETY: the tail rows of A hold columns k0..k0 + kc
-                    // (caller); B's rows k0.. hold columns j0..j0 + nr,
-                    // adjacent (cs = 1), and `lanes` masks the rest.
-                    unsafe { tail_block(t, k0, kc, b, j0, lanes, tile_sums) };
+                    if t.dots {
+                        let nr = 16.min(n - j0);
+                        let col_sums = &mut sums[j0 * t.rows..][..nr * t.rows];
+                        // SAFETY: the tail rows of A hold columns k0..k0 +
+                        // kc (caller); B's columns j0..j0 + nr hold rows
+                        // k0..k0 + kc, adjacent (rs = 1).
+                        unsafe { tail_dots(t, k0, kc, k, b, j0, nr, col_sums) };
+                    } else {
+                        let tile_sums = &mut sums[j0 / 16 * t.rows..][..t.rows];
+                        // SAFETY: the tail rows of A hold columns k0..k0 + kc
+                        // (caller); B's rows k0.. hold columns j0..j0 + nr,
+                        // adjacent (cs = 1), and `lanes` masks the rest.
+                        unsafe { tail_block(t, k0, kc, b, j0, lanes, tile_sums) };
+                    }
                 }
                 j0 += 16;
             }
             k0 += kc;
         }
     }
-    if let Some(t) = tail {
+    if let Some(t) = tail.filter(|t| t.dots) {
+        for (j, col_sums) in sums.chunks(t.rows).enumerate() {
+            for (r, line) in col_sums.iter().enumerate() {
+                // SAFETY: `line` is 64 aligned bytes.
+                let v = unsafe { _mm512_load_ps(line.0.as_ptr()) };
+                // SAFETY: AVX-512F is present (caller).
+                let sum = unsafe { pairwise_sum(v) };
+                // SAFETY: element (r, j) of the tail of C, r < rows, j < n
+                // (caller).
+                let p = unsafe { &mut *t.c.add(r * t.rsc + j) };
+                match t.acc {
+                    crate::Accumulate::Overwrite => *p = sum,
+                    crate::Accumulate::Add => *p += sum,
+                    crate::Accumulate::Subtract => *p -= sum,
+                }
+            }
+        }
+    }
+    if let Some(t) = tail.filter(|t| !t.dots) {
         for (tile, tile_sums) in sums.chunks(t.rows).enumerate() {
             let j0 = tile * 16;
             let lanes: __mmask16 = ((1u32 << 16.min(n - j0)) - 1) as __mmask16;
@@ -292,6 +330,132 @@ unsafe fn tail_block(
         };
     }
     rows!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+}
+
+/// The dot form of the tail ([`Tail::dots`]) over columns `k0..k0 + kc` of
+/// A for B's columns `j0..j0 + nr`: `sums[j·rows + r]` holds the 16
+/// partial sums of element (r, j0 + j). Terms past the last whole 16 of the
+/// whole `k` go, as in `update::dots_in`, to the first partials.
+///
+/// # Safety
+/// AVX-512F present; the tail rows of A hold columns k0..k0 + kc; B's
+/// columns j0..j0 + nr hold rows k0..k0 + kc, adjacent (rs = 1);
+/// `sums.len() == nr · rows`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tail_dots(
+    t: Tail,
+    k0: usize,
+    kc: usize,
+    k: usize,
+    b: Strided,
+    j0: usize,
+    nr: usize,
+    sums: &mut [Line],
+) {
+    // Blocks of k start at multiples of KC = 256, so the 16-term chunks of
+    // a block are the chunks of the whole sum; only the very last can be
+    // partial (when k0 + kc == k).
+    debug_assert!(k0.is_multiple_of(16) && (k0 + kc == k || kc.is_multiple_of(16)));
+    macro_rules! rows {
+        ($($r:literal)*) => {
+            match t.rows {
+                $($r => {
+                    // Four columns at a time (4·R independent sums), then
+                    // the rest one by one.
+                    let mut j = 0;
+                    while j + 4 <= nr {
+                        // SAFETY: forwarded contract (columns j0 + j ..
+                        // j0 + j + 4 < j0 + nr).
+                        unsafe { dots_block::<$r, 4>(t, k0, kc, b, j0 + j, &mut sums[j * $r..][..4 * $r]) };
+                        j += 4;
+                    }
+                    while j < nr {
+                        // SAFETY: as above, one column.
+                        unsafe { dots_block::<$r, 1>(t, k0, kc, b, j0 + j, &mut sums[j * $r..][..$r]) };
+                        j += 1;
+                    }
+                })*
+                _ => unreachable!("1..=15 tail rows"),
+            }
+        };
+    }
+    rows!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+}
+
+/// [`tail_dots`] for `R` rows and the `J` columns `j..j + J` of B, with
+/// their `R·J` vectors of partial sums in registers (`sums[jj·R + r]`).
+///
+/// # Safety
+/// As [`tail_dots`], for these columns; `t.rows == R`,
+/// `sums.len() == R·J`.
+#[inline(always)]
+unsafe fn dots_block<const R: usize, const J: usize>(
+    t: Tail,
+    k0: usize,
+    kc: usize,
+    b: Strided,
+    j: usize,
+    sums: &mut [Line],
+) {
+    // SAFETY: columns k0..k0 + kc of the R tail rows of A and rows
+    // k0..k0 + kc of B's columns j..j + J are readable (caller); the last
+    // chunk's masked loads touch only those; `sums` holds R·J aligned
+    // lines.
+    unsafe {
+        let rows: [*const f32; R] = std::array::from_fn(|r| t.a.offset(r as isize * t.rsa).add(k0));
+        let cols: [*const f32; J] =
+            std::array::from_fn(|c| b.ptr.offset((j + c) as isize * b.cs + k0 as isize));
+        let mut p: [[__m512; R]; J] = std::array::from_fn(|c| {
+            std::array::from_fn(|r| _mm512_load_ps(sums[c * R + r].0.as_ptr()))
+        });
+        let mut l = 0;
+        while l + 16 <= kc {
+            let av: [__m512; R] = std::array::from_fn(|r| _mm512_loadu_ps(rows[r].add(l)));
+            for c in 0..J {
+                let bv = _mm512_loadu_ps(cols[c].add(l));
+                for r in 0..R {
+                    p[c][r] = _mm512_add_ps(p[c][r], _mm512_mul_ps(av[r], bv));
+                }
+            }
+            l += 16;
+        }
+        if l < kc {
+            let m: __mmask16 = ((1u32 << (kc - l)) - 1) as __mmask16;
+            let av: [__m512; R] = std::array::from_fn(|r| _mm512_maskz_loadu_ps(m, rows[r].add(l)));
+            for c in 0..J {
+                let bv = _mm512_maskz_loadu_ps(m, cols[c].add(l));
+                for r in 0..R {
+                    let prod = _mm512_mul_ps(av[r], bv);
+                    p[c][r] = _mm512_mask_add_ps(p[c][r], m, p[c][r], prod);
+                }
+            }
+        }
+        for c in 0..J {
+            for r in 0..R {
+                _mm512_store_ps(sums[c * R + r].0.as_mut_ptr(), p[c][r]);
+            }
+        }
+    }
+}
+
+/// The 16 lanes of `v` added pairwise, 16 → 8 → 4 → 2 → 1: lane i plus
+/// lane i + 8, then i + 4, i + 2, i + 1 (`update::dots_in`).
+///
+/// # Safety
+/// AVX-512F present.
+#[inline(always)]
+unsafe fn pairwise_sum(v: __m512) -> f32 {
+    // SAFETY: AVX-512F is present (caller); register-only operations.
+    unsafe {
+        // (The upper half through the f64 extract: AVX-512F alone.)
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        let v8 = _mm256_add_ps(_mm512_castps512_ps256(v), hi);
+        let v4 = _mm_add_ps(_mm256_castps256_ps128(v8), _mm256_extractf128_ps::<1>(v8));
+        let v2 = _mm_add_ps(v4, _mm_movehl_ps(v4, v4));
+        let v1 = _mm_add_ss(v2, _mm_movehdup_ps(v2));
+        _mm_cvtss_f32(v1)
+    }
 }
 
 /// [`tail_block`] for `R` rows, with the sums in registers.

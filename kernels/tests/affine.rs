@@ -975,9 +975,11 @@ fn products_have_matrixmultiplys_bits_with_special_inputs() {
 #[test]
 fn unpadded_tails_in_the_product_pass_have_the_small_kernels_bits() {
     // On the AVX-512 path the last `rows % 16` rows of an unpadded product
-    // with row-major B are summed inside the product's pass over B, across
-    // its 256-deep blocks of k; every path must still give the small-row
-    // kernel's bits. k above 256 (several blocks), ragged n, special values.
+    // are summed inside the product's pass over B (row form for row-major
+    // B, dot form for B with contiguous columns), across its 256-deep
+    // blocks of k; every path must still give the small-row kernel's bits.
+    // k above 256 (several blocks) and not a multiple of 16, ragged n,
+    // special values.
     for &(m, k, n) in &[(100, 784, 500), (20, 300, 33), (17, 513, 16), (31, 257, 47)] {
         let mut x = data(m * k, 60);
         for (i, s) in SPECIALS.iter().enumerate() {
@@ -986,13 +988,17 @@ fn unpadded_tails_in_the_product_pass_have_the_small_kernels_bits() {
         let mut bd = data(k * n, 61);
         bd[k * n / 2] = f32::INFINITY;
         let c0 = data(m * n, 62);
-        for acc in [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract] {
+        let modes = [Accumulate::Overwrite, Accumulate::Add, Accumulate::Subtract];
+        for (transposed, acc) in [false, true]
+            .into_iter()
+            .flat_map(|t| modes.map(|a| (t, a)))
+        {
             let runs: Vec<(Path, Vec<f32>)> = all_kernels()
                 .into_iter()
                 .map(|kern| {
                     (
                         kern.path(),
-                        unpadded(kern, (m, k, n), &x, &bd, false, acc, &c0),
+                        unpadded(kern, (m, k, n), &x, &bd, transposed, acc, &c0),
                     )
                 })
                 .collect();
@@ -1004,7 +1010,7 @@ fn unpadded_tails_in_the_product_pass_have_the_small_kernels_bits() {
             for (path, c) in &runs[1..] {
                 assert!(
                     same_bits_or_nan(c, &runs[0].1),
-                    "{path:?} vs {:?}, {m}×{k}×{n} {acc:?}",
+                    "{path:?} vs {:?}, {m}×{k}×{n} transposed={transposed} {acc:?}",
                     runs[0].0
                 );
             }
