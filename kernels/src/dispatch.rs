@@ -148,7 +148,9 @@ pub enum Family {
     /// [`crate::Kernels::sgemm`]. The AVX-512 path runs the crate's own kernel
     /// (products of at most 256 rows; `docs/kernels.md`, "Products"), every
     /// other path matrixmultiply's sgemm, which picks its own instruction
-    /// set. Both give the same bits.
+    /// set; on a machine with AVX-512 that is matrixmultiply's AVX-512
+    /// kernel, whose bits the crate's kernel reproduces (NaN payloads
+    /// aside).
     Product,
 }
 
@@ -293,8 +295,9 @@ pub(crate) struct ProductJob {
 
 /// The product family's dispatch point: the crate's AVX-512 kernel
 /// ([`crate::gemm512`]) on the AVX-512 path for products of at most
-/// [`crate::gemm512::MAX_M`] rows, matrixmultiply's sgemm otherwise. Both
-/// compute every element with the same roundings (`crate::gemm512`).
+/// [`crate::gemm512::MAX_M`] rows, matrixmultiply's sgemm otherwise. On a
+/// CPU with AVX-512 both compute every element with the same roundings
+/// (`crate::gemm512`, "Bits").
 ///
 /// # Safety
 /// m, k, n > 0; every element (i, l) of A and (l, j) of B addressed through
@@ -356,8 +359,9 @@ pub(crate) unsafe fn product(path: Path, job: ProductJob) {
 /// [`product`] of the first `job.m` rows together with up to 15 more rows
 /// in the small-row kernel's arithmetic (`crate::gemm512::Tail`), in one
 /// pass over B: the AVX-512 path's form of an unpadded product. Returns
-/// `false`, having done nothing, unless `path` is AVX-512, `0 < m ≤ MAX_M`
-/// and B's rows (row form) or columns (dot form) are contiguous; the caller
+/// `false`, having done nothing, unless `path` is AVX-512, `0 < m ≤ MAX_M`,
+/// B's rows (row form) or columns (dot form) are contiguous and the tail's
+/// running sums fit in `MAX_TAIL_LINES` (256 KB per thread); the caller
 /// then runs the two parts apart.
 ///
 /// # Safety
@@ -375,14 +379,17 @@ pub(crate) unsafe fn product_with_tail(
     } else {
         job.b.2 == 1
     };
-    if path != Path::Avx512 || job.m > crate::gemm512::MAX_M || !b_ok {
+    let small = crate::gemm512::tail_lines(job.n, tail) <= crate::gemm512::MAX_TAIL_LINES;
+    if path != Path::Avx512 || job.m > crate::gemm512::MAX_M || !b_ok || !small {
         return false;
     }
     check(path);
     record(Family::Product, path);
     let strided = |(ptr, rs, cs)| crate::gemm512::Strided { ptr, rs, cs };
     // SAFETY: `check` confirmed AVX-512F on this CPU; the contract is this
-    // function's own (0 < m ≤ MAX_M, B's rows contiguous).
+    // function's own (0 < m ≤ MAX_M; B's rows contiguous for the row form,
+    // its columns for the dot form, checked above; the tail's sums within
+    // MAX_TAIL_LINES).
     unsafe {
         crate::gemm512::sgemm(
             job.m,

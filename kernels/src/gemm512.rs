@@ -9,12 +9,19 @@
 //! straight from the caller's memory (any strides; 16 of them per step of
 //! `k`) and multiplies them with 16-wide rows of `Aᵀ`, packed once per block
 //! of `k` (`A` is the small operand: at most [`MAX_M`] rows). The finished
-//! tile is transposed in registers and stored as 16 rows of `C`.
+//! tile is transposed in registers and stored as 16 rows of `C`. Only a
+//! ragged last block of fewer than 16 columns of `B` is copied (next to
+//! zeros, once per block of `k`).
 //!
 //! # Bits
 //! Every element of `C` gets exactly the roundings of matrixmultiply's
-//! AVX-512 and AVX2+FMA kernels, so the product family gives the same bits
-//! on every path (`tests/affine.rs` compares them bit for bit):
+//! AVX-512 kernel — which matrixmultiply (built with its `avx512` feature)
+//! itself runs on every CPU where this kernel can run, whatever path is
+//! forced here — so the product family gives the same bits on every path
+//! of a machine, NaN payloads aside (`tests/affine.rs` compares them bit for
+//! bit). On a CPU without AVX-512, matrixmultiply's 8 × 8 AVX2+FMA kernel
+//! can round ragged rows and general α, β differently; this kernel does not
+//! run there.
 //!
 //! * `k` is cut into blocks of [`KC`] (matrixmultiply's `S_KC`); in each
 //!   block the sum starts at +0 and runs `acc = fma(a_ik, b_kj, acc)` in
@@ -42,6 +49,21 @@ pub(crate) const KC: usize = 256;
 /// `Aᵀ` of one block of `k` is then at most `KC · MAX_M` floats (256 KB).
 /// Larger products go to matrixmultiply.
 pub(crate) const MAX_M: usize = 256;
+
+/// The most lines (64 bytes each) of running sums a fused tail may use per
+/// thread: 256 KB, e.g. the trainer's 4 rows of `H·Wᵀ` with up to 1024
+/// columns (dot form: a line per element) or 15 rows of a row-form product
+/// with up to 4369 columns. Larger tails run as a separate pass.
+pub(crate) const MAX_TAIL_LINES: usize = 4096;
+
+/// Lines of running sums `tail` needs for `n` columns.
+pub(crate) fn tail_lines(n: usize, tail: Tail) -> usize {
+    if tail.dots {
+        n * tail.rows
+    } else {
+        n.div_ceil(16) * tail.rows
+    }
+}
 
 /// One row of 16 floats on a cache line.
 #[derive(Clone, Copy)]
@@ -106,7 +128,8 @@ pub(crate) struct Strided {
 /// AVX-512F must be present. Every element (i, l) of `a` for i < m, l < k,
 /// every element (l, j) of `b` for l < k, j < n must be readable, and
 /// `c + i·rsc + j` writable for i < m, j < n, with no overlap between `c`
-/// and the inputs. With a `tail`: `b.cs == 1`, its `rows` rows of A (k
+/// and the inputs. With a `tail`: B's rows contiguous (`b.cs == 1`) for the
+/// row form, B's columns contiguous (`b.rs == 1`) for the dot form; its `rows` rows of A (k
 /// elements each, contiguous) readable, its rows of C (n elements each)
 /// readable and writable, overlapping nothing else.
 #[allow(clippy::too_many_arguments)]
@@ -172,13 +195,11 @@ unsafe fn sgemm_packed_in(
         (if t.dots { b.rs == 1 } else { b.cs == 1 }) && (1..16).contains(&t.rows)
     }));
     let panels = m.div_ceil(16);
-    let tiles = n.div_ceil(16);
     if let Some(t) = tail {
         // Row form: one line per row and 16-column tile; dot form: one line
         // of 16 partial sums per row and column.
-        let lines = if t.dots { n * t.rows } else { tiles * t.rows };
         sums.clear();
-        sums.resize(lines, ZERO_LINE);
+        sums.resize(tail_lines(n, t), ZERO_LINE);
     }
     {
         if packed.len() < panels * KC {
@@ -384,7 +405,9 @@ unsafe fn tail_dots(
 }
 
 /// [`tail_dots`] for `R` rows and the `J` columns `j..j + J` of B, with
-/// their `R·J` vectors of partial sums in registers (`sums[jj·R + r]`).
+/// their `R·J` vectors of partial sums as locals (`sums[jj·R + r]`; in
+/// registers while R·J plus the loads fit in 32, as for the trainer's
+/// 4 rows).
 ///
 /// # Safety
 /// As [`tail_dots`], for these columns; `t.rows == R`,
@@ -477,7 +500,7 @@ unsafe fn tail_rows<const R: usize>(
     // caller guarantees; `sums` holds R aligned lines.
     unsafe {
         let mut s: [__m512; R] = std::array::from_fn(|r| _mm512_load_ps(sums[r].0.as_ptr()));
-        let mut bp = b.ptr.offset(k0 as isize * b.rs + j0 as isize);
+        let mut bp = b.ptr.wrapping_offset(k0 as isize * b.rs + j0 as isize);
         let a0 = t.a.add(k0);
         for l in 0..kc {
             let bv = _mm512_maskz_loadu_ps(lanes, bp);
@@ -485,7 +508,8 @@ unsafe fn tail_rows<const R: usize>(
                 let a = _mm512_set1_ps(*a0.offset(r as isize * t.rsa + l as isize));
                 *s = _mm512_add_ps(*s, _mm512_mul_ps(a, bv));
             }
-            bp = bp.offset(b.rs);
+            // Wrapping: after the last row this may point past B.
+            bp = bp.wrapping_offset(b.rs);
         }
         for (line, s) in sums.iter_mut().zip(&s) {
             _mm512_store_ps(line.0.as_mut_ptr(), *s);
@@ -583,8 +607,10 @@ unsafe fn tile(kc: usize, bt: *const f32, brs: isize, bks: isize, at: *const f32
             for (r, acc) in acc.iter_mut().enumerate() {
                 *acc = _mm512_fmadd_ps(_mm512_set1_ps(*bt.offset(r as isize * brs)), row, *acc);
             }
-            bt = bt.offset(bks);
-            at = at.add(16);
+            // Wrapping: after the last step these may point past B (a
+            // step of a whole row of B) and one past the panel.
+            bt = bt.wrapping_offset(bks);
+            at = at.wrapping_add(16);
         }
         acc
     }
