@@ -533,13 +533,16 @@ impl Trainer {
         let (in_w, out_w) = (layer.w.rows, layer.w.cols);
         let draws = !matches!(layer.draw, Draw::None);
         let inp = MatRef::row_major(&inp[..rows * in_w], rows, in_w);
-        // The product, split by columns: each thread packs only its block
-        // of the weights, and every row stays in one call (a row split
-        // would repack all the weights per thread and leave ragged row
-        // tiles on each). The call gives sgemm whole 16-row tiles only and
-        // computes the last `rows % 16` rows with the small-row kernel
-        // (a batch of 100 would otherwise cost 112 rows of sgemm work);
-        // either part has the same bits for any column split.
+        // The product, split by columns: each thread reads only its block
+        // of the weights (matrixmultiply packs it; the AVX-512 kernel reads
+        // it in place), and every row stays in one call (a row split made
+        // matrixmultiply repack all the weights per thread and left ragged
+        // row tiles on each; with the AVX-512 kernel it measured no better,
+        // see docs/benchmarks.md, session 5). The call gives the product
+        // whole 16-row tiles only and computes the last `rows % 16` rows
+        // with the small-row kernel's arithmetic (a batch of 100 would
+        // otherwise cost 112 rows of work); either part has the same bits
+        // for any column split.
         //
         // The means are element-wise, so they are computed in the same
         // parallel region, on the block the thread has just written: in
