@@ -587,25 +587,7 @@ impl Kernels {
         #[cfg(target_arch = "x86_64")]
         if split > 0 && a.rows - split < SGEMM_ROW_TILE {
             let (alpha, beta) = acc.alpha_beta();
-            let job = crate::dispatch::ProductJob {
-                m: split,
-                k: a.cols,
-                n: b.cols,
-                alpha,
-                beta,
-                a: (
-                    a.data.as_ptr(),
-                    a.row_stride as isize,
-                    a.col_stride as isize,
-                ),
-                b: (
-                    b.data.as_ptr(),
-                    b.row_stride as isize,
-                    b.col_stride as isize,
-                ),
-                c: c.ptr,
-                rsc: c.row_stride,
-            };
+            let job = product_job(a.rows_range(0, split), b, alpha, beta, &c);
             let tail = crate::gemm512::Tail {
                 a: a.data.as_ptr().wrapping_add(split * a.row_stride),
                 rsa: a.row_stride as isize,
@@ -706,6 +688,33 @@ impl Accumulate {
     }
 }
 
+/// The raw parts of `C = α·A·B + β·C` for the product family's dispatch
+/// point (the first `a.rows` rows of `c`).
+fn product_job(
+    a: MatRef<'_>,
+    b: MatRef<'_>,
+    alpha: f32,
+    beta: f32,
+    c: &MatMut<'_>,
+) -> crate::dispatch::ProductJob {
+    let strided = |v: MatRef<'_>| crate::dispatch::Strided {
+        ptr: v.data.as_ptr(),
+        rs: v.row_stride as isize,
+        cs: v.col_stride as isize,
+    };
+    crate::dispatch::ProductJob {
+        m: a.rows,
+        k: a.cols,
+        n: b.cols,
+        alpha,
+        a: strided(a),
+        b: strided(b),
+        beta,
+        c: c.ptr,
+        rsc: c.row_stride,
+    }
+}
+
 /// The product of [`Kernels::gemm_into`], with its shape checks.
 fn sgemm_into(path: Path, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
     let (alpha, beta) = acc.alpha_beta();
@@ -740,25 +749,7 @@ fn sgemm_scaled_into(
         }
         return;
     }
-    let job = crate::dispatch::ProductJob {
-        m,
-        k,
-        n,
-        alpha,
-        a: (
-            a.data.as_ptr(),
-            a.row_stride as isize,
-            a.col_stride as isize,
-        ),
-        b: (
-            b.data.as_ptr(),
-            b.row_stride as isize,
-            b.col_stride as isize,
-        ),
-        beta,
-        c: c.ptr,
-        rsc: c.row_stride,
-    };
+    let job = product_job(a, b, alpha, beta, &c);
     // SAFETY: `check_gemm` above (`MatRef::check`) proved that every
     // element (i, j) of A (m × k) and B (k × n) addressed through its
     // strides lies inside its slice; `c` is an m × n view (row stride

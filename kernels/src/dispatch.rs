@@ -278,16 +278,24 @@ pub(crate) fn update(path: Path, job: UpdateJob<'_>) {
 
 // ------------------------------------------------------------ product family
 
-/// One product `C = α·A·B + β·C` in raw parts: A is m × k and B is k × n,
-/// each as (pointer, row stride, column stride); C is row-major with row
-/// stride `rsc`.
+/// A strided read-only matrix: element (i, j) at `ptr + i·rs + j·cs`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided {
+    pub ptr: *const f32,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+/// One product `C = α·A·B + β·C` in raw parts: A is m × k and B is k × n;
+/// C is row-major with row stride `rsc`.
+#[derive(Clone, Copy)]
 pub(crate) struct ProductJob {
     pub m: usize,
     pub k: usize,
     pub n: usize,
     pub alpha: f32,
-    pub a: (*const f32, isize, isize),
-    pub b: (*const f32, isize, isize),
+    pub a: Strided,
+    pub b: Strided,
     pub beta: f32,
     pub c: *mut f32,
     pub rsc: usize,
@@ -306,6 +314,13 @@ pub(crate) struct ProductJob {
 pub(crate) unsafe fn product(path: Path, job: ProductJob) {
     check(path);
     record(Family::Product, path);
+    #[cfg(target_arch = "x86_64")]
+    if path == Path::Avx512 && job.m <= crate::gemm512::MAX_M {
+        // SAFETY: `check` confirmed AVX-512F on this CPU; the view contract
+        // is this function's own (0 < m ≤ MAX_M).
+        unsafe { crate::gemm512::sgemm(job, None) };
+        return;
+    }
     let ProductJob {
         m,
         k,
@@ -317,23 +332,6 @@ pub(crate) unsafe fn product(path: Path, job: ProductJob) {
         c,
         rsc,
     } = job;
-    #[cfg(target_arch = "x86_64")]
-    if path == Path::Avx512 && m <= crate::gemm512::MAX_M {
-        let a = crate::gemm512::Strided {
-            ptr: a.0,
-            rs: a.1,
-            cs: a.2,
-        };
-        let b = crate::gemm512::Strided {
-            ptr: b.0,
-            rs: b.1,
-            cs: b.2,
-        };
-        // SAFETY: `check` confirmed AVX-512F on this CPU; the view contract
-        // is this function's own (0 < m ≤ MAX_M).
-        unsafe { crate::gemm512::sgemm(m, k, n, alpha, a, b, beta, c, rsc, None) };
-        return;
-    }
     // SAFETY: this function's contract is matrixmultiply's: the elements it
     // addresses through the strides exist, C is exclusive (csc = 1).
     unsafe {
@@ -342,12 +340,12 @@ pub(crate) unsafe fn product(path: Path, job: ProductJob) {
             k,
             n,
             alpha,
-            a.0,
-            a.1,
-            a.2,
-            b.0,
-            b.1,
-            b.2,
+            a.ptr,
+            a.rs,
+            a.cs,
+            b.ptr,
+            b.rs,
+            b.cs,
             beta,
             c,
             rsc as isize,
@@ -375,9 +373,9 @@ pub(crate) unsafe fn product_with_tail(
     tail: crate::gemm512::Tail,
 ) -> bool {
     let b_ok = if tail.dots {
-        job.b.1 == 1
+        job.b.rs == 1
     } else {
-        job.b.2 == 1
+        job.b.cs == 1
     };
     let small = crate::gemm512::tail_lines(job.n, tail) <= crate::gemm512::MAX_TAIL_LINES;
     if path != Path::Avx512 || job.m > crate::gemm512::MAX_M || !b_ok || !small {
@@ -385,25 +383,11 @@ pub(crate) unsafe fn product_with_tail(
     }
     check(path);
     record(Family::Product, path);
-    let strided = |(ptr, rs, cs)| crate::gemm512::Strided { ptr, rs, cs };
     // SAFETY: `check` confirmed AVX-512F on this CPU; the contract is this
     // function's own (0 < m ≤ MAX_M; B's rows contiguous for the row form,
     // its columns for the dot form, checked above; the tail's sums within
     // MAX_TAIL_LINES).
-    unsafe {
-        crate::gemm512::sgemm(
-            job.m,
-            job.k,
-            job.n,
-            job.alpha,
-            strided(job.a),
-            strided(job.b),
-            job.beta,
-            job.c,
-            job.rsc,
-            Some(tail),
-        )
-    };
+    unsafe { crate::gemm512::sgemm(job, Some(tail)) };
     true
 }
 

@@ -37,6 +37,7 @@
 //! and only on views that `affine::check_gemm` proved to lie inside their
 //! slices; every `// SAFETY:` line below refers to those two facts.
 
+use crate::dispatch::{ProductJob, Strided};
 use std::arch::x86_64::*;
 use std::cell::RefCell;
 
@@ -113,83 +114,50 @@ pub(crate) struct Tail {
     pub dots: bool,
 }
 
-/// A strided read-only matrix: element (i, j) at `ptr + i·rs + j·cs`.
-#[derive(Clone, Copy)]
-pub(crate) struct Strided {
-    pub ptr: *const f32,
-    pub rs: isize,
-    pub cs: isize,
-}
-
-/// `C = α·A·B + β·C` for `A` (m × k), `B` (k × n) and row-major `C` (m × n,
-/// row stride `rsc`), with `0 < m ≤ MAX_M`, `k > 0`, `n > 0`.
+/// `C = α·A·B + β·C` for `job` (`A` m × k, `B` k × n, row-major `C` m × n
+/// with row stride `rsc`), with `0 < m ≤ MAX_M`, `k > 0`, `n > 0`.
 ///
 /// # Safety
 /// AVX-512F must be present. Every element (i, l) of `a` for i < m, l < k,
 /// every element (l, j) of `b` for l < k, j < n must be readable, and
 /// `c + i·rsc + j` writable for i < m, j < n, with no overlap between `c`
 /// and the inputs. With a `tail`: B's rows contiguous (`b.cs == 1`) for the
-/// row form, B's columns contiguous (`b.rs == 1`) for the dot form; its `rows` rows of A (k
-/// elements each, contiguous) readable, its rows of C (n elements each)
-/// readable and writable, overlapping nothing else.
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn sgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: Strided,
-    b: Strided,
-    beta: f32,
-    c: *mut f32,
-    rsc: usize,
-    tail: Option<Tail>,
-) {
+/// row form, B's columns contiguous (`b.rs == 1`) for the dot form; its
+/// `rows` rows of A (k elements each, contiguous) readable, its rows of C
+/// (n elements each) readable and writable, overlapping nothing else.
+pub(crate) unsafe fn sgemm(job: ProductJob, tail: Option<Tail>) {
     PACKED.with(|cell| {
         TAIL_SUMS.with(|sums| {
             let (mut packed, mut sums) = (cell.borrow_mut(), sums.borrow_mut());
             // SAFETY: this function's own contract, forwarded.
-            unsafe {
-                sgemm_packed_in(
-                    m,
-                    k,
-                    n,
-                    alpha,
-                    a,
-                    b,
-                    beta,
-                    c,
-                    rsc,
-                    tail,
-                    &mut packed,
-                    &mut sums,
-                )
-            }
+            unsafe { sgemm_packed_in(job, tail, &mut packed, &mut sums) }
         })
     });
 }
 
-/// [`sgemm`] with the packing buffer of the calling thread (a plain
-/// function rather than the closure, so that it is compiled for AVX-512).
+/// [`sgemm`] with the buffers of the calling thread (a plain function
+/// rather than the closure, so that it is compiled for AVX-512).
 ///
 /// # Safety
 /// As [`sgemm`].
 #[target_feature(enable = "avx512f")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn sgemm_packed_in(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f32,
-    a: Strided,
-    b: Strided,
-    beta: f32,
-    c: *mut f32,
-    rsc: usize,
+    job: ProductJob,
     tail: Option<Tail>,
     packed: &mut Vec<Line>,
     sums: &mut Vec<Line>,
 ) {
+    let ProductJob {
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+        rsc,
+    } = job;
     debug_assert!(m > 0 && m <= MAX_M && k > 0 && n > 0);
     debug_assert!(tail.is_none_or(|t| {
         (if t.dots { b.rs == 1 } else { b.cs == 1 }) && (1..16).contains(&t.rows)
@@ -201,85 +169,81 @@ unsafe fn sgemm_packed_in(
         sums.clear();
         sums.resize(tail_lines(n, t), ZERO_LINE);
     }
-    {
-        if packed.len() < panels * KC {
-            packed.resize(panels * KC, ZERO_LINE);
-        }
-        let mut pad = [ZERO_LINE; KC];
-        let mut k0 = 0;
-        while k0 < k {
-            let kc = KC.min(k - k0);
-            let beta_k = if k0 == 0 { beta } else { 1.0 };
-            // SAFETY: rows < m and columns k0..k0 + kc < k of `a` are
-            // readable (caller); `packed` holds panels · KC lines.
-            unsafe { pack_a_transposed(m, kc, a, k0, packed) };
-            let mut j0 = 0;
-            while j0 < n {
-                let nr = 16.min(n - j0);
-                // The 16 broadcast columns of B for this tile: straight from
-                // B when all 16 exist, else copied next to zeros.
-                let (bt, brs, bks) = if nr == 16 {
-                    // SAFETY: an offset to element (k0, j0) of `b`, which is
-                    // readable (k0 < k, j0 < n).
-                    let p = unsafe { b.ptr.offset(k0 as isize * b.rs + j0 as isize * b.cs) };
-                    (p, b.cs, b.rs)
-                } else {
-                    for (l, line) in pad.iter_mut().enumerate().take(kc) {
-                        *line = ZERO_LINE;
-                        for (j, v) in line.0.iter_mut().enumerate().take(nr) {
-                            // SAFETY: element (k0 + l, j0 + j) of `b` with
-                            // l < kc, j < nr: inside k × n, readable.
-                            *v = unsafe {
-                                *b.ptr
-                                    .offset((k0 + l) as isize * b.rs + (j0 + j) as isize * b.cs)
-                            };
+    if packed.len() < panels * KC {
+        packed.resize(panels * KC, ZERO_LINE);
+    }
+    let mut pad = [ZERO_LINE; KC];
+    let mut k0 = 0;
+    while k0 < k {
+        let kc = KC.min(k - k0);
+        let beta_k = if k0 == 0 { beta } else { 1.0 };
+        // SAFETY: rows < m and columns k0..k0 + kc < k of `a` are
+        // readable (caller); `packed` holds panels · KC lines.
+        unsafe { pack_a_transposed(m, kc, a, k0, packed) };
+        let mut j0 = 0;
+        while j0 < n {
+            let nr = 16.min(n - j0);
+            // The 16 broadcast columns of B for this tile: straight from
+            // B when all 16 exist, else copied next to zeros.
+            let (bt, brs, bks) = if nr == 16 {
+                // SAFETY: an offset to element (k0, j0) of `b`, which is
+                // readable (k0 < k, j0 < n).
+                let p = unsafe { b.ptr.offset(k0 as isize * b.rs + j0 as isize * b.cs) };
+                (p, b.cs, b.rs)
+            } else {
+                for (l, line) in pad.iter_mut().enumerate().take(kc) {
+                    *line = ZERO_LINE;
+                    for (j, v) in line.0.iter_mut().enumerate().take(nr) {
+                        // SAFETY: element (k0 + l, j0 + j) of `b` with
+                        // l < kc, j < nr: inside k × n, readable.
+                        *v = unsafe {
+                            *b.ptr
+                                .offset((k0 + l) as isize * b.rs + (j0 + j) as isize * b.cs)
+                        };
+                    }
+                }
+                (pad.as_ptr().cast::<f32>(), 1, 16)
+            };
+            let lanes: __mmask16 = ((1u32 << nr) - 1) as __mmask16;
+            for p in 0..panels {
+                let i0 = p * 16;
+                let mr = 16.min(m - i0);
+                // SAFETY: `bt` addresses kc × 16 readable floats through
+                // (bks, brs) (B itself or `pad`); panel p of `packed`
+                // holds kc lines (filled above).
+                let acc =
+                    unsafe { tile(kc, bt, brs, bks, packed.as_ptr().add(p * KC).cast::<f32>()) };
+                let whole = mr == 16 && nr == 16;
+                let c_tile = c.wrapping_add(i0 * rsc + j0);
+                // SAFETY: AVX-512F is present (caller); rows i < mr of
+                // the tile, lanes < nr (`lanes`), are inside C and
+                // writable (caller).
+                unsafe {
+                    transpose16_into(&acc, |i, ab| {
+                        if i < mr {
+                            store_row(ab, lanes, whole, alpha, beta_k, c_tile.add(i * rsc));
                         }
-                    }
-                    (pad.as_ptr().cast::<f32>(), 1, 16)
+                    })
                 };
-                let lanes: __mmask16 = ((1u32 << nr) - 1) as __mmask16;
-                for p in 0..panels {
-                    let i0 = p * 16;
-                    let mr = 16.min(m - i0);
-                    // SAFETY: `bt` addresses kc × 16 readable floats through
-                    // (bks, brs) (B itself or `pad`); panel p of `packed`
-                    // holds kc lines (filled above).
-                    let acc = unsafe {
-                        tile(kc, bt, brs, bks, packed.as_ptr().add(p * KC).cast::<f32>())
-                    };
-                    let whole = mr == 16 && nr == 16;
-                    let c_tile = c.wrapping_add(i0 * rsc + j0);
-                    // SAFETY: AVX-512F is present (caller); rows i < mr of
-                    // the tile, lanes < nr (`lanes`), are inside C and
-                    // writable (caller).
-                    unsafe {
-                        transpose16_into(&acc, |i, ab| {
-                            if i < mr {
-                                store_row(ab, lanes, whole, alpha, beta_k, c_tile.add(i * rsc));
-                            }
-                        })
-                    };
-                }
-                if let Some(t) = tail {
-                    if t.dots {
-                        let nr = 16.min(n - j0);
-                        let col_sums = &mut sums[j0 * t.rows..][..nr * t.rows];
-                        // SAFETY: the tail rows of A hold columns k0..k0 +
-                        // kc (caller); B's columns j0..j0 + nr hold rows
-                        // k0..k0 + kc, adjacent (rs = 1).
-                        unsafe { tail_dots(t, k0, kc, k, b, j0, nr, col_sums) };
-                    } else {
-                        let tile_sums = &mut sums[j0 / 16 * t.rows..][..t.rows];
-                        // SAFETY: the tail rows of A hold columns k0..k0 + kc
-                        // (caller); B's rows k0.. hold columns j0..j0 + nr,
-                        // adjacent (cs = 1), and `lanes` masks the rest.
-                        unsafe { tail_block(t, k0, kc, b, j0, lanes, tile_sums) };
-                    }
-                }
-                j0 += 16;
             }
-            k0 += kc;
+            if let Some(t) = tail {
+                if t.dots {
+                    let col_sums = &mut sums[j0 * t.rows..][..nr * t.rows];
+                    // SAFETY: the tail rows of A hold columns k0..k0 +
+                    // kc (caller); B's columns j0..j0 + nr hold rows
+                    // k0..k0 + kc, adjacent (rs = 1).
+                    unsafe { tail_dots(t, k0, kc, k, b, j0, nr, col_sums) };
+                } else {
+                    let tile_sums = &mut sums[j0 / 16 * t.rows..][..t.rows];
+                    // SAFETY: the tail rows of A hold columns k0..k0 + kc
+                    // (caller); B's rows k0.. hold columns j0..j0 + nr,
+                    // adjacent (cs = 1), and `lanes` masks the rest.
+                    unsafe { tail_block(t, k0, kc, b, j0, lanes, tile_sums) };
+                }
+            }
+            j0 += 16;
         }
+        k0 += kc;
     }
     if let Some(t) = tail.filter(|t| t.dots) {
         for (j, col_sums) in sums.chunks(t.rows).enumerate() {
@@ -291,11 +255,7 @@ unsafe fn sgemm_packed_in(
                 // SAFETY: element (r, j) of the tail of C, r < rows, j < n
                 // (caller).
                 let p = unsafe { &mut *t.c.add(r * t.rsc + j) };
-                match t.acc {
-                    crate::Accumulate::Overwrite => *p = sum,
-                    crate::Accumulate::Add => *p += sum,
-                    crate::Accumulate::Subtract => *p -= sum,
-                }
+                crate::update::finish_one(t.acc, p, sum);
             }
         }
     }
@@ -324,6 +284,23 @@ unsafe fn sgemm_packed_in(
     }
 }
 
+/// Runs `$body` with `$R` a `usize` constant equal to `$rows` (1..=15,
+/// the tail rows): the tail kernels keep their sums in `[__m512; R]`.
+macro_rules! with_tail_rows {
+    ($rows:expr, $R:ident => $body:expr) => {
+        with_tail_rows!(@ $rows, $R, $body, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (@ $rows:expr, $R:ident, $body:expr, $($r:literal)*) => {
+        match $rows {
+            $($r => {
+                const $R: usize = $r;
+                $body
+            })*
+            _ => unreachable!("1..=15 tail rows"),
+        }
+    };
+}
+
 /// Adds columns `k0..k0 + kc` of the tail rows times B's rows `k0..` to the
 /// running sums of columns `j0..j0 + 16` (one line per tail row), in order
 /// of k, with a multiply and an add per term ([`Tail`]).
@@ -341,16 +318,10 @@ unsafe fn tail_block(
     lanes: __mmask16,
     sums: &mut [Line],
 ) {
-    macro_rules! rows {
-        ($($r:literal)*) => {
-            match t.rows {
-                // SAFETY: forwarded contract.
-                $($r => unsafe { tail_rows::<$r>(t, k0, kc, b, j0, lanes, sums) },)*
-                _ => unreachable!("1..=15 tail rows"),
-            }
-        };
-    }
-    rows!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    with_tail_rows!(t.rows, R => {
+        // SAFETY: forwarded contract.
+        unsafe { tail_rows::<R>(t, k0, kc, b, j0, lanes, sums) }
+    })
 }
 
 /// The dot form of the tail ([`Tail::dots`]) over columns `k0..k0 + kc` of
@@ -378,30 +349,22 @@ unsafe fn tail_dots(
     // a block are the chunks of the whole sum; only the very last can be
     // partial (when k0 + kc == k).
     debug_assert!(k0.is_multiple_of(16) && (k0 + kc == k || kc.is_multiple_of(16)));
-    macro_rules! rows {
-        ($($r:literal)*) => {
-            match t.rows {
-                $($r => {
-                    // Four columns at a time (4·R independent sums), then
-                    // the rest one by one.
-                    let mut j = 0;
-                    while j + 4 <= nr {
-                        // SAFETY: forwarded contract (columns j0 + j ..
-                        // j0 + j + 4 < j0 + nr).
-                        unsafe { dots_block::<$r, 4>(t, k0, kc, b, j0 + j, &mut sums[j * $r..][..4 * $r]) };
-                        j += 4;
-                    }
-                    while j < nr {
-                        // SAFETY: as above, one column.
-                        unsafe { dots_block::<$r, 1>(t, k0, kc, b, j0 + j, &mut sums[j * $r..][..$r]) };
-                        j += 1;
-                    }
-                })*
-                _ => unreachable!("1..=15 tail rows"),
-            }
-        };
-    }
-    rows!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    with_tail_rows!(t.rows, R => {
+        // Four columns at a time (4·R independent sums), then the rest one
+        // by one.
+        let mut j = 0;
+        while j + 4 <= nr {
+            // SAFETY: forwarded contract (columns j0 + j .. j0 + j + 4 <
+            // j0 + nr).
+            unsafe { dots_block::<R, 4>(t, k0, kc, b, j0 + j, &mut sums[j * R..][..4 * R]) };
+            j += 4;
+        }
+        while j < nr {
+            // SAFETY: as above, one column.
+            unsafe { dots_block::<R, 1>(t, k0, kc, b, j0 + j, &mut sums[j * R..][..R]) };
+            j += 1;
+        }
+    })
 }
 
 /// [`tail_dots`] for `R` rows and the `J` columns `j..j + J` of B, with

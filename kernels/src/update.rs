@@ -390,7 +390,7 @@ fn small_rows<S: Simd, const R: usize>(
 
 /// `c (= | += | −=) s` for one value.
 #[inline(always)]
-fn finish_one(acc: Accumulate, c: &mut f32, s: f32) {
+pub(crate) fn finish_one(acc: Accumulate, c: &mut f32, s: f32) {
     match acc {
         Accumulate::Overwrite => *c = s,
         Accumulate::Add => *c += s,
