@@ -33,7 +33,7 @@ use std::time::Instant;
 
 mod support;
 
-use support::{BATCH, N, N_IN, N_OUT};
+use support::{BATCH, N, N_IN, N_OUT, median};
 
 /// Samples per timing.
 const SAMPLES: usize = 51;
@@ -58,11 +58,6 @@ fn sample(f: &mut impl FnMut(), reps: u32) -> f64 {
         f();
     }
     t.elapsed().as_nanos() as f64 / f64::from(reps)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// Median nanoseconds per call of `f`.

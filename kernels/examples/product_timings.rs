@@ -15,26 +15,19 @@
 
 use nrelu_rbm_kernels::{Accumulate, Kernels, MatMut, MatRef, Path};
 use std::time::Instant;
+use support::{median, unit};
+
+// Only the hash and the median are used here.
+#[allow(dead_code)]
+mod support;
 
 /// Alternating calls per product and side.
 const ROUNDS: usize = 300;
 
-/// Values in [-0.5, 0.5) from a 64-bit LCG (any fixed data will do).
-fn data(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// Values in [-0.5, 0.5) from stream `s` of the benchmarks' input hash
+/// (`examples/support/mod.rs`).
+fn data(n: usize, s: u32) -> Vec<f32> {
+    (0..n as u32).map(|i| (unit(s, i) - 0.5) as f32).collect()
 }
 
 /// One product `C = α·A·B + β·C` of the step: (A, B, C rows, C cols, α, β).

@@ -81,3 +81,9 @@ pub fn affine_inputs() -> (Vec<f32>, Vec<f32>, Vec<f32>) {
 pub fn fingerprint(v: &[f32]) -> u64 {
     v.iter().map(|&x| u64::from(x.to_bits())).sum()
 }
+
+/// The median of timing samples (the upper middle one for an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
