@@ -369,38 +369,90 @@ impl<S: Simd> ChunkOp<S, UCHUNK> for UniformOp<'_, S> {
 
 struct BernoulliOp<'a, S: Simd>(Words<'a, S>);
 
-/// Bernoulli on the 16 elements at offset `g` with words `w`.
+/// Half the width of the Bernoulli bracket, in units of 2^-24: q below
+/// 2^24 (1 - 2^-13) is surely a 1, above 2^24 (1 + 2^-13) surely a 0.
+const BERNOULLI_MARGIN: f32 = 2048.0;
+// The margin covers the error of the cheap e^-v plus 2^-21 for the exact
+// side's `exp` (2^-22) and the roundings of both sides.
+const _: () =
+    assert!(math::EXP_NEG_LOOSE_ERR + 1.0 / 2_097_152.0 < BERNOULLI_MARGIN as f64 / 16_777_216.0);
+
+/// The Bernoulli decision the exact way, from the top 24 bits `k` of the
+/// words (as floats): u = k·2^-24 < σ(v) = num/den, tested as u·den < num
+/// (den >= 1): no division, and the event differs from comparing with the
+/// rounded quotient only within one rounding of σ (2^-24 relative), far
+/// below any statistical resolution. NaN in gives NaN out.
 #[inline(always)]
-fn bernoulli_group<S: Simd, const C: usize>(
+fn bernoulli_exact<S: Simd>(v: S, k: S) -> S {
+    let u = k.mul(S::splat(1.0 / 16_777_216.0));
+    let (num, den) = math::sigmoid_ratio(v);
+    keep_nan(v, below(u.mul(den), num))
+}
+
+/// The certified fast Bernoulli decision, or `None` when a lane is too close
+/// to call.
+///
+/// u < σ(v) is the same event as q = u (1 + e^-v) < 1. With e^-v from
+/// [`math::exp_neg_loose`] (relative error below 9e-5) and k = 2^24 u, the
+/// computed q = k + k·e^-v differs from 2^24 times the quantity
+/// [`bernoulli_exact`] compares (on either side of v = 0) by a factor within
+/// 1 ± 9.1e-5 (that error, the 2^-22 of the exact `exp`, and the roundings of
+/// both sides). So q < 2^24 - 2048 (2^-13 = 1.22e-4 below) proves the exact
+/// result 1, and q > 2^24 + 2048 proves 0. Everything else goes to the exact
+/// computation: lanes within the margin (probability 2.4e-4 each), NaN
+/// (q is NaN), and k = 0 (q = 0 or NaN, and for v < -87 the exact result
+/// is 0 even there). The outputs are therefore the exact ones, bit for bit,
+/// on every path.
+#[inline(always)]
+fn bernoulli_certain<S: Simd>(v: S, k: S) -> Option<S> {
+    let q = k.mul_add_loose(math::exp_neg_loose(v), k);
+    let one = q.between(0.5, 16_777_216.0 - BERNOULLI_MARGIN);
+    let zero = S::splat(16_777_216.0 + BERNOULLI_MARGIN).lt(q);
+    S::mask_all(S::mask_or(one, zero)).then(|| S::select(one, S::splat(1.0), S::zero()))
+}
+
+/// Bernoulli on the `T::LANES` elements at offset `h` with words `w`: the
+/// certified fast decision where it is sure of every lane, the exact one
+/// otherwise and on the scalar reference path (which so checks the others
+/// bit for bit).
+#[inline(always)]
+fn bernoulli_vector<T: Simd, const C: usize>(
     io: &mut [f32; C],
     src: Src<'_, C>,
-    g: usize,
+    h: usize,
     w: &[u32],
 ) {
-    for h in (0..BLOCK).step_by(S::LANES) {
-        let v: S = src.load(io, g + h);
-        let u = uniform::<S>(S::load_words(&w[h..]));
-        // u < σ(v) = num/den, tested as u·den < num (den >= 1): no
-        // division, and the event differs from comparing with the rounded
-        // quotient only within one rounding of σ (2^-24 relative), far
-        // below any statistical resolution.
-        let (num, den) = math::sigmoid_ratio(v);
-        keep_nan(v, below(u.mul(den), num)).store(&mut io[g + h..]);
+    let v: T = src.load(io, h);
+    let k = T::int_to_float(T::i_shr::<8>(T::load_words(w)));
+    let fast = if T::REFERENCE {
+        None
+    } else {
+        bernoulli_certain(v, k)
+    };
+    match fast {
+        Some(y) => y.store(&mut io[h..]),
+        None => bernoulli_exact(v, k).store(&mut io[h..]),
     }
 }
+
+/// Vectors of a path that the Bernoulli kernel decides together: their
+/// operations interleave (see [`Multi`]), and one branch serves them all.
+type BernoulliWide<S> = Multi<S, 4>;
 
 impl<S: Simd> ChunkOp<S, UCHUNK> for BernoulliOp<'_, S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; UCHUNK], src: Src<'_, UCHUNK>, len: usize) {
         if len == UCHUNK {
             let w = self.0.take::<UCHUNK>();
-            for g in (0..UCHUNK).step_by(BLOCK) {
-                bernoulli_group::<S, UCHUNK>(io, src, g, &w[g..]);
+            for h in (0..UCHUNK).step_by(BernoulliWide::<S>::LANES) {
+                bernoulli_vector::<BernoulliWide<S>, UCHUNK>(io, src, h, &w[h..]);
             }
         } else {
             for g in (0..len).step_by(BLOCK) {
                 let w = self.0.take::<BLOCK>();
-                bernoulli_group::<S, UCHUNK>(io, src, g, w);
+                for h in (0..BLOCK).step_by(S::LANES) {
+                    bernoulli_vector::<S, UCHUNK>(io, src, g + h, &w[h..]);
+                }
             }
         }
     }

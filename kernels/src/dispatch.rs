@@ -69,7 +69,10 @@ impl Path {
                     && std::arch::is_x86_feature_detected!("fma")
             }
             #[cfg(target_arch = "x86_64")]
-            Path::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Path::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             Path::Avx2 | Path::Avx512 => false,
         }
@@ -404,7 +407,7 @@ mod x86 {
         body::map::<Avx2>(op, x, bias, out)
     }
 
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,avx512dq")]
     pub(super) unsafe fn map_avx512(op: MapOp, x: Input<'_>, bias: &[f32], out: &mut [f32]) {
         body::map::<Avx512>(op, x, bias, out)
     }
@@ -414,7 +417,7 @@ mod x86 {
         random_body::<Avx2>(job, state)
     }
 
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,avx512dq")]
     pub(super) unsafe fn random_avx512(job: RandomJob<'_>, state: &mut XoState) {
         random_body::<Avx512>(job, state)
     }
@@ -424,7 +427,7 @@ mod x86 {
         crate::update::run::<Avx2>(job)
     }
 
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,avx512dq")]
     pub(super) unsafe fn update_avx512(job: UpdateJob<'_>) {
         crate::update::run::<Avx512>(job)
     }

@@ -249,6 +249,33 @@ fn exp_core_short<S: Simd>(x: S) -> S {
     )
 }
 
+/// Coefficients, lowest degree first, of the degree-3 relative-error
+/// minimax fit of 2^f on [0, 1) (Remez, f64; 7.480e-5 with the
+/// coefficients rounded to f32) used by [`exp_neg_loose`].
+const EXP2_LOOSE: [f32; 4] = [0.999_925_2, 0.695_833_56, 0.226_067_16, 0.078_024_52];
+
+/// The relative error bound of [`exp_neg_loose`] on v <= 59.9, on every
+/// path (fused or unfused multiply-adds): the fit's 7.48e-5, the rounding
+/// of z = v·log2(e) (|z| <= 130, so up to 1.1e-5 in 2^z) and a few f32
+/// roundings. Tested on a dense sweep of v below.
+pub(crate) const EXP_NEG_LOOSE_ERR: f64 = 9.0e-5;
+
+/// e^-v to within [`EXP_NEG_LOOSE_ERR`] (relative) for v in [-88.7, 59.9],
+/// in six operations on AVX-512: 2^z for z = -v·log2(e) by
+/// [`Simd::exp2_cubic_loose`] with the cubic [`EXP2_LOOSE`], so **its bits
+/// differ between paths**.
+///
+/// Outside that range it is at least e^-59.96 or smaller but never
+/// negative for v > 59.9 (the generic paths clamp, AVX-512 underflows),
+/// and +inf or a finite underestimate (at least 2^128) for v < -88.7; NaN
+/// in gives NaN out. Only for certified brackets, which read it with a
+/// margin wider than its error and are correct for every value it takes
+/// outside that range (see the Bernoulli sampler in `body.rs`).
+#[inline(always)]
+pub(crate) fn exp_neg_loose<S: Simd>(v: S) -> S {
+    v.mul(S::splat(-LOG2E)).exp2_cubic_loose(&EXP2_LOOSE)
+}
+
 /// Number of stepped-sigmoid copies sampled (or summed) around the input;
 /// see [`ssu_band`].
 pub(crate) const SSU_BAND: usize = 36;
@@ -327,6 +354,96 @@ mod tests {
             assert!(lo.is_normal() && lo < 1e-16, "{x}: {lo}");
         }
         assert_eq!(nrelu_noise_scale(Scalar(3.0), Scalar(0.0)).0, 0.0);
+    }
+
+    /// [`exp_neg_loose`] on every element of `v` (whole vectors), on `S`.
+    #[inline(always)]
+    fn exp_neg_loose_on<S: Simd>(v: &[f32]) -> Vec<f32> {
+        let mut out = vec![0.0; v.len()];
+        for (o, x) in out.chunks_exact_mut(S::LANES).zip(v.chunks_exact(S::LANES)) {
+            exp_neg_loose(S::load(x)).store(o);
+        }
+        out
+    }
+
+    /// The paths whose arithmetic differs for `exp_neg_loose` (fused
+    /// multiply-adds, `vreduceps`/`vscalefps`), as far as this CPU has them.
+    fn exp_neg_loose_everywhere(v: &[f32]) -> Vec<(&'static str, Vec<f32>)> {
+        let mut all = vec![("scalar", exp_neg_loose_on::<Scalar>(v))];
+        all.push((
+            "portable",
+            exp_neg_loose_on::<crate::simd::portable::Portable>(v),
+        ));
+        #[cfg(target_arch = "x86_64")]
+        {
+            use crate::dispatch::Path;
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2(v: &[f32]) -> Vec<f32> {
+                exp_neg_loose_on::<crate::simd::avx2::Avx2>(v)
+            }
+            #[target_feature(enable = "avx512f,avx512dq")]
+            fn avx512(v: &[f32]) -> Vec<f32> {
+                exp_neg_loose_on::<crate::simd::avx512::Avx512>(v)
+            }
+            if Path::Avx2.is_available() {
+                // SAFETY: the CPU has AVX2 and FMA (checked just above).
+                all.push(("avx2", unsafe { avx2(v) }));
+            }
+            if Path::Avx512.is_available() {
+                // SAFETY: the CPU has AVX-512F and AVX-512DQ (checked just
+                // above).
+                all.push(("avx512", unsafe { avx512(v) }));
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn exp_neg_loose_is_within_its_bound_on_every_path() {
+        // Every 331st f32 of [-88.7, 59.9] (both signs up to 59.9), whole
+        // vectors of 16.
+        let mut v: Vec<f32> = sweep(88.7, 331)
+            .filter(|&x| x <= 59.9)
+            .chain([0.0, -88.7, 59.9, 1e-30, -1e-30])
+            .collect();
+        v.resize(v.len().div_ceil(16) * 16, 0.0);
+        for (path, got) in exp_neg_loose_everywhere(&v) {
+            let mut worst = (0f64, 0f32);
+            for (&x, &e) in v.iter().zip(&got) {
+                let want = (-f64::from(x)).exp();
+                let rel = (f64::from(e) - want).abs() / want;
+                if rel > worst.0 {
+                    worst = (rel, x);
+                }
+            }
+            println!("exp_neg_loose on {path}: worst {worst:?}");
+            assert!(worst.0 <= EXP_NEG_LOOSE_ERR, "{path}: worst {worst:?}");
+        }
+        // The bracket it feeds has room for this error, the exact exp's
+        // 2^-22 and the roundings of both sides (see `body.rs`).
+        assert!(EXP_NEG_LOOSE_ERR + 2f64.powi(-21) < 2f64.powi(-13));
+    }
+
+    #[test]
+    fn exp_neg_loose_outside_its_range_keeps_the_brackets_sound() {
+        // v > 59.9: an overestimate that is still far below 2^-24 (so
+        // u (1 + e) rounds to u); v < -88.7: at least 2^127 or +inf; NaN
+        // stays NaN.
+        let mut v = vec![59.95f32, 60.0, 88.0, 104.0, 1e30, f32::INFINITY];
+        let lo = [-88.75f32, -89.0, -100.0, -1e30, f32::NEG_INFINITY];
+        v.extend(lo);
+        v.extend([f32::NAN; 5]);
+        for (path, got) in exp_neg_loose_everywhere(&v) {
+            for (&x, &e) in v.iter().zip(&got) {
+                if x.is_nan() {
+                    assert!(e.is_nan(), "{path}: {x} -> {e}");
+                } else if x > 0.0 {
+                    assert!((0.0..1e-25).contains(&e), "{path}: {x} -> {e}");
+                } else {
+                    assert!(e >= 2f32.powi(127) || e.is_nan(), "{path}: {x} -> {e}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -74,7 +74,9 @@ fn the_forced_or_best_path_is_the_one_that_ran() {
 
     #[cfg(target_arch = "x86_64")]
     if forced_path().is_none() {
-        if std::arch::is_x86_feature_detected!("avx512f") {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+        {
             assert_eq!(want, Path::Avx512);
         } else if std::arch::is_x86_feature_detected!("avx2")
             && std::arch::is_x86_feature_detected!("fma")

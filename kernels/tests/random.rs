@@ -517,3 +517,140 @@ fn sample_rows_with_a_ragged_last_row_panics() {
     let mut y = [0.0f32; 7];
     Kernels::active().sample_rows(Sampler::Bernoulli, &[], &mut y, 3, &mut Stream::new(1, 1));
 }
+
+/// Half-width of the Bernoulli kernels' fast bracket, relative, in
+/// u·(1 + e^-x) (see `bernoulli_certain` in `kernels/src/body.rs`).
+const BERNOULLI_BRACKET: f64 = 1.0 / 8192.0;
+
+/// `x` moved by `steps` ulps (towards +inf for positive `steps`).
+fn ulps_away(x: f32, steps: i32) -> f32 {
+    let mut y = x;
+    for _ in 0..steps.unsigned_abs() {
+        y = if steps > 0 {
+            y.next_up()
+        } else {
+            y.next_down()
+        };
+    }
+    y
+}
+
+/// The Bernoulli kernels decide most elements with a cheap bracket and
+/// send those within 2^-13 of the boundary to the exact computation. Here
+/// every element sits on the boundary of its own random word: x = logit(u)
+/// rounded to f32 and moved by up to 4 ulps, or moved by 0.25 to 4 bracket
+/// half-widths (2^-13 in u(1 + e^-x) is about 2^-13 / (1 - u) in x), so
+/// both the bracket's edges and its inside are hit many times. Every path
+/// must give the scalar reference path's bits (the scalar path decides
+/// every element the exact way), and those agree with f64 wherever f64 can
+/// resolve the event.
+#[test]
+fn bernoulli_decides_exactly_on_every_paths_boundary() {
+    let scalar = Kernels::new(Path::Scalar).unwrap();
+    let n = 100_003;
+    let stream = Stream::new(2024, 3);
+    let mut words = vec![0u32; n];
+    scalar.fill_words(&mut stream.clone(), &mut words);
+    let widths = [0.25, 0.5, 0.9, 0.99, 1.01, 1.1, 1.5, 2.0, 4.0];
+    let mut inside = 0;
+    let x: Vec<f32> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let u = f64::from(w >> 8) / 16_777_216.0;
+            if u == 0.0 {
+                return -30.0;
+            }
+            let logit = (u / (1.0 - u)).ln();
+            let j = i % 27;
+            let x = if j < 9 {
+                ulps_away(logit as f32, j as i32 - 4)
+            } else {
+                let sign = if j < 18 { 1.0 } else { -1.0 };
+                (logit + sign * widths[j % 9] * BERNOULLI_BRACKET / (1.0 - u)) as f32
+            };
+            let q = u * (1.0 + (-f64::from(x)).exp());
+            if (q - 1.0).abs() < BERNOULLI_BRACKET {
+                inside += 1;
+            }
+            x
+        })
+        .collect();
+    assert!(inside > n / 3, "only {inside} of {n} inside the bracket");
+    let mut want = vec![0.0; n];
+    scalar.bernoulli(&x, &mut want, &mut stream.clone());
+    let mut resolved = 0;
+    for i in 0..n {
+        let u = f64::from(words[i] >> 8) / 16_777_216.0;
+        let p = reference::sigmoid(f64::from(x[i]));
+        if (u - p).abs() > 1e-6 * p {
+            resolved += 1;
+            assert_eq!(want[i], f32::from(u < p), "element {i}: x = {}", x[i]);
+        }
+    }
+    assert!(resolved > n / 2, "only {resolved} resolvable by f64");
+    for k in all_kernels() {
+        let mut got = nan_buf(n, 3);
+        k.bernoulli(&x, &mut got[..n], &mut stream.clone());
+        assert_guard(&got, n, "bernoulli");
+        let bad = (0..n).find(|&i| got[i].to_bits() != want[i].to_bits());
+        assert!(
+            bad.is_none(),
+            "{}: element {} (x = {}, word {:#x}) gives {} instead of {}",
+            k.path(),
+            bad.unwrap(),
+            x[bad.unwrap()],
+            words[bad.unwrap()],
+            got[bad.unwrap()],
+            want[bad.unwrap()]
+        );
+    }
+}
+
+/// A word whose top 24 bits are 0 (u = 0, probability 2^-24) is the one
+/// case where the fast bracket's product vanishes: u < σ(x) is then true
+/// for every x >= -87 and false below, where the kernels flush σ to 0.
+/// Finds such a word in a fixed stream and checks that element on every
+/// path around that edge.
+#[test]
+fn bernoulli_with_a_zero_uniform_is_exact_on_every_path() {
+    let k = Kernels::active();
+    let mut stream = Stream::new(7, 7);
+    let mut chunk = vec![0u32; 1 << 20];
+    let (skip, lane) = loop {
+        let before = stream.clone();
+        k.fill_words(&mut stream, &mut chunk);
+        if let Some(i) = chunk.iter().position(|&w| w >> 8 == 0) {
+            // Replay up to the block that holds the word.
+            stream = before;
+            break (i / 16 * 16, i % 16);
+        }
+    };
+    let mut scratch = vec![0u32; skip];
+    k.fill_words(&mut stream, &mut scratch);
+    let scalar = Kernels::new(Path::Scalar).unwrap();
+    for (xv, want) in [
+        (-200.0, 0.0),
+        (f32::NEG_INFINITY, 0.0),
+        (-88.7, 0.0),
+        (-87.5, 0.0),
+        (ulps_away(-87.0, -1), 0.0),
+        (-87.0, 1.0),
+        (-86.5, 1.0),
+        (-60.0, 1.0),
+        (0.0, 1.0),
+        (70.0, 1.0),
+        (f32::INFINITY, 1.0),
+    ] {
+        let mut x = [0.5f32; 16];
+        x[lane] = xv;
+        let mut ref_out = [0.0f32; 16];
+        scalar.bernoulli(&x, &mut ref_out, &mut stream.clone());
+        assert_eq!(ref_out[lane], want, "scalar path at x = {xv}");
+        for kk in all_kernels() {
+            let mut out = [f32::NAN; 16];
+            kk.bernoulli(&x, &mut out, &mut stream.clone());
+            assert!(same_bits(&out, &ref_out), "{} at x = {xv}", kk.path());
+        }
+    }
+}

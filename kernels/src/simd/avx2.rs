@@ -178,6 +178,33 @@ impl Simd for Avx2 {
         })
     }
     #[inline(always)]
+    fn floor_small(self) -> Self {
+        // SAFETY: AVX2 is present (module contract). Round down without
+        // exceptions: floor is exact, so this equals the generic version
+        // (built on this path's `round_small`) for |x| < 2^22.
+        Avx2(unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(self.0) })
+    }
+    #[inline(always)]
+    fn mul_add_loose(self, b: Self, c: Self) -> Self {
+        // SAFETY: AVX2 and FMA are present (module contract).
+        Avx2(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn mask_and(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX2 is present (module contract).
+        unsafe { _mm256_and_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mask_or(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: AVX2 is present (module contract).
+        unsafe { _mm256_or_ps(a, b) }
+    }
+    #[inline(always)]
+    fn mask_all(m: __m256) -> bool {
+        // SAFETY: AVX2 is present (module contract).
+        unsafe { _mm256_movemask_ps(m) == 0xff }
+    }
+    #[inline(always)]
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {
         #[inline(always)]
         fn rotl<const L: i32, const R: i32>(x: __m256i) -> __m256i {

@@ -2,11 +2,13 @@
 //!
 //! # Safety contract
 //! Values of [`Avx512`] are created only inside the kernel bodies that the
-//! dispatch point runs through a `#[target_feature(enable = "avx512f")]`
-//! wrapper, and it calls that wrapper only after `is_x86_feature_detected!`
-//! confirmed AVX-512F (see `crate::dispatch`). Every intrinsic below
-//! therefore executes on a CPU that supports it; that is the contract each
-//! `// SAFETY:` line refers to as "AVX-512F is present".
+//! dispatch point runs through a `#[target_feature(enable =
+//! "avx512f,avx512dq")]` wrapper, and it calls that wrapper only after
+//! `is_x86_feature_detected!` confirmed AVX-512F and AVX-512DQ (see
+//! `crate::dispatch`). Every intrinsic below therefore executes on a CPU
+//! that supports it; that is the contract each `// SAFETY:` line refers to
+//! as "AVX-512F is present" (or "AVX-512DQ is present" for the one DQ
+//! instruction, `vreduceps`).
 
 use super::{BLOCK, Simd, XoState};
 use std::arch::x86_64::*;
@@ -187,6 +189,54 @@ impl Simd for Avx512 {
         Avx512(unsafe { _mm512_scalef_ps(self.0, n.0) })
     }
     #[inline(always)]
+    fn mul_add_loose(self, b: Self, c: Self) -> Self {
+        // SAFETY: AVX-512F is present (module contract).
+        Avx512(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
+    }
+    #[inline(always)]
+    fn exp2_cubic_loose(self, c: &[f32; 4]) -> Self {
+        // SAFETY: AVX-512F and AVX-512DQ are present (module contract).
+        // `vreduceps` with no fraction bits and rounding down returns
+        // z - floor(z), exactly; `vscalefps` multiplies by 2^floor(z) with
+        // one rounding (exact for normal results), +inf on overflow.
+        let f = Avx512(unsafe {
+            _mm512_reduce_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(self.0)
+        });
+        let p = Self::splat(c[3])
+            .mul_add_loose(f, Self::splat(c[2]))
+            .mul_add_loose(f, Self::splat(c[1]))
+            .mul_add_loose(f, Self::splat(c[0]));
+        // SAFETY: AVX-512F is present (module contract).
+        Avx512(unsafe { _mm512_scalef_ps(p.0, self.0) })
+    }
+    #[inline(always)]
+    fn between(self, lo: f32, hi: f32) -> __mmask16 {
+        debug_assert!(0.0 < lo && lo < hi && hi < f32::INFINITY);
+        // bits(x) - bits(lo) - 1 < bits(hi) - bits(lo) - 1 as unsigned:
+        // for a positive x (NaN too) the bits are ordered like the values,
+        // and a negative x (sign bit set) or x <= lo wraps far above the
+        // range; NaN bits lie above those of every finite `hi`.
+        let lo_bits = lo.to_bits() as i32;
+        let span = hi.to_bits() as i32 - lo_bits - 1;
+        // SAFETY: AVX-512F is present (module contract).
+        unsafe {
+            let d = _mm512_sub_epi32(_mm512_castps_si512(self.0), _mm512_set1_epi32(lo_bits + 1));
+            _mm512_cmplt_epu32_mask(d, _mm512_set1_epi32(span))
+        }
+    }
+    #[inline(always)]
+    fn mask_and(a: __mmask16, b: __mmask16) -> __mmask16 {
+        a & b
+    }
+    #[inline(always)]
+    fn mask_or(a: __mmask16, b: __mmask16) -> __mmask16 {
+        a | b
+    }
+    #[inline(always)]
+    fn mask_all(m: __mmask16) -> bool {
+        m == 0xffff
+    }
+    #[inline(always)]
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {
         let mut s = [zero_i512(); 4];
         for (k, row) in state.iter().enumerate() {
@@ -199,13 +249,16 @@ impl Simd for Avx512 {
             unsafe {
                 let result =
                     _mm512_add_epi64(_mm512_rol_epi64::<23>(_mm512_add_epi64(s[0], s[3])), s[0]);
+                // The xoshiro update (s2 ^= s0; s3 ^= s1; s1 ^= s2;
+                // s0 ^= s3; s2 ^= t; s3 = rotl(s3, 45)) with every
+                // three-way xor in one `vpternlogq` (0x96 = a ^ b ^ c):
+                // five operations instead of seven.
                 let t = _mm512_slli_epi64::<17>(s[1]);
-                s[2] = _mm512_xor_si512(s[2], s[0]);
-                s[3] = _mm512_xor_si512(s[3], s[1]);
-                s[1] = _mm512_xor_si512(s[1], s[2]);
-                s[0] = _mm512_xor_si512(s[0], s[3]);
-                s[2] = _mm512_xor_si512(s[2], t);
-                s[3] = _mm512_rol_epi64::<45>(s[3]);
+                let (s0, s1, s2, s3) = (s[0], s[1], s[2], s[3]);
+                s[0] = _mm512_ternarylogic_epi64::<0x96>(s0, s3, s1);
+                s[1] = _mm512_ternarylogic_epi64::<0x96>(s1, s2, s0);
+                s[2] = _mm512_ternarylogic_epi64::<0x96>(s2, s0, t);
+                s[3] = _mm512_rol_epi64::<45>(_mm512_xor_si512(s3, s1));
                 _mm512_storeu_si512(block.as_mut_ptr().cast(), result);
             }
         }

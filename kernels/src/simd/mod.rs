@@ -12,7 +12,11 @@
 //! multiply-add in element-wise code, and no path uses approximate
 //! reciprocals. Because the kernel bodies perform the same operations in the
 //! same order on every path, **every path produces bit-identical results**,
-//! which the tests assert. (matrixmultiply's sgemm keeps its own FMA kernels;
+//! which the tests assert. The one exception, [`Simd::mul_add_loose`], feeds
+//! only the certified brackets of fast paths (the Bernoulli sampler's): a
+//! bracket either proves the exact result with a margin larger than any
+//! path's rounding, or sends the lanes to the exact computation, so the
+//! outputs stay bit-identical. (matrixmultiply's sgemm keeps its own FMA kernels;
 //! that is the only place results may depend on the CPU.)
 
 #[cfg(target_arch = "x86_64")]
@@ -90,6 +94,59 @@ pub(crate) trait Simd: Copy {
     /// times, writing each step's outputs as `[lo0, hi0, lo1, hi1, ...]`.
     fn fill_words(state: &mut XoState, dst: &mut [u32]);
 
+    // ---- for bracketed fast paths only (see the module docs) ----
+
+    /// True for the scalar reference path, whose kernels compute every
+    /// result the direct way: bodies with a bracketed fast path (see
+    /// [`Simd::mul_add_loose`]) take their exact branch on it, so the
+    /// cross-path bit-identity tests check each fast path against the
+    /// exact computation.
+    const REFERENCE: bool = false;
+    /// `self · b + c`, fused on the paths that have FMA and unfused
+    /// elsewhere, so its **bits differ between paths**. Only for values
+    /// that decide nothing by themselves: a bracketed fast path compares
+    /// them with a margin wider than every path's error and falls back to
+    /// the exact, bit-identical computation inside the margin.
+    #[inline(always)]
+    fn mul_add_loose(self, b: Self, c: Self) -> Self {
+        self.mul(b).add(c)
+    }
+    /// 2^self ≈ 2^floor(z) · P(z - floor(z)) for the cubic P with
+    /// coefficients `c` (lowest degree first, for f in [0, 1)), evaluated
+    /// with [`Simd::mul_add_loose`]. The generic version clamps z to
+    /// [-86.5, 129] for [`Simd::ldexp`] (so it returns at least 2^-86.5,
+    /// and +inf or at least 2^129 · P(0) beyond z = 129); AVX-512 splits z
+    /// with `vreduceps` and scales with `vscalefps`, which needs no clamp
+    /// (it underflows to subnormals and 0 below z = -126, and overflows to
+    /// +inf above 128). NaN in gives NaN out on every path.
+    #[inline(always)]
+    fn exp2_cubic_loose(self, c: &[f32; 4]) -> Self {
+        // `k.min(z)` and `k.max(z)` keep a NaN `z`.
+        let z = Self::splat(-86.5).max(Self::splat(129.0).min(self));
+        let n = z.floor_small();
+        let f = z.sub(n);
+        Self::splat(c[3])
+            .mul_add_loose(f, Self::splat(c[2]))
+            .mul_add_loose(f, Self::splat(c[1]))
+            .mul_add_loose(f, Self::splat(c[0]))
+            .ldexp(n)
+    }
+    /// `lo < self && self < hi` lane by lane, for bounds with
+    /// `0 < lo < hi < inf` (false for NaN). AVX-512 compares the bit
+    /// patterns as unsigned integers (one subtraction and one integer
+    /// compare, off the floating-point pipes), which orders non-negative
+    /// floats like their values.
+    #[inline(always)]
+    fn between(self, lo: f32, hi: f32) -> Self::Mask {
+        Self::mask_and(Self::splat(lo).lt(self), self.lt(Self::splat(hi)))
+    }
+    /// Lane-wise `a && b`.
+    fn mask_and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Lane-wise `a || b`.
+    fn mask_or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// True when every lane of `m` is set.
+    fn mask_all(m: Self::Mask) -> bool;
+
     // ---- derived operations (same on every path by construction) ----
 
     #[inline(always)]
@@ -111,7 +168,7 @@ pub(crate) trait Simd: Copy {
     fn neg_abs(self) -> Self {
         Self::from_bits(Self::i_or(self.to_bits(), Self::i_splat(i32::MIN)))
     }
-    /// `self · 2^n` for an integer-valued `n` in [-126, 128] and a `self`
+    /// `self · 2^n` for an integer-valued `n` in [-126, 129] and a `self`
     /// whose product stays a normal float (or overflows to inf): exact, so
     /// a single-instruction override (`vscalefps`) gives the same bits.
     #[inline(always)]

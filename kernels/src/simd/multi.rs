@@ -146,6 +146,32 @@ impl<S: Simd, const K: usize> Simd for Multi<S, K> {
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {
         S::fill_words(state, dst)
     }
+    const REFERENCE: bool = S::REFERENCE;
+    #[inline(always)]
+    fn mul_add_loose(self, b: Self, c: Self) -> Self {
+        Multi(each!(k, self.0, self.0[k].mul_add_loose(b.0[k], c.0[k])))
+    }
+    #[inline(always)]
+    fn exp2_cubic_loose(self, c: &[f32; 4]) -> Self {
+        Multi(each!(k, self.0, self.0[k].exp2_cubic_loose(c)))
+    }
+    #[inline(always)]
+    fn between(self, lo: f32, hi: f32) -> Self::Mask {
+        let first = self.0[0].between(lo, hi);
+        each!(k, [first; K], self.0[k].between(lo, hi))
+    }
+    #[inline(always)]
+    fn mask_and(a: Self::Mask, b: Self::Mask) -> Self::Mask {
+        each!(k, a, S::mask_and(a[k], b[k]))
+    }
+    #[inline(always)]
+    fn mask_or(a: Self::Mask, b: Self::Mask) -> Self::Mask {
+        each!(k, a, S::mask_or(a[k], b[k]))
+    }
+    #[inline(always)]
+    fn mask_all(m: Self::Mask) -> bool {
+        m.iter().all(|&mk| S::mask_all(mk))
+    }
 
     // The single-instruction overrides of the path, lane group by group.
     #[inline(always)]

@@ -136,6 +136,18 @@ impl Simd for Portable {
         wide::bytemuck::cast(a)
     }
     #[inline(always)]
+    fn mask_and(a: f32x4, b: f32x4) -> f32x4 {
+        a & b
+    }
+    #[inline(always)]
+    fn mask_or(a: f32x4, b: f32x4) -> f32x4 {
+        a | b
+    }
+    #[inline(always)]
+    fn mask_all(m: f32x4) -> bool {
+        m.all()
+    }
+    #[inline(always)]
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {
         const V: usize = XO_LANES / 2;
         let load = |k: usize| -> [u64x2; V] {

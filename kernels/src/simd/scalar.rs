@@ -15,6 +15,7 @@ impl Simd for Scalar {
     const UNROLL: usize = 4;
     type Mask = bool;
     type Int = i32;
+    const REFERENCE: bool = true;
 
     #[inline(always)]
     fn splat(v: f32) -> Self {
@@ -119,6 +120,18 @@ impl Simd for Scalar {
     #[inline(always)]
     fn load_words(src: &[u32]) -> i32 {
         src[0] as i32
+    }
+    #[inline(always)]
+    fn mask_and(a: bool, b: bool) -> bool {
+        a && b
+    }
+    #[inline(always)]
+    fn mask_or(a: bool, b: bool) -> bool {
+        a || b
+    }
+    #[inline(always)]
+    fn mask_all(m: bool) -> bool {
+        m
     }
     #[inline(always)]
     fn fill_words(state: &mut XoState, dst: &mut [u32]) {
