@@ -104,6 +104,32 @@ fn same_seed_gives_bit_identical_weights_for_any_thread_count() {
     }
 }
 
+/// Layers whose rows are not whole random-word buffers: 784 units are 49
+/// blocks of 16 words a row, so a 4-row sampling call needs words from two
+/// buffer refills inside one row. That once made the samplers read past
+/// their buffer (`rbm train --hidden 784` panicked); every unit type must
+/// train there, with sampled visible units too, to the same bits on any
+/// thread count.
+#[test]
+fn wide_layers_train_with_every_unit_type_on_any_thread_count() {
+    let data = patterns(24, 784, 3);
+    for unit in UNITS {
+        let mut models = Vec::new();
+        for threads in [1, 2] {
+            let mut rbm = Rbm::new(784, 784, VisibleUnit::Bernoulli, unit, 9).unwrap();
+            let cfg = TrainConfig {
+                epochs: 1,
+                batch_size: 12,
+                sample_visible: true,
+                ..config(Sampling::Cd(1), threads)
+            };
+            train(&mut rbm, &data, &cfg, quiet).unwrap();
+            models.push(bits(&rbm));
+        }
+        assert!(models[0] == models[1], "{unit}: 2 threads differ from 1");
+    }
+}
+
 #[test]
 fn gaussian_visible_with_sampling_is_reproducible_across_threads() {
     let mut data = patterns(150, 20, 2);

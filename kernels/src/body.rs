@@ -257,15 +257,23 @@ impl<'a, S: Simd> Words<'a, S> {
         }
     }
 
-    /// The next `N` words (a whole number of blocks).
+    /// The next `N` words (a whole number of blocks, at most `WORD_BUF`).
+    ///
+    /// When fewer than `N` words are left in the buffer (a multi-row call
+    /// whose rows are not whole buffers can leave one to three blocks
+    /// before a 4-block chunk), they move to the front and the refill
+    /// follows them, so the words still come in stream order.
     #[inline(always)]
     fn take<const N: usize>(&mut self) -> &[u32; N] {
-        if self.pos == self.len {
-            let blocks = self.remaining.min(WORD_BUF / BLOCK);
-            assert!(blocks > 0, "random stream over-drawn (kernel bug)");
-            self.len = blocks * BLOCK;
-            S::fill_words(self.state, &mut self.buf[..self.len]);
+        if self.len - self.pos < N {
+            let rest = self.len - self.pos;
+            self.buf.copy_within(self.pos..self.len, 0);
+            let blocks = self.remaining.min((WORD_BUF - rest) / BLOCK);
+            let len = rest + blocks * BLOCK;
+            assert!(len >= N, "random stream over-drawn (kernel bug)");
+            S::fill_words(self.state, &mut self.buf[rest..len]);
             self.remaining -= blocks;
+            self.len = len;
             self.pos = 0;
         }
         let w = (&self.buf[self.pos..self.pos + N])

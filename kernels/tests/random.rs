@@ -480,7 +480,18 @@ fn sample_rows_equals_one_call_per_row() {
     ];
     for k in all_kernels() {
         for sampler in samplers {
-            for (rows, row_len) in [(1, 1), (3, 7), (2, 16), (5, 17), (4, 33), (3, 65), (2, 500)] {
+            for (rows, row_len) in [
+                (1, 1),
+                (3, 7),
+                (2, 16),
+                (5, 17),
+                (4, 33),
+                (3, 65),
+                (2, 500),
+                (10, 80),
+                (3, 784),
+                (40, 65),
+            ] {
                 let x = inputs(rows * row_len);
                 for with_bias in [false, true] {
                     let bias: Vec<f32> = if with_bias {
