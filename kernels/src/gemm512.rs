@@ -140,7 +140,7 @@ pub(crate) unsafe fn sgemm(job: ProductJob, tail: Option<Tail>) {
 ///
 /// # Safety
 /// As [`sgemm`].
-#[target_feature(enable = "avx512f,avx512dq")]
+#[target_feature(enable = "avx512f")]
 unsafe fn sgemm_packed_in(
     job: ProductJob,
     tail: Option<Tail>,
@@ -486,7 +486,7 @@ unsafe fn tail_rows<const R: usize>(
 /// # Safety
 /// AVX-512F present; elements (i, k0 + l) of `a` readable for i < m, l < kc;
 /// `packed.len() ≥ ⌈m/16⌉ · KC`.
-#[target_feature(enable = "avx512f,avx512dq")]
+#[target_feature(enable = "avx512f")]
 unsafe fn pack_a_transposed(m: usize, kc: usize, a: Strided, k0: usize, packed: &mut [Line]) {
     for p in 0..m.div_ceil(16) {
         let i0 = p * 16;

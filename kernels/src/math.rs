@@ -3,7 +3,9 @@
 //! unit means.
 //!
 //! All bodies are generic over [`Simd`] and use only the operations listed
-//! there, without fused multiply-add, so the four paths agree bit for bit.
+//! there, without fused multiply-add, so the four paths agree bit for bit;
+//! the one exception, [`exp_neg_loose`], is only read through a certified
+//! bracket (see its docs).
 //! Polynomial coefficients are Cephes' single-precision minimax fits
 //! (S. L. Moshier, *Cephes Math Library*, `expf.c`, `logf.c`, `sinf.c`).
 
@@ -254,7 +256,7 @@ fn exp_core_short<S: Simd>(x: S) -> S {
 /// coefficients rounded to f32) used by [`exp_neg_loose`].
 const EXP2_LOOSE: [f32; 4] = [0.999_925_2, 0.695_833_56, 0.226_067_16, 0.078_024_52];
 
-/// The relative error bound of [`exp_neg_loose`] on v <= 59.9, on every
+/// The relative error bound of [`exp_neg_loose`] on v in [-88.7, 59.9], on every
 /// path (fused or unfused multiply-adds): the fit's 7.48e-5, the rounding
 /// of z = v·log2(e) (|z| <= 130, so up to 1.1e-5 in 2^z) and a few f32
 /// roundings. Tested on a dense sweep of v below.
@@ -265,10 +267,10 @@ pub(crate) const EXP_NEG_LOOSE_ERR: f64 = 9.0e-5;
 /// [`Simd::exp2_cubic_loose`] with the cubic [`EXP2_LOOSE`], so **its bits
 /// differ between paths**.
 ///
-/// Outside that range it is at least e^-59.96 or smaller but never
-/// negative for v > 59.9 (the generic paths clamp, AVX-512 underflows),
-/// and +inf or a finite underestimate (at least 2^128) for v < -88.7; NaN
-/// in gives NaN out. Only for certified brackets, which read it with a
+/// Outside that range it is an overestimate of e^-v, e^-59.96 at most
+/// 1 + 9e-5 times (z is clamped to -86.5), for v > 59.9, and +inf or a
+/// finite underestimate (at least 2^127) for v < -88.7; NaN in gives NaN
+/// out. Only for certified brackets, which read it with a
 /// margin wider than its error and are correct for every value it takes
 /// outside that range (see the Bernoulli sampler in `body.rs`).
 #[inline(always)]

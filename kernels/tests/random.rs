@@ -547,23 +547,29 @@ fn ulps_away(x: f32, steps: i32) -> f32 {
 }
 
 /// The Bernoulli kernels decide most elements with a cheap bracket and
-/// send those within 2^-13 of the boundary to the exact computation. Here
-/// every element sits on the boundary of its own random word: x = logit(u)
-/// rounded to f32 and moved by up to 4 ulps, or moved by 0.25 to 4 bracket
-/// half-widths (2^-13 in u(1 + e^-x) is about 2^-13 / (1 - u) in x), so
-/// both the bracket's edges and its inside are hit many times. Every path
-/// must give the scalar reference path's bits (the scalar path decides
-/// every element the exact way), and those agree with f64 wherever f64 can
-/// resolve the event.
+/// send those within 2^-13 of the boundary (in u(1 + e^-x)) to the exact
+/// computation, a whole group of vectors (64 elements on AVX-512) at a
+/// time. Here every element sits near the boundary of its own random word,
+/// by the same distance throughout each 64-element chunk (and the 3-element
+/// tail): x = logit(u) rounded to f32 and moved by up to ±4 ulps, or moved
+/// by 0.25 to 4 bracket half-widths (2^-13 in u(1 + e^-x) is about
+/// 2^-13 / (1 - u) in x), with alternating signs. Chunks far enough out
+/// are decided by the bracket alone, right at its edge; chunks inside it
+/// exercise the exact fallback. Every path must give the scalar reference
+/// path's bits (the scalar path decides every element the exact way), and
+/// those agree with f64 wherever f64 can resolve the event.
 #[test]
 fn bernoulli_decides_exactly_on_every_paths_boundary() {
     let scalar = Kernels::new(Path::Scalar).unwrap();
-    let n = 100_003;
+    let n = 64 * 1500 + 3;
     let stream = Stream::new(2024, 3);
     let mut words = vec![0u32; n];
     scalar.fill_words(&mut stream.clone(), &mut words);
-    let widths = [0.25, 0.5, 0.9, 0.99, 1.01, 1.1, 1.5, 2.0, 4.0];
-    let mut inside = 0;
+    // Distances in bracket half-widths; 0 stands for the ulp shifts.
+    let widths = [
+        0.0, 0.25, 0.5, 0.75, 0.9, 1.01, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 4.0,
+    ];
+    let (mut inside, mut far) = (0, 0);
     let x: Vec<f32> = words
         .iter()
         .enumerate()
@@ -573,21 +579,22 @@ fn bernoulli_decides_exactly_on_every_paths_boundary() {
                 return -30.0;
             }
             let logit = (u / (1.0 - u)).ln();
-            let j = i % 27;
-            let x = if j < 9 {
-                ulps_away(logit as f32, j as i32 - 4)
+            let width = widths[(i / 64) % widths.len()];
+            let x = if width == 0.0 {
+                ulps_away(logit as f32, (i % 9) as i32 - 4)
             } else {
-                let sign = if j < 18 { 1.0 } else { -1.0 };
-                (logit + sign * widths[j % 9] * BERNOULLI_BRACKET / (1.0 - u)) as f32
+                let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+                (logit + sign * width * BERNOULLI_BRACKET / (1.0 - u)) as f32
             };
             let q = u * (1.0 + (-f64::from(x)).exp());
-            if (q - 1.0).abs() < BERNOULLI_BRACKET {
-                inside += 1;
-            }
+            let d = (q - 1.0).abs() / BERNOULLI_BRACKET;
+            inside += usize::from(d < 1.0);
+            far += usize::from(d > 1.75);
             x
         })
         .collect();
     assert!(inside > n / 3, "only {inside} of {n} inside the bracket");
+    assert!(far > n / 5, "only {far} of {n} decidable by the bracket");
     let mut want = vec![0.0; n];
     scalar.bernoulli(&x, &mut want, &mut stream.clone());
     let mut resolved = 0;
@@ -618,6 +625,73 @@ fn bernoulli_decides_exactly_on_every_paths_boundary() {
     }
 }
 
+/// The cheap e^-x of the Bernoulli bracket (`exp_neg_loose` in
+/// `kernels/src/math.rs`), evaluated in f64 from the same f32 reduction:
+/// the coefficients are those of `EXP2_LOOSE` (if they drift apart, the
+/// test below only loses its aim, it cannot fail wrongly).
+fn bracket_exp_neg(x: f32) -> f64 {
+    let z = (x * -std::f32::consts::LOG2_E).max(-86.5);
+    let n = z.floor();
+    let f = f64::from(z - n);
+    let c = [0.999_925_2f32, 0.695_833_56, 0.226_067_16, 0.078_024_52].map(f64::from);
+    (c[0] + f * (c[1] + f * (c[2] + f * c[3]))) * 2f64.powi(n as i32)
+}
+
+/// A sharper aim at the bracket's margin than the test above: lanes where
+/// the cheap e^-x is off by more than 6.8e-5 (its worst is 7.9e-5) are
+/// placed within 1e-5 of the boundary on the side opposite to that error,
+/// so the cheap q lands more than 6.1e-5 (2^-14) on the wrong side; every
+/// other lane is far from its boundary. The kernels must defer those lanes
+/// to the exact test. A margin of 2^-14 instead of 2^-13 (narrower than
+/// the cheap exp's error) makes this test fail (checked by hand), which
+/// the compile-time check of the margin against the stated error bound
+/// also rules out.
+#[test]
+fn bernoulli_defers_lanes_where_the_cheap_exp_is_most_wrong() {
+    let scalar = Kernels::new(Path::Scalar).unwrap();
+    let n = 64 * 2000;
+    let stream = Stream::new(77, 5);
+    let mut words = vec![0u32; n];
+    scalar.fill_words(&mut stream.clone(), &mut words);
+    let mut traps = 0;
+    let x: Vec<f32> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let u = f64::from(w >> 8) / 16_777_216.0;
+            let far = if i % 2 == 0 { 30.0 } else { -30.0 };
+            if u == 0.0 {
+                return 30.0;
+            }
+            let x0 = (u / (1.0 - u)).ln() as f32;
+            let err = |x: f32| bracket_exp_neg(x) / (-f64::from(x)).exp() - 1.0;
+            if x0.abs() > 15.0 || err(x0).abs() < 6.8e-5 {
+                return far;
+            }
+            // The nearest f32 (within 40 ulps) with q - 1 of the opposite
+            // sign to the cheap exp's error and |q - 1| < 1e-5.
+            (-40..=40)
+                .map(|s| ulps_away(x0, s))
+                .find(|&x| {
+                    let q = u * (1.0 + (-f64::from(x)).exp());
+                    let e = err(x);
+                    e.abs() > 6.8e-5 && (q - 1.0).abs() < 1e-5 && (q - 1.0) * e < 0.0
+                })
+                .inspect(|_| traps += 1)
+                .unwrap_or(far)
+        })
+        .collect();
+    assert!(traps > n / 50, "only {traps} traps of {n}");
+    let mut want = vec![0.0; n];
+    scalar.bernoulli(&x, &mut want, &mut stream.clone());
+    for k in all_kernels() {
+        let mut got = vec![0.0; n];
+        k.bernoulli(&x, &mut got, &mut stream.clone());
+        let bad = (0..n).find(|&i| got[i].to_bits() != want[i].to_bits());
+        assert!(bad.is_none(), "{}: element {:?} differs", k.path(), bad);
+    }
+}
+
 /// A word whose top 24 bits are 0 (u = 0, probability 2^-24) is the one
 /// case where the fast bracket's product vanishes: u < σ(x) is then true
 /// for every x >= -87 and false below, where the kernels flush σ to 0.
@@ -632,14 +706,20 @@ fn bernoulli_with_a_zero_uniform_is_exact_on_every_path() {
         let before = stream.clone();
         k.fill_words(&mut stream, &mut chunk);
         if let Some(i) = chunk.iter().position(|&w| w >> 8 == 0) {
-            // Replay up to the block that holds the word.
+            // Replay up to the 64-word chunk that holds the word.
             stream = before;
-            break (i / 16 * 16, i % 16);
+            break (i / 64 * 64, i % 64);
         }
     };
     let mut scratch = vec![0u32; skip];
     k.fill_words(&mut stream, &mut scratch);
     let scalar = Kernels::new(Path::Scalar).unwrap();
+    // A whole chunk (the kernels' main loop) and, for the word's own block,
+    // a 16-element call (the short-tail code).
+    let mut in_block = stream.clone();
+    let mut skip_block = vec![0u32; lane / 16 * 16];
+    k.fill_words(&mut in_block, &mut skip_block);
+    let cases = [(stream, 64, lane), (in_block, 16, lane % 16)];
     for (xv, want) in [
         (-200.0, 0.0),
         (f32::NEG_INFINITY, 0.0),
@@ -653,15 +733,24 @@ fn bernoulli_with_a_zero_uniform_is_exact_on_every_path() {
         (70.0, 1.0),
         (f32::INFINITY, 1.0),
     ] {
-        let mut x = [0.5f32; 16];
-        x[lane] = xv;
-        let mut ref_out = [0.0f32; 16];
-        scalar.bernoulli(&x, &mut ref_out, &mut stream.clone());
-        assert_eq!(ref_out[lane], want, "scalar path at x = {xv}");
-        for kk in all_kernels() {
-            let mut out = [f32::NAN; 16];
-            kk.bernoulli(&x, &mut out, &mut stream.clone());
-            assert!(same_bits(&out, &ref_out), "{} at x = {xv}", kk.path());
+        for (s, len, lane) in &cases {
+            let mut x = vec![0.5f32; *len];
+            x[*lane] = xv;
+            let mut ref_out = vec![0.0f32; *len];
+            scalar.bernoulli(&x, &mut ref_out, &mut s.clone());
+            assert_eq!(
+                ref_out[*lane], want,
+                "scalar path at x = {xv}, {len} elements"
+            );
+            for kk in all_kernels() {
+                let mut out = vec![f32::NAN; *len];
+                kk.bernoulli(&x, &mut out, &mut s.clone());
+                assert!(
+                    same_bits(&out, &ref_out),
+                    "{} at x = {xv}, {len} elements",
+                    kk.path()
+                );
+            }
         }
     }
 }

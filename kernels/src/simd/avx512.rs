@@ -195,19 +195,26 @@ impl Simd for Avx512 {
     }
     #[inline(always)]
     fn exp2_cubic_loose(self, c: &[f32; 4]) -> Self {
+        // The lower clamp keeps 2^z normal: subnormal results and operands
+        // cost some cores a microcode assist per vector (see `EXP_LO`).
+        // `max(c, z)` keeps a NaN `z`. No upper clamp: `vscalefps`
+        // overflows to +inf.
+        let z = Self::splat(-86.5).max(self);
         // SAFETY: AVX-512F and AVX-512DQ are present (module contract).
         // `vreduceps` with no fraction bits and rounding down returns
-        // z - floor(z), exactly; `vscalefps` multiplies by 2^floor(z) with
-        // one rounding (exact for normal results), +inf on overflow.
+        // z - floor(z) (exactly, but for tiny negative z, where it rounds
+        // to 1 or just below: harmless for the cubic); `vscalefps`
+        // multiplies by 2^floor(z) with one rounding (exact for normal
+        // results), +inf on overflow.
         let f = Avx512(unsafe {
-            _mm512_reduce_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(self.0)
+            _mm512_reduce_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(z.0)
         });
         let p = Self::splat(c[3])
             .mul_add_loose(f, Self::splat(c[2]))
             .mul_add_loose(f, Self::splat(c[1]))
             .mul_add_loose(f, Self::splat(c[0]));
         // SAFETY: AVX-512F is present (module contract).
-        Avx512(unsafe { _mm512_scalef_ps(p.0, self.0) })
+        Avx512(unsafe { _mm512_scalef_ps(p.0, z.0) })
     }
     #[inline(always)]
     fn between(self, lo: f32, hi: f32) -> __mmask16 {

@@ -12,12 +12,14 @@
 //! multiply-add in element-wise code, and no path uses approximate
 //! reciprocals. Because the kernel bodies perform the same operations in the
 //! same order on every path, **every path produces bit-identical results**,
-//! which the tests assert. The one exception, [`Simd::mul_add_loose`], feeds
-//! only the certified brackets of fast paths (the Bernoulli sampler's): a
+//! which the tests assert. The exceptions are the methods whose names end in
+//! `_loose` ([`Simd::mul_add_loose`], [`Simd::exp2_cubic_loose`], whose
+//! AVX-512 override also skips the generic clamp): they feed only the
+//! certified brackets of fast paths (the Bernoulli sampler's), and a
 //! bracket either proves the exact result with a margin larger than any
-//! path's rounding, or sends the lanes to the exact computation, so the
-//! outputs stay bit-identical. (matrixmultiply's sgemm keeps its own FMA kernels;
-//! that is the only place results may depend on the CPU.)
+//! path's error, or sends the lanes to the exact computation, so the
+//! outputs stay bit-identical. (matrixmultiply's sgemm keeps its own FMA
+//! kernels; that is the only place results may depend on the CPU.)
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod avx2;
@@ -40,7 +42,8 @@ pub(crate) type XoState = [[u64; XO_LANES]; 4];
 /// A vector of `LANES` f32 values, with the matching i32 vector and mask.
 ///
 /// Implementations must make every method bit-identical to the scalar
-/// implementation for non-NaN inputs (see the module docs).
+/// implementation for non-NaN inputs, except the `_loose` ones (see the
+/// module docs).
 pub(crate) trait Simd: Copy {
     /// Number of f32 lanes.
     const LANES: usize;
@@ -113,12 +116,12 @@ pub(crate) trait Simd: Copy {
     }
     /// 2^self ≈ 2^floor(z) · P(z - floor(z)) for the cubic P with
     /// coefficients `c` (lowest degree first, for f in [0, 1)), evaluated
-    /// with [`Simd::mul_add_loose`]. The generic version clamps z to
-    /// [-86.5, 129] for [`Simd::ldexp`] (so it returns at least 2^-86.5,
-    /// and +inf or at least 2^129 · P(0) beyond z = 129); AVX-512 splits z
-    /// with `vreduceps` and scales with `vscalefps`, which needs no clamp
-    /// (it underflows to subnormals and 0 below z = -126, and overflows to
-    /// +inf above 128). NaN in gives NaN out on every path.
+    /// with [`Simd::mul_add_loose`]. Every path clamps z below at -86.5
+    /// (so the result is at least 2^-86.5 and never subnormal); the generic
+    /// version also clamps z above at 129 for [`Simd::ldexp`] (so it is +inf
+    /// or at least 2^129 · P(0) beyond), while AVX-512 splits z with
+    /// `vreduceps` and scales with `vscalefps`, which overflows to +inf by
+    /// itself. NaN in gives NaN out on every path.
     #[inline(always)]
     fn exp2_cubic_loose(self, c: &[f32; 4]) -> Self {
         // `k.min(z)` and `k.max(z)` keep a NaN `z`.
@@ -134,8 +137,8 @@ pub(crate) trait Simd: Copy {
     /// `lo < self && self < hi` lane by lane, for bounds with
     /// `0 < lo < hi < inf` (false for NaN). AVX-512 compares the bit
     /// patterns as unsigned integers (one subtraction and one integer
-    /// compare, off the floating-point pipes), which orders non-negative
-    /// floats like their values.
+    /// compare instead of two compares and a mask `and`), which orders
+    /// non-negative floats like their values.
     #[inline(always)]
     fn between(self, lo: f32, hi: f32) -> Self::Mask {
         Self::mask_and(Self::splat(lo).lt(self), self.lt(Self::splat(hi)))
