@@ -52,6 +52,19 @@ pub(crate) enum Step {
     Write,
     /// Renaming the temporary file over the destination.
     Rename,
+    /// The destination is a device, FIFO or socket (see [`is_special_file`]).
+    Target,
+}
+
+/// True when `path` exists and is neither a regular file, a directory nor
+/// a symbolic link: a device, FIFO or socket, which a rename over it would
+/// replace with a regular file (as root, `/dev/null` included). Symbolic
+/// links themselves are replaced, not followed.
+pub(crate) fn is_special_file(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| {
+        let t = m.file_type();
+        !(t.is_file() || t.is_dir() || t.is_symlink())
+    })
 }
 
 /// The mechanism shared by [`atomic_write`] and `cli::output::write_atomic`:
@@ -64,13 +77,22 @@ pub(crate) enum Step {
 /// step into the caller's error type.
 ///
 /// If anything fails, the temporary file is deleted and `path` is left as
-/// it was: absent, or the previous file, never a partial one.
+/// it was: absent, or the previous file, never a partial one. A `path`
+/// that is a device, FIFO or socket is refused ([`Step::Target`]) before
+/// anything is written.
 pub(crate) fn write_via_temp<E>(
     path: &Path,
     name: &OsStr,
     write: impl FnOnce(&mut BufWriter<&mut File>) -> std::result::Result<(), E>,
     fail: impl Fn(Step, io::Error) -> E,
 ) -> std::result::Result<(), E> {
+    if is_special_file(path) {
+        let e = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it exists and is not a regular file (a device, FIFO or socket)",
+        );
+        return Err(fail(Step::Target, e));
+    }
     let dir = parent_dir(path);
     let mut prefix = OsString::from(".");
     prefix.push(if name.len() <= 64 {
@@ -130,6 +152,7 @@ where
             ),
             Step::Write => "cannot write".to_owned(),
             Step::Rename => "cannot rename the temporary file over it".to_owned(),
+            Step::Target => "refusing to replace it".to_owned(),
         };
         io_error(path, what, e)
     };

@@ -296,12 +296,14 @@ pub fn default_schedule(n: usize) -> Vec<f64> {
 pub struct AisEstimate {
     /// log Ẑ = log Z_A + log r̂, with r̂ the mean importance weight.
     pub log_z: f64,
-    /// Standard error of log Ẑ (delta method: σ̂_w / (r̂ √M)).
+    /// Standard error of log Ẑ (delta method: σ̂_w / (r̂ √M)); +inf for a
+    /// single run, whose spread is unknown.
     pub log_z_std: f64,
     /// log(r̂ − 3σ̂_r) + log Z_A: the lower end of the ±3 standard-error band
-    /// of Salakhutdinov & Murray (−inf when r̂ − 3σ̂_r <= 0).
+    /// of Salakhutdinov & Murray (−inf when r̂ − 3σ̂_r <= 0, and for a single
+    /// run).
     pub log_z_lower: f64,
-    /// log(r̂ + 3σ̂_r) + log Z_A.
+    /// log(r̂ + 3σ̂_r) + log Z_A (+inf for a single run).
     pub log_z_upper: f64,
     /// log Z of the base-rate model.
     pub log_z_base: f64,
@@ -543,10 +545,11 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
     // r̂ and σ̂_r relative to e^lmax.
     let scaled: Vec<f64> = log_w64.iter().map(|&l| (l - lmax).exp()).collect();
     let mean = scaled.iter().sum::<f64>() / m;
+    // One run has no spread: its standard error is unknown, not 0.
     let var = if cfg.runs > 1 {
         scaled.iter().map(|&s| (s - mean).powi(2)).sum::<f64>() / (m - 1.0)
     } else {
-        0.0
+        f64::INFINITY
     };
     let se = (var / m).sqrt();
     let log_z = log_z_base + lmax + mean.ln();

@@ -267,6 +267,45 @@ fn unwritable_outputs_fail_cleanly() {
     }
 }
 
+/// A FIFO (or a device: as root, `--out /dev/null` once replaced the
+/// device with a regular file) is refused before anything is written, and
+/// stays what it was.
+#[cfg(unix)]
+#[test]
+fn special_files_are_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.npy");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available; skipping");
+        return;
+    }
+    let line = assert_fails(
+        &sample_args("nrelu", "0", 100, 1, &fifo),
+        2,
+        "is not a regular file",
+    );
+    assert!(
+        fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+        "{line}"
+    );
+    assert_eq!(entries(dir.path()), std::slice::from_ref(&fifo));
+    // A symbolic link to a device is replaced, not followed.
+    if Path::new("/dev/null").exists() {
+        let link = dir.path().join("link.npy");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        assert_success(&rbm(sample_args("nrelu", "0", 10, 1, &link)));
+        assert!(fs::symlink_metadata(&link).unwrap().is_file());
+        assert!(
+            fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+    }
+}
+
 #[test]
 fn help_documents_exit_codes() {
     for args in [&["--help"][..], &["sample", "--help"]] {

@@ -326,6 +326,30 @@ fn ais_is_reproducible_for_any_thread_count() {
     );
 }
 
+/// One run gives an estimate but no spread: its standard error and band
+/// are unbounded (the CLI prints `inf` and `[-inf, inf]`, JSON null), not
+/// the 0 that would look exact.
+#[test]
+fn a_single_ais_run_has_an_unknown_standard_error() {
+    let rbm = random_rbm(12, 6, HiddenUnit::Bernoulli, 0.5, 41);
+    let base = base_rate_bias(&data_for(&rbm, 50, 1), 12).unwrap();
+    let cfg = AisConfig {
+        runs: 1,
+        betas: default_schedule(50),
+        seed: 1,
+        threads: 1,
+    };
+    let est = ais(&rbm, &base, &cfg).unwrap();
+    assert!(est.log_z.is_finite());
+    assert_eq!(est.log_z_std, f64::INFINITY);
+    assert_eq!(
+        (est.log_z_lower, est.log_z_upper),
+        (f64::NEG_INFINITY, f64::INFINITY)
+    );
+    let two = ais(&rbm, &base, &AisConfig { runs: 2, ..cfg }).unwrap();
+    assert!(two.log_z_std.is_finite() && two.log_z_std > 0.0);
+}
+
 /// A model whose probability mass sits in one sharp mode far from the
 /// base-rate model: with a short schedule the chains rarely reach it, so AIS
 /// under-estimates log Z (Jensen's inequality makes E[log Ẑ] <= log Z in any

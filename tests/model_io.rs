@@ -641,6 +641,24 @@ fn failed_saves_leave_existing_files_untouched() {
     assert_bit_identical(&model_io::load(&path).unwrap(), &other);
     assert_eq!(entries(dir.path()).len(), 2, "no temporary file left");
 
+    // A FIFO is refused, not replaced by a regular file (as root the same
+    // rename would replace a device such as /dev/null).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let fifo = dir.path().join("fifo.safetensors");
+        if std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            let err = model_io::save(&rbm, &fifo).unwrap_err();
+            assert!(err.to_string().contains("refusing to replace"), "{err}");
+            assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+            fs::remove_file(&fifo).unwrap();
+        }
+    }
+
     // A directory nobody can create files in (procfs refuses even root),
     // holding an existing, writable file: the file keeps its contents.
     if cfg!(target_os = "linux") {

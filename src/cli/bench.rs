@@ -40,7 +40,7 @@ pub const STEP_BATCH: usize = 100;
 /// Options of `rbm bench`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Fewer samples: a second or so instead of several, noisier medians
+    /// Fewer samples: 1-2 s instead of about 10, noisier medians
     #[arg(long)]
     pub quick: bool,
 }

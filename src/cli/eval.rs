@@ -389,7 +389,8 @@ pub fn to_json(e: &Evaluation) -> Value {
         "pseudo_log_likelihood": e.pseudo_log_likelihood.as_ref().ok(),
         "reconstruction_error": e.reconstruction_error,
         "rows": e.rows,
-        "binarize": e.binarize.map(|(t, _)| t),
+        // The threshold as the f32 the user wrote (0.99, not 0.99000000953...).
+        "binarize": e.binarize.map(|(t, _)| t.to_string().parse::<f64>().unwrap_or(f64::from(t))),
         "visible": e.visible.to_string(),
         "hidden": e.hidden.to_string(),
         "notes": notes(e),
@@ -461,14 +462,20 @@ pub fn table_rows(e: &Evaluation) -> Vec<(String, String, String)> {
                 "log Z".to_owned(),
                 num(z.value()),
                 format!(
-                    "AIS estimate: {} runs, {} temperatures (tends to under-estimate)",
-                    a.runs, a.betas
+                    "AIS estimate: {} run{}, {} temperatures (tends to under-estimate)",
+                    a.runs,
+                    if a.runs == 1 { "" } else { "s" },
+                    a.betas
                 ),
             ));
             rows.push((
                 "log Z std".to_owned(),
                 num(a.log_z_std),
-                "standard error of the estimate".to_owned(),
+                if a.runs == 1 {
+                    "unknown: one run has no spread (use --ais-runs 2 or more)".to_owned()
+                } else {
+                    "standard error of the estimate".to_owned()
+                },
             ));
             rows.push((
                 "log Z band".to_owned(),

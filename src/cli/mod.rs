@@ -96,10 +96,10 @@ pub enum Command {
     #[command(after_help = AFTER_HELP)]
     Eval(eval::EvalArgs),
     /// Test every sampler against its exact law on every kernel path of
-    /// this CPU; print the table and the error budget, exit 1 on failure.
+    /// this CPU; print the table and the error budget, exit 3 on failure.
     Verify(verify::VerifyArgs),
     /// Measure kernel and training throughput on this machine against the
-    /// bare-sgemm bound (under 30 s; --quick: a few seconds).
+    /// bare-sgemm bound (about 10 s; --quick: 1-2 s).
     Bench(bench::BenchArgs),
 }
 
@@ -248,6 +248,13 @@ pub enum InputError {
     /// The output path is an existing directory.
     #[error("output path '{}' is a directory", .0.display())]
     OutputIsDirectory(PathBuf),
+    /// The output path is an existing device, FIFO or socket, which the
+    /// atomic rename would replace with a regular file.
+    #[error(
+        "output path '{}' exists and is not a regular file (a device, FIFO or socket); refusing to replace it",
+        .0.display()
+    )]
+    OutputIsSpecial(PathBuf),
     /// The data and the model have different widths.
     #[error("shape mismatch: the data has {data} columns but the model has {model} visible units")]
     Width {

@@ -39,7 +39,10 @@ pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
 }
 
 /// Checks, without creating anything, that `path` names a file in an
-/// existing directory and is not itself a directory.
+/// existing directory and is not itself a directory, a device, a FIFO or a
+/// socket (the rename of [`write_atomic`] would replace one of those with a
+/// regular file: as root, `--out /dev/null` would replace the device). A
+/// symbolic link is fine: it is replaced, not followed.
 ///
 /// ```
 /// use nrelu_rbm::cli::{InputError, output::check_output_path};
@@ -84,6 +87,9 @@ pub fn check_output_path(path: &Path) -> Result<(), CliError> {
     if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
         return Err(InputError::OutputIsDirectory(path.to_owned()).into());
     }
+    if crate::fsutil::is_special_file(path) {
+        return Err(InputError::OutputIsSpecial(path.to_owned()).into());
+    }
     Ok(())
 }
 
@@ -126,6 +132,7 @@ where
             ),
             Step::Write => format!("cannot write '{}'", path.display()),
             Step::Rename => format!("cannot rename the temporary file to '{}'", path.display()),
+            Step::Target => format!("refusing to replace '{}'", path.display()),
         };
         CliError::io(context, e)
     })

@@ -300,7 +300,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             Sampling::Pcd(k) => format!("PCD-{k}"),
         };
         eprintln!(
-            "training {} {} visible -> {} {} hidden units on {} rows of {}: {} epochs, batch {}, {sampling}, lr {}",
+            "training {} {} visible -> {} {} hidden units on {} rows of {}: {} epoch{}, batch {}, {sampling}, lr {}",
             data.cols,
             args.visible,
             args.hidden,
@@ -308,6 +308,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             data.rows,
             prepared.source,
             cfg.epochs,
+            if cfg.epochs == 1 { "" } else { "s" },
             cfg.batch_size,
             cfg.learning_rate,
         );
@@ -487,8 +488,12 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
             ""
         };
         eprintln!(
-            "training a stack of {n} layers{recipe} on {} rows of {}: {} epochs per layer, batch {}, {sampling}",
-            data.rows, prepared.source, cfg0.epochs, cfg0.batch_size,
+            "training a stack of {n} layers{recipe} on {} rows of {}: {} epoch{} per layer, batch {}, {sampling}",
+            data.rows,
+            prepared.source,
+            cfg0.epochs,
+            if cfg0.epochs == 1 { "" } else { "s" },
+            cfg0.batch_size,
         );
         let w = n.to_string().len();
         let mut below = data.cols;

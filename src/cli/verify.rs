@@ -72,8 +72,9 @@ fn bounds() -> [Bound; 2] {
 /// Runs `rbm verify`.
 ///
 /// # Errors
-/// [`CliError::Io`] (exit status 1) if any test rejected or stdout cannot
-/// be written.
+/// An error with exit status 3 if any test rejected or a
+/// bound failed; [`CliError::Io`] (exit status 1) if stdout cannot be
+/// written.
 pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
     let preset = if args.quick {
         Preset::Quick
