@@ -108,10 +108,17 @@ def elementwise(rng):
             0, x + np.sqrt(sigmoid(x)) * rng.standard_normal(N, dtype=np.float32)),
         "normal": lambda: rng.standard_normal(N, dtype=np.float32),
         "uniform": lambda: rng.random(N, dtype=np.float32),
+        # The expressions exactly as issue 2 writes its goals: float64
+        # uniforms and normals (numpy's default), slower than the float32
+        # variants above, which stay the main comparison.
+        "bernoulli_issue": lambda: rng.random(N) < 1 / (1 + np.exp(-x)),
+        "nrelu_issue": lambda: np.maximum(
+            0, x + np.sqrt(sigmoid(x)) * rng.standard_normal(N)),
     }
     for name, f in cases.items():
         y = f()
-        assert y.dtype in (np.float32, np.bool_), (name, y.dtype)
+        allowed = (np.float32, np.bool_) + ((np.float64,) if name.endswith("_issue") else ())
+        assert y.dtype in allowed, (name, y.dtype)
         line(name, timeit(f), N)
 
 
