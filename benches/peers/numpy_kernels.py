@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """numpy timings for the side-by-side comparison in benches/peers/run.sh.
 
-Times (median of repetitions, time.perf_counter, float32 throughout, one
-thread) the numpy equivalents of the kernels timed by
+Times (median of repetitions, time.perf_counter, float32 except the two
+`_issue` rows, one thread) the numpy equivalents of the kernels timed by
 kernels/examples/peer_timings.rs, on the same data: the inputs are built
 from the integer hash documented in kernels/examples/support/mod.rs and
 reproduced here bit for bit (the "info" line prints the same fingerprints as
@@ -11,7 +11,9 @@ the Rust side).
 Prints one JSON object per line:
 {"kernel": .., "path": "numpy", "median_ns": .., "elements": ..}
 
---part elementwise: sigmoid, softplus, bernoulli, nrelu, normal.
+--part elementwise: sigmoid, softplus, bernoulli, nrelu, normal, uniform, and
+  bernoulli_issue / nrelu_issue (the goals' expressions exactly as issue 2
+  writes them, with numpy's default float64 uniforms and normals).
 --part sgemm: x @ w, and x @ w + b -> sigmoid -> Bernoulli (100x784 . 784x500);
   also reports the BLAS library and kernel numpy uses (threadpoolctl).
 """

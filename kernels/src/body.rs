@@ -407,7 +407,8 @@ fn bernoulli_exact<S: Simd>(v: S, k: S) -> S {
 /// 1 ± 9.1e-5 (that error, the 2^-22 of the exact `exp`, and the roundings of
 /// both sides). So q < 2^24 - 2048 (2^-13 = 1.22e-4 below) proves the exact
 /// result 1, and q > 2^24 + 2048 proves 0. Everything else goes to the exact
-/// computation: lanes within the margin (probability 2.4e-4 each), NaN
+/// computation: lanes within the margin (probability 2^-12·σ(v), at most
+/// 2.4e-4 each), NaN
 /// (q is NaN), and k = 0 (q = 0 or NaN, and for v < -87 the exact result
 /// is 0 even there). The outputs are therefore the exact ones, bit for bit,
 /// on every path.

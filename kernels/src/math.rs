@@ -263,7 +263,7 @@ const EXP2_LOOSE: [f32; 4] = [0.999_925_2, 0.695_833_56, 0.226_067_16, 0.078_024
 pub(crate) const EXP_NEG_LOOSE_ERR: f64 = 9.0e-5;
 
 /// e^-v to within [`EXP_NEG_LOOSE_ERR`] (relative) for v in [-88.7, 59.9],
-/// in six operations on AVX-512: 2^z for z = -v·log2(e) by
+/// in seven operations on AVX-512: 2^z for z = -v·log2(e) by
 /// [`Simd::exp2_cubic_loose`] with the cubic [`EXP2_LOOSE`], so **its bits
 /// differ between paths**.
 ///

@@ -183,8 +183,8 @@ impl LogZ {
         }
     }
 
-    /// The ±3 standard-error band (a point when exact; the lower end may be
-    /// −∞ for AIS).
+    /// The ±3 standard-error band (a point when exact; for AIS the lower
+    /// end may be −∞, and both ends are infinite for a single run).
     pub fn band(&self) -> (f64, f64) {
         match self {
             LogZ::Exact { log_z, .. } => (*log_z, *log_z),

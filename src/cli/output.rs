@@ -42,7 +42,8 @@ pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
 /// existing directory and is not itself a directory, a device, a FIFO or a
 /// socket (the rename of [`write_atomic`] would replace one of those with a
 /// regular file: as root, `--out /dev/null` would replace the device). A
-/// symbolic link is fine: it is replaced, not followed.
+/// symbolic link to a file or a device is replaced, not followed (one to a
+/// directory is refused as a directory).
 ///
 /// ```
 /// use nrelu_rbm::cli::{InputError, output::check_output_path};

@@ -14,7 +14,7 @@
 //! same order on every path, **every path produces bit-identical results**,
 //! which the tests assert. The exceptions are the methods whose names end in
 //! `_loose` ([`Simd::mul_add_loose`], [`Simd::exp2_cubic_loose`], whose
-//! AVX-512 override also skips the generic clamp): they feed only the
+//! AVX-512 override also skips the generic upper clamp): they feed only the
 //! certified brackets of fast paths (the Bernoulli sampler's), and a
 //! bracket either proves the exact result with a margin larger than any
 //! path's error, or sends the lanes to the exact computation, so the
