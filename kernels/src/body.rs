@@ -284,10 +284,19 @@ impl<'a, S: Simd> Words<'a, S> {
     }
 }
 
+/// 2^-24: the uniform of a word is its top 24 bits times this.
+const U24: f32 = 1.0 / 16_777_216.0;
+
+/// The top 24 bits k of each word, as exact floats in [0, 2^24).
+#[inline(always)]
+fn top24<S: Simd>(w: S::Int) -> S {
+    S::int_to_float(S::i_shr::<8>(w))
+}
+
 /// Uniform f32 in [0, 1) from the top 24 bits of each word.
 #[inline(always)]
 fn uniform<S: Simd>(w: S::Int) -> S {
-    S::int_to_float(S::i_shr::<8>(w)).mul(S::splat(1.0 / 16_777_216.0))
+    top24::<S>(w).mul(S::splat(U24))
 }
 
 /// 0/1 indicator of `u < p`.
@@ -392,7 +401,7 @@ const _: () =
 /// below any statistical resolution. NaN in gives NaN out.
 #[inline(always)]
 fn bernoulli_exact<S: Simd>(v: S, k: S) -> S {
-    let u = k.mul(S::splat(1.0 / 16_777_216.0));
+    let u = k.mul(S::splat(U24));
     let (num, den) = math::sigmoid_ratio(v);
     keep_nan(v, below(u.mul(den), num))
 }
@@ -432,7 +441,7 @@ fn bernoulli_vector<T: Simd, const C: usize>(
     w: &[u32],
 ) {
     let v: T = src.load(io, h);
-    let k = T::int_to_float(T::i_shr::<8>(T::load_words(w)));
+    let k = top24::<T>(T::load_words(w));
     let fast = if T::REFERENCE {
         None
     } else {

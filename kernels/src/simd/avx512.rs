@@ -209,10 +209,7 @@ impl Simd for Avx512 {
         let f = Avx512(unsafe {
             _mm512_reduce_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(z.0)
         });
-        let p = Self::splat(c[3])
-            .mul_add_loose(f, Self::splat(c[2]))
-            .mul_add_loose(f, Self::splat(c[1]))
-            .mul_add_loose(f, Self::splat(c[0]));
+        let p = super::cubic_loose(f, c);
         // SAFETY: AVX-512F is present (module contract).
         Avx512(unsafe { _mm512_scalef_ps(p.0, z.0) })
     }

@@ -39,6 +39,16 @@ pub const BLOCK: usize = 2 * XO_LANES;
 /// `lane`.
 pub(crate) type XoState = [[u64; XO_LANES]; 4];
 
+/// c0 + f (c1 + f (c2 + f c3)) by [`Simd::mul_add_loose`]: the cubic of
+/// [`Simd::exp2_cubic_loose`] on every path.
+#[inline(always)]
+pub(crate) fn cubic_loose<S: Simd>(f: S, c: &[f32; 4]) -> S {
+    S::splat(c[3])
+        .mul_add_loose(f, S::splat(c[2]))
+        .mul_add_loose(f, S::splat(c[1]))
+        .mul_add_loose(f, S::splat(c[0]))
+}
+
 /// A vector of `LANES` f32 values, with the matching i32 vector and mask.
 ///
 /// Implementations must make every method bit-identical to the scalar
@@ -127,12 +137,7 @@ pub(crate) trait Simd: Copy {
         // `k.min(z)` and `k.max(z)` keep a NaN `z`.
         let z = Self::splat(-86.5).max(Self::splat(129.0).min(self));
         let n = z.floor_small();
-        let f = z.sub(n);
-        Self::splat(c[3])
-            .mul_add_loose(f, Self::splat(c[2]))
-            .mul_add_loose(f, Self::splat(c[1]))
-            .mul_add_loose(f, Self::splat(c[0]))
-            .ldexp(n)
+        cubic_loose(z.sub(n), c).ldexp(n)
     }
     /// `lo < self && self < hi` lane by lane, for bounds with
     /// `0 < lo < hi < inf` (false for NaN). AVX-512 compares the bit
