@@ -464,7 +464,7 @@ pub fn table_rows(e: &Evaluation) -> Vec<(String, String, String)> {
                 format!(
                     "AIS estimate: {} run{}, {} temperatures (tends to under-estimate)",
                     a.runs,
-                    if a.runs == 1 { "" } else { "s" },
+                    super::output::plural(a.runs),
                     a.betas
                 ),
             ));

@@ -30,6 +30,11 @@ pub(crate) fn probe_dir_writable(dir: &Path) -> Result<(), CliError> {
         })
 }
 
+/// The plural ending for `n` things: `""` for one, `"s"` otherwise.
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// Prints `line` on standard error, above the progress bar if one is shown.
 pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
     match bar {

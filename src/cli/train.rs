@@ -308,7 +308,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
             data.rows,
             prepared.source,
             cfg.epochs,
-            if cfg.epochs == 1 { "" } else { "s" },
+            super::output::plural(cfg.epochs),
             cfg.batch_size,
             cfg.learning_rate,
         );
@@ -492,7 +492,7 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
             data.rows,
             prepared.source,
             cfg0.epochs,
-            if cfg0.epochs == 1 { "" } else { "s" },
+            super::output::plural(cfg0.epochs),
             cfg0.batch_size,
         );
         let w = n.to_string().len();
