@@ -227,59 +227,32 @@ pub(crate) fn map<S: Simd>(op: MapOp, x: Input<'_>, bias: &[f32], out: &mut [f32
     }
 }
 
-/// Capacity of the on-stack word buffer (32 blocks, 2 KiB). Every kernel
-/// call zeroes it once, which matters for the short calls of a fused affine
-/// epilogue (one per row): with 64 blocks, 100 NReLU rows of 500 took about
-/// 4 % longer.
-const WORD_BUF: usize = 32 * BLOCK;
+/// The random stream of one kernel call. Its state stays in registers (an
+/// `S::Xo`) for the whole call, and every chunk draws exactly the blocks it
+/// uses, in stream order, straight into a local array that the compiler
+/// keeps in registers as well. (An earlier design refilled a 2 KiB word
+/// buffer on the stack from the state in memory; drawing directly made the
+/// AVX-512 Bernoulli kernel about 10 % faster, and it can never over-draw.)
+struct Draw<S: Simd>(S::Xo);
 
-/// Hands out random blocks, refilling a small buffer from the stream and never
-/// drawing more blocks than the call needs in total.
-struct Words<'a, S: Simd> {
-    state: &'a mut XoState,
-    buf: [u32; WORD_BUF],
-    pos: usize,
-    len: usize,
-    remaining: usize,
-    _path: std::marker::PhantomData<S>,
-}
-
-impl<'a, S: Simd> Words<'a, S> {
+impl<S: Simd> Draw<S> {
     #[inline(always)]
-    fn new(state: &'a mut XoState, total_blocks: usize) -> Self {
-        Words {
-            state,
-            buf: [0; WORD_BUF],
-            pos: 0,
-            len: 0,
-            remaining: total_blocks,
-            _path: std::marker::PhantomData,
-        }
+    fn new(state: &XoState) -> Self {
+        Draw(S::xo_load(state))
     }
 
-    /// The next `N` words (a whole number of blocks, at most `WORD_BUF`).
-    ///
-    /// When fewer than `N` words are left in the buffer (a multi-row call
-    /// whose rows are not whole buffers can leave one to three blocks
-    /// before a 4-block chunk), they move to the front and the refill
-    /// follows them, so the words still come in stream order.
+    /// Writes the advanced state back to the stream.
     #[inline(always)]
-    fn take<const N: usize>(&mut self) -> &[u32; N] {
-        if self.len - self.pos < N {
-            let rest = self.len - self.pos;
-            self.buf.copy_within(self.pos..self.len, 0);
-            let blocks = self.remaining.min((WORD_BUF - rest) / BLOCK);
-            let len = rest + blocks * BLOCK;
-            assert!(len >= N, "random stream over-drawn (kernel bug)");
-            S::fill_words(self.state, &mut self.buf[rest..len]);
-            self.remaining -= blocks;
-            self.len = len;
-            self.pos = 0;
-        }
-        let w = (&self.buf[self.pos..self.pos + N])
-            .try_into()
-            .expect("whole blocks");
-        self.pos += N;
+    fn finish(&self, state: &mut XoState) {
+        S::xo_store(&self.0, state);
+    }
+
+    /// The next `N` words: `N / BLOCK` blocks of the stream.
+    #[inline(always)]
+    fn take<const N: usize>(&mut self) -> [u32; N] {
+        const { assert!(N.is_multiple_of(BLOCK), "whole blocks") };
+        let mut w = [0u32; N];
+        S::xo_fill(&mut self.0, &mut w);
         w
     }
 }
@@ -371,8 +344,8 @@ fn nrelu_one<S: Simd>(x: S, r2: S, dir: S) -> S {
 /// that four independent dependency chains are in flight.
 const UCHUNK: usize = 4 * BLOCK;
 
-struct UniformOp<'a, S: Simd>(Words<'a, S>);
-impl<S: Simd> ChunkOp<S, UCHUNK> for UniformOp<'_, S> {
+struct UniformOp<S: Simd>(Draw<S>);
+impl<S: Simd> ChunkOp<S, UCHUNK> for UniformOp<S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; UCHUNK], _src: Src<'_, UCHUNK>, len: usize) {
         for g in (0..len).step_by(BLOCK) {
@@ -384,7 +357,7 @@ impl<S: Simd> ChunkOp<S, UCHUNK> for UniformOp<'_, S> {
     }
 }
 
-struct BernoulliOp<'a, S: Simd>(Words<'a, S>);
+struct BernoulliOp<S: Simd>(Draw<S>);
 
 /// Half the width of the Bernoulli bracket, in units of 2^-24: q below
 /// 2^24 (1 - 2^-13) is surely a 1, above 2^24 (1 + 2^-13) surely a 0.
@@ -453,17 +426,26 @@ fn bernoulli_vector<T: Simd, const C: usize>(
     }
 }
 
-/// Vectors of a path that the Bernoulli kernel decides together: their
-/// operations interleave (see [`Multi`]), and one branch serves them all.
+/// Vectors that the Bernoulli kernel decides together on the paths with
+/// fewer than 16 lanes: their operations interleave (see [`Multi`]), and
+/// one branch serves them all (a mask test costs a `movemask` there). The
+/// AVX-512 path decides vector by vector: its mask test is one `kortestw`,
+/// and holding four results until one branch made it about 4 % slower.
 type BernoulliWide<S> = Multi<S, 4>;
 
-impl<S: Simd> ChunkOp<S, UCHUNK> for BernoulliOp<'_, S> {
+impl<S: Simd> ChunkOp<S, UCHUNK> for BernoulliOp<S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; UCHUNK], src: Src<'_, UCHUNK>, len: usize) {
         if len == UCHUNK {
             let w = self.0.take::<UCHUNK>();
-            for h in (0..UCHUNK).step_by(BernoulliWide::<S>::LANES) {
-                bernoulli_vector::<BernoulliWide<S>, UCHUNK>(io, src, h, &w[h..]);
+            if S::LANES >= 16 {
+                for h in (0..UCHUNK).step_by(S::LANES) {
+                    bernoulli_vector::<S, UCHUNK>(io, src, h, &w[h..]);
+                }
+            } else {
+                for h in (0..UCHUNK).step_by(BernoulliWide::<S>::LANES) {
+                    bernoulli_vector::<BernoulliWide<S>, UCHUNK>(io, src, h, &w[h..]);
+                }
             }
         } else {
             for g in (0..len).step_by(BLOCK) {
@@ -479,14 +461,14 @@ impl<S: Simd> ChunkOp<S, UCHUNK> for BernoulliOp<'_, S> {
 /// Elements per chunk of the normal and NReLU kernels: two Box–Muller groups.
 const NCHUNK: usize = 4 * BLOCK;
 
-struct NormalOp<'a, S: Simd>(Words<'a, S>);
-impl<S: Simd> ChunkOp<S, NCHUNK> for NormalOp<'_, S> {
+struct NormalOp<S: Simd>(Draw<S>);
+impl<S: Simd> ChunkOp<S, NCHUNK> for NormalOp<S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; NCHUNK], _src: Src<'_, NCHUNK>, len: usize) {
         for g in (0..len).step_by(2 * BLOCK) {
             let out: &mut [f32; 2 * BLOCK] =
                 (&mut io[g..g + 2 * BLOCK]).try_into().expect("one group");
-            normal_group::<S>(self.0.take::<{ 2 * BLOCK }>(), out);
+            normal_group::<S>(&self.0.take::<{ 2 * BLOCK }>(), out);
         }
     }
 }
@@ -496,8 +478,8 @@ const NGROUPS: usize = 2;
 /// Elements per chunk of the NReLU kernel.
 const NRCHUNK: usize = NGROUPS * 2 * BLOCK;
 
-struct NreluOp<'a, S: Simd>(Words<'a, S>);
-impl<S: Simd> ChunkOp<S, NRCHUNK> for NreluOp<'_, S> {
+struct NreluOp<S: Simd>(Draw<S>);
+impl<S: Simd> ChunkOp<S, NRCHUNK> for NreluOp<S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; NRCHUNK], src: Src<'_, NRCHUNK>, len: usize) {
         // The normals stay in registers: each Box–Muller pair is used at
@@ -544,8 +526,8 @@ impl<S: Simd> ChunkOp<S, NRCHUNK> for NreluOp<'_, S> {
     }
 }
 
-struct BinomialOp<'a, S: Simd>(Words<'a, S>, u32);
-impl<S: Simd> ChunkOp<S, BLOCK> for BinomialOp<'_, S> {
+struct BinomialOp<S: Simd>(Draw<S>, u32);
+impl<S: Simd> ChunkOp<S, BLOCK> for BinomialOp<S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; BLOCK], src: Src<'_, BLOCK>, _len: usize) {
         let mut x = [S::zero(); BLOCK];
@@ -568,8 +550,8 @@ impl<S: Simd> ChunkOp<S, BLOCK> for BinomialOp<'_, S> {
     }
 }
 
-struct SsuOp<'a, S: Simd>(Words<'a, S>);
-impl<S: Simd> ChunkOp<S, BLOCK> for SsuOp<'_, S> {
+struct SsuOp<S: Simd>(Draw<S>);
+impl<S: Simd> ChunkOp<S, BLOCK> for SsuOp<S> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; BLOCK], src: Src<'_, BLOCK>, _len: usize) {
         let mut x = [S::zero(); BLOCK];
@@ -600,7 +582,7 @@ impl<S: Simd> ChunkOp<S, BLOCK> for SsuOp<'_, S> {
 /// The random family body over `out.len() / row_len` rows of `row_len`
 /// elements (`row_len` = `out.len()` for a single row). Each row is chunked
 /// on its own and draws exactly the blocks a separate call for that row
-/// would, from one shared word buffer, so a multi-row call gives the same
+/// would, from one stream state, so a multi-row call gives the same
 /// bits as one call per row, without the per-call set-up.
 #[inline(always)]
 pub(crate) fn random<S: Simd>(
@@ -615,46 +597,21 @@ pub(crate) fn random<S: Simd>(
     if n == 0 {
         return;
     }
-    let rows = n / row_len;
-    let per16 = rows * row_len.div_ceil(BLOCK);
-    let per32 = rows * 2 * row_len.div_ceil(2 * BLOCK);
+    let draw = Draw::<S>::new(state);
+    macro_rules! run {
+        ($op:expr) => {{
+            let mut op = $op;
+            by_rows(x, bias, out, row_len, &mut op);
+            op.0.finish(state);
+        }};
+    }
     match op {
-        RandomOp::Uniform => by_rows(
-            x,
-            bias,
-            out,
-            row_len,
-            &mut UniformOp(Words::<S>::new(state, per16)),
-        ),
-        RandomOp::Bernoulli => by_rows(
-            x,
-            bias,
-            out,
-            row_len,
-            &mut BernoulliOp(Words::<S>::new(state, per16)),
-        ),
-        RandomOp::Normal => by_rows(
-            x,
-            bias,
-            out,
-            row_len,
-            &mut NormalOp(Words::<S>::new(state, per32)),
-        ),
-        RandomOp::Nrelu => by_rows(
-            x,
-            bias,
-            out,
-            row_len,
-            &mut NreluOp(Words::<S>::new(state, per32)),
-        ),
-        RandomOp::Binomial(k) => {
-            let words = Words::<S>::new(state, per16 * k as usize);
-            by_rows(x, bias, out, row_len, &mut BinomialOp(words, k))
-        }
-        RandomOp::Ssu => {
-            let words = Words::<S>::new(state, per16 * math::SSU_BAND);
-            by_rows(x, bias, out, row_len, &mut SsuOp(words))
-        }
+        RandomOp::Uniform => run!(UniformOp(draw)),
+        RandomOp::Bernoulli => run!(BernoulliOp(draw)),
+        RandomOp::Normal => run!(NormalOp(draw)),
+        RandomOp::Nrelu => run!(NreluOp(draw)),
+        RandomOp::Binomial(k) => run!(BinomialOp(draw, k)),
+        RandomOp::Ssu => run!(SsuOp(draw)),
     }
 }
 

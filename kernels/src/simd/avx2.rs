@@ -20,6 +20,7 @@ impl Simd for Avx2 {
     const UNROLL: usize = 2;
     type Mask = __m256;
     type Int = __m256i;
+    type Xo = ([__m256i; 4], [__m256i; 4]);
 
     #[inline(always)]
     fn splat(v: f32) -> Self {
@@ -204,8 +205,32 @@ impl Simd for Avx2 {
         // SAFETY: AVX2 is present (module contract).
         unsafe { _mm256_movemask_ps(m) == 0xff }
     }
+    /// Lanes 0..4 in the first array, lanes 4..8 in the second.
     #[inline(always)]
-    fn fill_words(state: &mut XoState, dst: &mut [u32]) {
+    fn xo_load(state: &XoState) -> ([__m256i; 4], [__m256i; 4]) {
+        // SAFETY: AVX2 is present; each row of `state` is 8 u64, so `[0..4]`
+        // and `[4..8]` are 32 readable bytes each.
+        let half = |k: usize, h: usize| unsafe {
+            _mm256_loadu_si256(state[k][4 * h..4 * h + 4].as_ptr().cast())
+        };
+        (
+            std::array::from_fn(|k| half(k, 0)),
+            std::array::from_fn(|k| half(k, 1)),
+        )
+    }
+    #[inline(always)]
+    fn xo_store(xo: &([__m256i; 4], [__m256i; 4]), state: &mut XoState) {
+        for (k, row) in state.iter_mut().enumerate() {
+            // SAFETY: AVX2 is present; each row of `state` is 8 u64, so
+            // `[0..4]` and `[4..8]` are 32 writable bytes each.
+            unsafe {
+                _mm256_storeu_si256(row[0..4].as_mut_ptr().cast(), xo.0[k]);
+                _mm256_storeu_si256(row[4..8].as_mut_ptr().cast(), xo.1[k]);
+            }
+        }
+    }
+    #[inline(always)]
+    fn xo_fill(xo: &mut ([__m256i; 4], [__m256i; 4]), dst: &mut [u32]) {
         #[inline(always)]
         fn rotl<const L: i32, const R: i32>(x: __m256i) -> __m256i {
             // SAFETY: AVX2 is present (module contract).
@@ -226,17 +251,7 @@ impl Simd for Avx2 {
                 result
             }
         }
-        // Lanes 0..4 live in `a`, lanes 4..8 in `b`.
-        let mut a = [_mm256_setzero_si256_safe(); 4];
-        let mut b = a;
-        for k in 0..4 {
-            // SAFETY: AVX2 is present; each row of `state` is 8 u64, so
-            // `[0..4]` and `[4..8]` are 32 readable bytes each.
-            unsafe {
-                a[k] = _mm256_loadu_si256(state[k][0..4].as_ptr().cast());
-                b[k] = _mm256_loadu_si256(state[k][4..8].as_ptr().cast());
-            }
-        }
+        let (mut a, mut b) = *xo;
         for block in dst.chunks_exact_mut(BLOCK) {
             let ra = step(&mut a);
             let rb = step(&mut b);
@@ -247,14 +262,7 @@ impl Simd for Avx2 {
                 _mm256_storeu_si256(block[8..].as_mut_ptr().cast(), rb);
             }
         }
-        for k in 0..4 {
-            // SAFETY: AVX2 is present; each row of `state` is 8 u64, so
-            // `[0..4]` and `[4..8]` are 32 writable bytes each.
-            unsafe {
-                _mm256_storeu_si256(state[k][0..4].as_mut_ptr().cast(), a[k]);
-                _mm256_storeu_si256(state[k][4..8].as_mut_ptr().cast(), b[k]);
-            }
-        }
+        *xo = (a, b);
     }
 }
 

@@ -22,6 +22,7 @@ impl Simd for Avx512 {
     const UNROLL: usize = 4;
     type Mask = __mmask16;
     type Int = __m512i;
+    type Xo = [__m512i; 4];
 
     #[inline(always)]
     fn splat(v: f32) -> Self {
@@ -241,12 +242,21 @@ impl Simd for Avx512 {
         m == 0xffff
     }
     #[inline(always)]
-    fn fill_words(state: &mut XoState, dst: &mut [u32]) {
-        let mut s = [zero_i512(); 4];
-        for (k, row) in state.iter().enumerate() {
-            // SAFETY: AVX-512F is present; `row` is 8 u64 = 64 readable bytes.
-            s[k] = unsafe { _mm512_loadu_si512(row.as_ptr().cast()) };
+    fn xo_load(state: &XoState) -> [__m512i; 4] {
+        // SAFETY: AVX-512F is present; each row of `state` is 8 u64 = 64
+        // readable bytes.
+        std::array::from_fn(|k| unsafe { _mm512_loadu_si512(state[k].as_ptr().cast()) })
+    }
+    #[inline(always)]
+    fn xo_store(s: &[__m512i; 4], state: &mut XoState) {
+        for (row, v) in state.iter_mut().zip(s) {
+            // SAFETY: AVX-512F is present; `row` is 8 u64 = 64 writable bytes.
+            unsafe { _mm512_storeu_si512(row.as_mut_ptr().cast(), *v) };
         }
+    }
+    #[inline(always)]
+    fn xo_fill(xo: &mut [__m512i; 4], dst: &mut [u32]) {
+        let mut s = *xo;
         for block in dst.chunks_exact_mut(BLOCK) {
             // SAFETY: AVX-512F is present; `block` is 16 writable u32 (64
             // bytes) for the one store.
@@ -266,15 +276,6 @@ impl Simd for Avx512 {
                 _mm512_storeu_si512(block.as_mut_ptr().cast(), result);
             }
         }
-        for (k, row) in state.iter_mut().enumerate() {
-            // SAFETY: AVX-512F is present; `row` is 8 u64 = 64 writable bytes.
-            unsafe { _mm512_storeu_si512(row.as_mut_ptr().cast(), s[k]) };
-        }
+        *xo = s;
     }
-}
-
-#[inline(always)]
-fn zero_i512() -> __m512i {
-    // SAFETY: AVX-512F is present (module contract).
-    unsafe { _mm512_setzero_si512() }
 }

@@ -103,9 +103,25 @@ pub(crate) trait Simd: Copy {
     fn i_sra<const N: u32>(a: Self::Int) -> Self::Int;
     /// Loads the first `LANES` words of `src` as i32 bit patterns.
     fn load_words(src: &[u32]) -> Self::Int;
+    /// The xoshiro256++ state of all [`XO_LANES`] lanes in the path's
+    /// registers, for the length of one kernel call.
+    type Xo: Copy;
+    /// The stream state in registers.
+    fn xo_load(state: &XoState) -> Self::Xo;
+    /// Writes the state in registers back to the stream.
+    fn xo_store(xo: &Self::Xo, state: &mut XoState);
     /// Advances all [`XO_LANES`] xoshiro256++ lanes `dst.len() / BLOCK`
     /// times, writing each step's outputs as `[lo0, hi0, lo1, hi1, ...]`.
-    fn fill_words(state: &mut XoState, dst: &mut [u32]);
+    /// The state is copied into locals for the loop (the compiler keeps
+    /// `*xo` in memory otherwise).
+    fn xo_fill(xo: &mut Self::Xo, dst: &mut [u32]);
+    /// [`Simd::xo_fill`] from the stream state in memory.
+    #[inline(always)]
+    fn fill_words(state: &mut XoState, dst: &mut [u32]) {
+        let mut xo = Self::xo_load(state);
+        Self::xo_fill(&mut xo, dst);
+        Self::xo_store(&xo, state);
+    }
 
     // ---- for bracketed fast paths only (see the module docs) ----
 

@@ -29,6 +29,7 @@ impl<S: Simd, const K: usize> Simd for Multi<S, K> {
     const UNROLL: usize = 1;
     type Mask = [S::Mask; K];
     type Int = [S::Int; K];
+    type Xo = S::Xo;
 
     #[inline(always)]
     fn splat(v: f32) -> Self {
@@ -143,8 +144,16 @@ impl<S: Simd, const K: usize> Simd for Multi<S, K> {
         each!(k, [first; K], S::load_words(&src[k * S::LANES..]))
     }
     #[inline(always)]
-    fn fill_words(state: &mut XoState, dst: &mut [u32]) {
-        S::fill_words(state, dst)
+    fn xo_load(state: &XoState) -> S::Xo {
+        S::xo_load(state)
+    }
+    #[inline(always)]
+    fn xo_store(xo: &S::Xo, state: &mut XoState) {
+        S::xo_store(xo, state)
+    }
+    #[inline(always)]
+    fn xo_fill(xo: &mut S::Xo, dst: &mut [u32]) {
+        S::xo_fill(xo, dst)
     }
     const REFERENCE: bool = S::REFERENCE;
     #[inline(always)]

@@ -27,6 +27,7 @@ impl Simd for Portable {
     const UNROLL: usize = 4;
     type Mask = f32x4;
     type Int = i32x4;
+    type Xo = [[u64x2; XO_LANES / 2]; 4];
 
     #[inline(always)]
     fn splat(v: f32) -> Self {
@@ -147,15 +148,26 @@ impl Simd for Portable {
     fn mask_all(m: f32x4) -> bool {
         m.all()
     }
+    /// `[k][v]` holds state word k of lanes 2v and 2v + 1.
     #[inline(always)]
-    fn fill_words(state: &mut XoState, dst: &mut [u32]) {
-        const V: usize = XO_LANES / 2;
-        let load = |k: usize| -> [u64x2; V] {
+    fn xo_load(state: &XoState) -> [[u64x2; XO_LANES / 2]; 4] {
+        std::array::from_fn(|k| {
             std::array::from_fn(|v| u64x2::new([state[k][2 * v], state[k][2 * v + 1]]))
-        };
-        let (mut s0, mut s1, mut s2, mut s3) = (load(0), load(1), load(2), load(3));
+        })
+    }
+    #[inline(always)]
+    fn xo_store(xo: &[[u64x2; XO_LANES / 2]; 4], state: &mut XoState) {
+        for (row, s) in state.iter_mut().zip(xo) {
+            for (v, pair) in s.iter().enumerate() {
+                row[2 * v..2 * v + 2].copy_from_slice(&pair.to_array());
+            }
+        }
+    }
+    #[inline(always)]
+    fn xo_fill(xo: &mut [[u64x2; XO_LANES / 2]; 4], dst: &mut [u32]) {
+        let [mut s0, mut s1, mut s2, mut s3] = *xo;
         for block in dst.chunks_exact_mut(BLOCK) {
-            for v in 0..V {
+            for v in 0..XO_LANES / 2 {
                 let sum = s0[v] + s3[v];
                 let result = ((sum << 23) | (sum >> 41)) + s0[v];
                 let t = s1[v] << 17;
@@ -169,12 +181,6 @@ impl Simd for Portable {
                 block[4 * v..4 * v + 4].copy_from_slice(&words);
             }
         }
-        for (k, s) in [s0, s1, s2, s3].iter().enumerate() {
-            for v in 0..V {
-                let a = s[v].to_array();
-                state[k][2 * v] = a[0];
-                state[k][2 * v + 1] = a[1];
-            }
-        }
+        *xo = [s0, s1, s2, s3];
     }
 }

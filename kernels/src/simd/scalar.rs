@@ -14,6 +14,7 @@ impl Simd for Scalar {
     const LANES: usize = 1;
     const UNROLL: usize = 4;
     type Mask = bool;
+    type Xo = XoState;
     type Int = i32;
     const REFERENCE: bool = true;
 
@@ -134,14 +135,24 @@ impl Simd for Scalar {
         m
     }
     #[inline(always)]
-    fn fill_words(state: &mut XoState, dst: &mut [u32]) {
+    fn xo_load(state: &XoState) -> XoState {
+        *state
+    }
+    #[inline(always)]
+    fn xo_store(xo: &XoState, state: &mut XoState) {
+        *state = *xo;
+    }
+    #[inline(always)]
+    fn xo_fill(xo: &mut XoState, dst: &mut [u32]) {
+        let mut state = *xo;
         for block in dst.chunks_exact_mut(BLOCK) {
             for lane in 0..XO_LANES {
-                let out = xoshiro_step(state, lane);
+                let out = xoshiro_step(&mut state, lane);
                 block[2 * lane] = out as u32;
                 block[2 * lane + 1] = (out >> 32) as u32;
             }
         }
+        *xo = state;
     }
 }
 
