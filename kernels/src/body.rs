@@ -99,17 +99,30 @@ fn chunked<S: Simd, const C: usize, K: ChunkOp<S, C>>(
     let n = out.len();
     let full = n / C * C;
     let (head, tail) = out.split_at_mut(full);
-    for (c, io) in head.chunks_exact_mut(C).enumerate() {
-        let io: &mut [f32; C] = io.try_into().expect("whole chunk");
-        let r = c * C..c * C + C;
-        let src = Src {
-            x: match x {
+    // The loop over whole chunks, with the input of chunk range `$r` given
+    // by `$x` and `$bias`: the common case (a separate input, no bias) gets
+    // a copy of its own in which `Src` is known, so no chunk tests it.
+    macro_rules! whole_chunks {
+        (|$r:ident| $x:expr, $bias:expr) => {
+            for (c, io) in head.chunks_exact_mut(C).enumerate() {
+                let io: &mut [f32; C] = io.try_into().expect("whole chunk");
+                let $r = c * C..c * C + C;
+                let src = Src { x: $x, bias: $bias };
+                op.apply(io, src, C);
+            }
+        };
+    }
+    match x {
+        Input::Slice(x) if bias.is_empty() => {
+            whole_chunks!(|r| Some(x[r].try_into().expect("whole chunk")), None)
+        }
+        _ => whole_chunks!(
+            |r| match x {
                 Input::Slice(x) => Some(x[r.clone()].try_into().expect("whole chunk")),
                 _ => None,
             },
-            bias: (!bias.is_empty()).then(|| bias[r].try_into().expect("whole chunk")),
-        };
-        op.apply(io, src, C);
+            (!bias.is_empty()).then(|| bias[r].try_into().expect("whole chunk"))
+        ),
     }
     if !tail.is_empty() {
         let len = tail.len();
