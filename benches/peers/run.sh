@@ -9,19 +9,26 @@
 # Prints markdown tables; see docs/benchmarks.md.
 #
 # usage: bash benches/peers/run.sh   (PEERS_KEEP=DIR keeps the raw JSON lines;
-#        PEERS_NUMPY_RUNS=N sets the numpy element-wise processes, default 3)
+#        PEERS_NUMPY_RUNS=N and PEERS_OURS_RUNS=N set the element-wise
+#        processes of each side, default 3)
 set -euo pipefail
 
 # shellcheck source=benches/peers/venv.sh
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
-echo "== ours: cargo run --release -p nrelu-rbm-kernels --example peer_timings" >&2
-(cd "$root" && cargo run --release --quiet -p nrelu-rbm-kernels --example peer_timings) \
-    >"$out/rust.jsonl"
+# Both sides' element-wise speeds vary from one process to the next (numpy
+# has a fast and a slow mode; ours moves by up to 10 % with the host's
+# load), so each side runs in several processes and report.py keeps the
+# fastest process median of each kernel, on both sides alike.
+ours_runs="${PEERS_OURS_RUNS:-3}"
+echo "== ours: cargo run --release -p nrelu-rbm-kernels --example peer_timings ($ours_runs processes)" >&2
+(cd "$root" && cargo build --release --quiet -p nrelu-rbm-kernels --example peer_timings)
+: >"$out/rust.jsonl"
+for _ in $(seq "$ours_runs"); do
+    (cd "$root" && cargo run --release --quiet -p nrelu-rbm-kernels --example peer_timings) \
+        >>"$out/rust.jsonl"
+done
 
-# numpy's element-wise speed varies from one process to the next (a fast and
-# a slow mode); run it in PEERS_NUMPY_RUNS processes, report.py keeps the
-# fastest median of each kernel.
 runs="${PEERS_NUMPY_RUNS:-3}"
 echo "== numpy: element-wise kernels ($runs processes)" >&2
 : >"$out/numpy.jsonl"
