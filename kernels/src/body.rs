@@ -513,7 +513,7 @@ fn bernoulli_vector<T: Simd, const C: usize>(
 /// fewer than 16 lanes: their operations interleave (see [`Multi`]), and
 /// one branch serves them all (a mask test costs a `movemask` there). The
 /// AVX-512 path decides vector by vector: its mask test is one `kortestw`,
-/// and holding four results until one branch made it about 4 % slower.
+/// and holding four results until one branch made it 4–5 % slower.
 type BernoulliWide<S> = Multi<S, 4>;
 
 impl<S: Simd, W: WordSource> ChunkOp<S, UCHUNK> for BernoulliOp<'_, W> {
