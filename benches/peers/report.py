@@ -7,8 +7,8 @@ element-wise timings switch between a fast and a slow mode from one process
 to the next (up to 1.6x apart for its Bernoulli pipeline), and ours move
 with the host's load, so the table uses the fastest process median of each
 kernel on each side alike, and lists all the process medians below it. The
-affine lines are ratios paired inside one process; the first process's are
-reported.
+affine lines (ratios paired inside one process) and our sgemm line (numpy
+times its sgemm in one process) are the first process's.
 
 usage: report.py RUST_JSONL NUMPY_JSONL
 """
@@ -39,25 +39,50 @@ LABEL = {"sgemm": "sgemm 100×784·784×500",
 OURS = {"bernoulli_issue": "bernoulli", "nrelu_issue": "nrelu"}
 
 
+def load_processes(path):
+    """Our timer's JSON lines, split into processes: each process prints one
+    info line and then its measurements. Returns (info objects, one list of
+    measurements per process)."""
+    info, procs = [], []
+    with open(path) as f:
+        for raw in f:
+            raw = raw.strip()
+            if not raw.startswith("{"):
+                continue
+            d = json.loads(raw)
+            if "info" in d:
+                info.append(d)
+                procs.append([])
+            elif not procs:
+                sys.exit(f"{path}: a measurement before the first info line")
+            else:
+                procs[-1].append(d)
+    if not procs:
+        sys.exit(f"{path}: no process output (PEERS_OURS_RUNS must be at least 1)")
+    return info, procs
+
+
 def melem(d):
     return d["elements"] / d["median_ns"] * 1e3
 
 
 def main():
-    rinfo, rust_all = load(sys.argv[1])
+    rinfo, rust_procs = load_processes(sys.argv[1])
     ninfo, numpy = load(sys.argv[2])
     active = rinfo[0]["active_path"]
     # Our element-wise kernels: the fastest process median of each (kernel,
-    # path), as for numpy. The affine lines are ratios paired inside one
-    # process: those of the first process are reported.
+    # path), as for numpy. The sgemm line (numpy times its sgemm in one
+    # process) and the affine lines (ratios paired inside one process) are
+    # those of the first process.
+    first_process_only = {"sgemm", "affine_epilogue"}
     ours_runs = {}
-    for d in rust_all:
-        if "strategy" not in d and d["kernel"] != "affine_epilogue":
-            ours_runs.setdefault((d["kernel"], d["path"]), []).append(d)
-    first_affine = len(rust_all) // max(len(rinfo), 1)
+    for rows in rust_procs:
+        for d in rows:
+            if "strategy" not in d and d["kernel"] not in first_process_only:
+                ours_runs.setdefault((d["kernel"], d["path"]), []).append(d)
     rust = [min(v, key=lambda d: d["median_ns"]) for v in ours_runs.values()]
-    rust += [d for d in rust_all[:first_affine]
-             if "strategy" in d or d["kernel"] == "affine_epilogue"]
+    rust += [d for d in rust_procs[0]
+             if "strategy" in d or d["kernel"] in first_process_only]
     runs = {}
     for d in numpy:
         runs.setdefault(d["kernel"], []).append(d)
@@ -141,8 +166,8 @@ def main():
               f"({best['median_ns'] / 1e3:.0f} µs, {best['vs_sgemm']:.3f}× its paired sgemm).")
 
     print()
-    print(f"- ours Melem/s ({active}): fastest of the {len(rinfo)} process medians; all process "
-          "medians: " + "; ".join(f"{k} " + ", ".join(f"{melem(d):.0f}" for d in v)
+    print(f"- ours Melem/s ({active}): fastest of the {len(rinfo)} process medians (the sgemm "
+          "and affine rows: the first process); all process medians: " + "; ".join(f"{k} " + ", ".join(f"{melem(d):.0f}" for d in v)
                                   for (k, p), v in ours_runs.items() if p == active))
     print(f"- numpy Melem/s: fastest of the process medians; all process medians: "
           + "; ".join(f"{k} " + ", ".join(f"{melem(d):.0f}" for d in v)

@@ -7,8 +7,9 @@
 //! * **Random** family: everything that draws from a [`crate::Stream`]
 //!   (raw words, uniform, normal, Bernoulli, NReLU, binomial, SSU).
 //!
-//! Elements are processed in chunks of 16 (32 for the normal-based kernels),
-//! the size of one random block (two blocks), whatever the lane width; a
+//! Elements are processed in chunks of a fixed size whatever the lane width
+//! (64 elements for the uniform, Bernoulli, normal and NReLU kernels, 16
+//! for the binomial and SSU ones); a
 //! short last chunk is computed in a zero-padded scratch array and only its
 //! valid part is written back, so outputs never depend on the path.
 
@@ -279,15 +280,15 @@ impl<S: Simd> WordSource for Direct<S> {
 }
 
 /// Capacity of the on-stack word buffer of [`Buffered`] (32 blocks, 2 KiB).
-/// Every kernel call zeroes it once, which matters for the short calls of a
-/// fused affine epilogue (one per row): with 64 blocks, 100 NReLU rows of
-/// 500 took about 4 % longer.
+/// Every kernel call zeroes it once, which mattered when a fused affine
+/// epilogue made one call per row: with 64 blocks, 100 NReLU rows of 500
+/// took about 4 % longer.
 const WORD_BUF: usize = 32 * BLOCK;
 
-/// The words of the paths with 16 vector registers (AVX2, portable) and of
-/// the scalar path: a buffer refilled 32 blocks at a time from the state in
-/// memory. Their stream state (eight or sixteen registers) cannot stay in
-/// registers beside a kernel's own work: [`Direct`] made the AVX2 normal,
+/// The words of the paths with fewer than 16 lanes (AVX2, portable, scalar):
+/// a buffer refilled 32 blocks at a time from the state in memory. On x86
+/// these paths have 16 vector registers, and their stream state (eight or
+/// sixteen of them) cannot stay in registers beside a kernel's own work: [`Direct`] made the AVX2 normal,
 /// NReLU and Bernoulli kernels 10–17 % slower in criterion. Never draws more
 /// blocks than the call needs in total.
 struct Buffered<'a, S: Simd> {

@@ -208,15 +208,17 @@ impl Simd for Avx2 {
     /// Lanes 0..4 in the first array, lanes 4..8 in the second.
     #[inline(always)]
     fn xo_load(state: &XoState) -> ([__m256i; 4], [__m256i; 4]) {
-        // SAFETY: AVX2 is present; each row of `state` is 8 u64, so `[0..4]`
-        // and `[4..8]` are 32 readable bytes each.
-        let half = |k: usize, h: usize| unsafe {
-            _mm256_loadu_si256(state[k][4 * h..4 * h + 4].as_ptr().cast())
-        };
-        (
-            std::array::from_fn(|k| half(k, 0)),
-            std::array::from_fn(|k| half(k, 1)),
-        )
+        // SAFETY: AVX2 is present (module contract).
+        let mut xo = unsafe { ([_mm256_setzero_si256(); 4], [_mm256_setzero_si256(); 4]) };
+        for (k, row) in state.iter().enumerate() {
+            // SAFETY: AVX2 is present; each row of `state` is 8 u64, so
+            // `[0..4]` and `[4..8]` are 32 readable bytes each.
+            unsafe {
+                xo.0[k] = _mm256_loadu_si256(row[0..4].as_ptr().cast());
+                xo.1[k] = _mm256_loadu_si256(row[4..8].as_ptr().cast());
+            }
+        }
+        xo
     }
     #[inline(always)]
     fn xo_store(xo: &([__m256i; 4], [__m256i; 4]), state: &mut XoState) {
@@ -264,10 +266,4 @@ impl Simd for Avx2 {
         }
         *xo = (a, b);
     }
-}
-
-#[inline(always)]
-fn _mm256_setzero_si256_safe() -> __m256i {
-    // SAFETY: AVX2 is present (module contract).
-    unsafe { _mm256_setzero_si256() }
 }

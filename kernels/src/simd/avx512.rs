@@ -243,9 +243,13 @@ impl Simd for Avx512 {
     }
     #[inline(always)]
     fn xo_load(state: &XoState) -> [__m512i; 4] {
-        // SAFETY: AVX-512F is present; each row of `state` is 8 u64 = 64
-        // readable bytes.
-        std::array::from_fn(|k| unsafe { _mm512_loadu_si512(state[k].as_ptr().cast()) })
+        // SAFETY: AVX-512F is present (module contract).
+        let mut s = unsafe { [_mm512_setzero_si512(); 4] };
+        for (v, row) in s.iter_mut().zip(state) {
+            // SAFETY: AVX-512F is present; `row` is 8 u64 = 64 readable bytes.
+            *v = unsafe { _mm512_loadu_si512(row.as_ptr().cast()) };
+        }
+        s
     }
     #[inline(always)]
     fn xo_store(s: &[__m512i; 4], state: &mut XoState) {

@@ -103,8 +103,9 @@ pub(crate) trait Simd: Copy {
     fn i_sra<const N: u32>(a: Self::Int) -> Self::Int;
     /// Loads the first `LANES` words of `src` as i32 bit patterns.
     fn load_words(src: &[u32]) -> Self::Int;
-    /// The xoshiro256++ state of all [`XO_LANES`] lanes in the path's
-    /// registers, for the length of one kernel call.
+    /// The xoshiro256++ state of all [`XO_LANES`] lanes as the path's
+    /// registers: for a whole kernel call on AVX-512 (the body's `Direct`
+    /// word source), for one [`Simd::fill_words`] on the other paths.
     type Xo: Copy;
     /// The stream state in registers.
     fn xo_load(state: &XoState) -> Self::Xo;

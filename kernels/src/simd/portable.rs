@@ -151,9 +151,13 @@ impl Simd for Portable {
     /// `[k][v]` holds state word k of lanes 2v and 2v + 1.
     #[inline(always)]
     fn xo_load(state: &XoState) -> [[u64x2; XO_LANES / 2]; 4] {
-        std::array::from_fn(|k| {
-            std::array::from_fn(|v| u64x2::new([state[k][2 * v], state[k][2 * v + 1]]))
-        })
+        let mut xo = [[u64x2::ZERO; XO_LANES / 2]; 4];
+        for (s, row) in xo.iter_mut().zip(state) {
+            for (v, pair) in s.iter_mut().enumerate() {
+                *pair = u64x2::new([row[2 * v], row[2 * v + 1]]);
+            }
+        }
+        xo
     }
     #[inline(always)]
     fn xo_store(xo: &[[u64x2; XO_LANES / 2]; 4], state: &mut XoState) {
