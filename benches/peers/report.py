@@ -16,7 +16,7 @@ usage: report.py RUST_JSONL NUMPY_JSONL
 import json
 import sys
 
-from jsonl import load
+from jsonl import load, load_processes
 
 # kernel -> (goal text, minimum ours/numpy ratio on the active path)
 GOALS = {"sigmoid": ("≥ 2× numpy", 2.0),
@@ -37,29 +37,6 @@ LABEL = {"sgemm": "sgemm 100×784·784×500",
          "affine_bernoulli": "affine+bias+Bernoulli 100×784·784×500"}
 # numpy-only rows timed against one of our kernels
 OURS = {"bernoulli_issue": "bernoulli", "nrelu_issue": "nrelu"}
-
-
-def load_processes(path):
-    """Our timer's JSON lines, split into processes: each process prints one
-    info line and then its measurements. Returns (info objects, one list of
-    measurements per process)."""
-    info, procs = [], []
-    with open(path) as f:
-        for raw in f:
-            raw = raw.strip()
-            if not raw.startswith("{"):
-                continue
-            d = json.loads(raw)
-            if "info" in d:
-                info.append(d)
-                procs.append([])
-            elif not procs:
-                sys.exit(f"{path}: a measurement before the first info line")
-            else:
-                procs[-1].append(d)
-    if not procs:
-        sys.exit(f"{path}: no process output (PEERS_OURS_RUNS must be at least 1)")
-    return info, procs
 
 
 def melem(d):
