@@ -517,19 +517,24 @@ fn bernoulli_vector<T: Simd, const C: usize>(
 /// and holding four results until one branch made it 4–5 % slower.
 type BernoulliWide<S> = Multi<S, 4>;
 
+/// Bernoulli on a whole chunk with its words `w`, `T::LANES` elements per
+/// decision.
+#[inline(always)]
+fn bernoulli_chunk<T: Simd>(io: &mut [f32; UCHUNK], src: Src<'_, UCHUNK>, w: &[u32; UCHUNK]) {
+    for h in (0..UCHUNK).step_by(T::LANES) {
+        bernoulli_vector::<T, UCHUNK>(io, src, h, &w[h..]);
+    }
+}
+
 impl<S: Simd, W: WordSource> ChunkOp<S, UCHUNK> for BernoulliOp<'_, W> {
     #[inline(always)]
     fn apply(&mut self, io: &mut [f32; UCHUNK], src: Src<'_, UCHUNK>, len: usize) {
         if len == UCHUNK {
             let w = self.0.take::<UCHUNK>();
             if S::LANES >= 16 {
-                for h in (0..UCHUNK).step_by(S::LANES) {
-                    bernoulli_vector::<S, UCHUNK>(io, src, h, &w[h..]);
-                }
+                bernoulli_chunk::<S>(io, src, &w);
             } else {
-                for h in (0..UCHUNK).step_by(BernoulliWide::<S>::LANES) {
-                    bernoulli_vector::<BernoulliWide<S>, UCHUNK>(io, src, h, &w[h..]);
-                }
+                bernoulli_chunk::<BernoulliWide<S>>(io, src, &w);
             }
         } else {
             for g in (0..len).step_by(BLOCK) {
