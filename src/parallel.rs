@@ -214,33 +214,38 @@ impl Workers {
         (rows / self.threads / tile * tile).max(tile)
     }
 
-    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows])` over matching
-    /// parts of two row-major f32 buffers of width `width` and two f64
-    /// buffers with one value per row, `part` rows at a time, in parallel
-    /// when there are workers.
+    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows], last)` over
+    /// matching parts of two row-major f32 buffers of width `width` and two
+    /// f64 buffers with one value per row, `part` rows at a time, in
+    /// parallel when there are workers. `last` is `Some(e)` for the last
+    /// part only (`None` for the others): work that is not split by rows
+    /// can ride along with the part that has the fewest rows (`part_rows`
+    /// rounds up, so the last part is never larger than the others) instead
+    /// of taking a parallel region of its own.
     pub(crate) fn for_parts2_2f64<F>(
         &self,
         part: usize,
         width: usize,
         ab: [&mut [f32]; 2],
         cd: [&mut [f64]; 2],
+        e: &mut [f64],
         f: F,
     ) where
-        F: Fn(usize, &mut [f32], &mut [f32], [&mut [f64]; 2]) + Sync,
+        F: Fn(usize, &mut [f32], &mut [f32], [&mut [f64]; 2], Option<&mut [f64]>) + Sync,
     {
         let [a, b] = ab;
         let [c, d] = cd;
         let (cw, cc) = ((part * width).max(1), part.max(1));
-        let split = |(a, b, c, d), k| {
+        let split = |(a, b, c, d, e), k| {
             let (al, ar) = split_slice(a, k * cw);
             let (bl, br) = split_slice(b, k * cw);
             let (cl, cr) = split_slice(c, k * cc);
             let (dl, dr) = split_slice(d, k * cc);
-            ((al, bl, cl, dl), (ar, br, cr, dr))
+            ((al, bl, cl, dl, None), (ar, br, cr, dr, e))
         };
-        let parts = c.len().div_ceil(cc);
-        self.for_split(parts, (a, b, c, d), split, |i, (a, b, c, d)| {
-            f(i * part, a, b, [c, d])
+        let parts = c.len().div_ceil(cc).max(1);
+        self.for_split(parts, (a, b, c, d, Some(e)), split, |i, (a, b, c, d, e)| {
+            f(i * part, a, b, [c, d], e)
         });
     }
 
@@ -345,17 +350,6 @@ impl Workers {
         };
         let parts = c.cols().div_ceil(part).max(1);
         self.for_split(parts, (c, d), split, |i, (c, d)| f(i * part, c, d));
-    }
-
-    /// Runs `f(first, chunk)` over chunks of `part` elements of `out`, in
-    /// parallel when there are workers.
-    pub(crate) fn for_chunks_f64<F>(&self, part: usize, out: &mut [f64], f: F)
-    where
-        F: Fn(usize, &mut [f64]) + Sync,
-    {
-        let part = part.max(1);
-        let split = |o, k| split_slice(o, k * part);
-        self.for_split(out.len().div_ceil(part), out, split, |i, c| f(i * part, c));
     }
 
     /// Runs `f(i, &mut out[i])` for every index, in parallel when there are

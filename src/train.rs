@@ -807,12 +807,19 @@ impl Trainer {
         // visible unit (the first reconstruction is v⁻ itself); the other
         // samplings computed it right after the first reconstruction.
         let sq_here = sq_in_gradient_region(sampling);
+        // The hidden bias gradient (f64 column sums of h⁺ − h⁻, which `hh`
+        // holds as [h⁺; −h⁻]) rides along with the last part, which has
+        // the fewest rows of W: on two threads 24 row tiles against 25, so
+        // the sums fill time that part would otherwise spend waiting, and
+        // the step has one parallel region fewer. Each column is one
+        // sequential sum, so the bits do not depend on who computes it.
         self.workers.for_parts2_2f64(
             self.workers.part_rows(v, SGEMM_ROW_TILE),
             h,
             [&mut rbm.weights, &mut self.vel_w],
             [&mut self.grad_b, &mut self.sq_cols],
-            |r0, w, vel, [gb, sqc]| {
+            &mut self.grad_c,
+            |r0, w, vel, [gb, sqc], grad_c| {
                 let r1 = r0 + gb.len();
                 let a = xvt.rows_range(r0, r1);
                 let finite = if m == 0.0 {
@@ -831,19 +838,15 @@ impl Trainer {
                 if sq_here {
                     k.column_squared_distances(xs.cols_range(r0, r1), vs.cols_range(r0, r1), sqc);
                 }
+                if let Some(grad_c) = grad_c {
+                    k.column_sums(hh, Accumulate::Overwrite, grad_c);
+                }
             },
         );
         if sq_here {
             // Column by column in order: the same sum for any split.
             sq = self.sq_cols.iter().sum();
         }
-        // The hidden bias gradient: f64 column sums of h⁺ − h⁻, split by
-        // columns.
-        self.workers
-            .for_chunks_f64(self.workers.part_cols(h), &mut self.grad_c, |c0, out| {
-                let c1 = c0 + out.len();
-                k.column_sums(hh.cols_range(c0, c1), Accumulate::Overwrite, out);
-            });
         let mut ok = !bad.load(Ordering::Relaxed);
         if !self.cfg.update_biases {
             self.finite = ok;
