@@ -16,8 +16,9 @@
 //! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), one after the
 //! other, so that all of them see the same machine load. Then the NReLU step
 //! on two threads against one thread, in alternating blocks of back-to-back
-//! steps (bench `cd1_2threads`, with `one_thread_ns` and `speedup`; see
-//! `scaling`; `-- --scaling-only` runs only that part and `-- --no-scaling`
+//! steps (bench `cd1_2threads`, with `one_thread_ns` and `speedup`, the
+//! ratio of the two medians, and `paired_speedup_median`, `_min` and
+//! `_max` over the ratios of each round's pair of blocks; see `scaling`; `-- --scaling-only` runs only that part and `-- --no-scaling`
 //! all but that part), together with `cd1_2copies`, two independent
 //! one-thread trainers stepping at once (the machine's own ceiling for this
 //! work); it needs both cores, so run it on an otherwise idle
@@ -151,8 +152,10 @@ fn main() {
 /// a second on one thread), each after [`SCALING_WARM`] untimed steps.
 const SCALING_STEPS: u32 = 200;
 const SCALING_WARM: u32 = 20;
-/// Alternating one-thread / two-thread block pairs.
-const SCALING_ROUNDS: usize = 5;
+/// Alternating one-thread / two-thread block pairs (nine since session 8,
+/// five before: the host's speed drifts by up to 10 % over the half
+/// minute this takes, and each pair's own ratio is reported too).
+const SCALING_ROUNDS: usize = 9;
 
 /// Two-thread scaling, measured apart from the rounds above: worker threads
 /// that sit idle while other jobs run are slow to get going again (on this
@@ -223,9 +226,15 @@ fn scaling() {
         ("cd1_2threads_per_call", c1, c2),
         ("cd1_2copies", k1, k2),
     ] {
+        // Each round's own ratio: the two blocks of a pair ran back to
+        // back, so the host's drift between rounds cancels out of it.
+        let mut pairs: Vec<f64> = t1.iter().zip(&t2).map(|(a, b)| a / b).collect();
+        pairs.sort_by(f64::total_cmp);
+        let (lo, hi) = (pairs[0], pairs[pairs.len() - 1]);
+        let paired = median(pairs);
         let (m1, m2) = (median(t1), median(t2));
         println!(
-            "{{\"bench\": \"{bench}\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
+            "{{\"bench\": \"{bench}\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"paired_speedup_median\": {paired:.4}, \"paired_speedup_min\": {lo:.4}, \"paired_speedup_max\": {hi:.4}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
             m1 / m2
         );
     }

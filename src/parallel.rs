@@ -1,20 +1,26 @@
 //! Parallel execution that cannot change results.
 //!
-//! Work is split into contiguous *parts*: whole row blocks for the
-//! element-wise work and the batch, blocks of columns for the layer
-//! products (each thread then packs only its own columns of the weights)
-//! and for column sums, and blocks of 16 rows of `W` for the gradient
-//! product. The layer products use the kernels' unpadded `gemm`, whose bits
-//! do not depend on how columns are split (nor on a split of rows at
-//! multiples of `SGEMM_ROW_TILE`, see `part_rows_unpadded` and
+//! A training step's regions cut their work into contiguous *parts*, one
+//! per thread, at the edges of *units*: whole row blocks (with their random
+//! streams) for the element-wise work and the batch, tiles of 16 columns
+//! for the layer products (each thread then packs only its own columns of
+//! the weights), and tiles of 16 rows of `W` for the gradient product. The
+//! layer products use the kernels' unpadded `gemm`, whose bits do not
+//! depend on how columns are split (nor on a split of rows at multiples of
+//! `SGEMM_ROW_TILE`, see `part_rows_unpadded` and
 //! `kernels/tests/affine.rs`); the gradient product folds the update in
 //! through `gemm_scaled_into`, whose bits do not depend on splits at
 //! multiples of 16 rows, the only ones it gets; random draws come from
 //! per-block streams, and every reduction runs in a fixed order (column
-//! sums per column). So the number of threads changes only the speed, never
-//! a bit of the output.
+//! sums per column). So the number of threads, and where each region cuts
+//! its units, change only the speed, never a bit of the output
+//! (`train::tests` scrambles every cut before every step and compares with
+//! one thread).
 //!
-//! The training step's regions split their parts by recursive halving with
+//! Where a region cuts is learned ([`Balance`]): each side of a cut is
+//! timed, and the side that finished first gets a little more next time.
+//!
+//! The training step's regions halve their threads recursively with
 //! [`join_spin`], a `rayon::join` whose two halves wait for each other by
 //! spinning (at most 200 µs) rather than letting rayon park the thread that
 //! finished first: a training step is a chain of regions of about 0.5 ms,
@@ -25,7 +31,7 @@
 use crate::error::{Result, invalid};
 use crate::kernels::MatMut;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -113,25 +119,129 @@ fn split_cols(m: MatMut<'_>, at: usize) -> (MatMut<'_>, MatMut<'_>) {
     m.split_at_col(at)
 }
 
-/// Runs `f(first_part, data)` on each of the `parts` parts of `data`, in
-/// parallel on the current rayon pool: `split(data, k)` splits off the
-/// first `k` parts, and the parts are halved recursively with
-/// [`join_spin`].
-fn fork<T, S, F>(first: usize, parts: usize, data: T, split: &S, f: &F)
-where
+/// Where a parallel region cuts its units between threads, learned from
+/// how long each side took in earlier calls.
+///
+/// A region's work is a row of equal *units* (tiles of 16 columns of a
+/// layer product, blocks of rows with their random streams, tiles of 16
+/// rows of `W`), and [`Workers`] halves the threads recursively, giving
+/// each side of a cut a number of units. Every kernel a region calls gives
+/// the same bits however its units are cut (see the module docs), so the
+/// cut can move from call to call: after each call the side that finished
+/// first gets a little more of the next one. Even cuts were not even in
+/// time on the reference machine: two threads on 25 and 24 row tiles of
+/// the gradient product, or 16 and 16 column tiles of which one ragged,
+/// finished 3–5 % apart, and which thread was the slower one changed with
+/// the host's load.
+pub(crate) struct Balance {
+    /// For each inner node of the fork tree (heap order: the root is 1, the
+    /// children of node `i` are `2i` and `2i + 1`), the share of the node's
+    /// units that goes to its left side, as `f64` bits; 0 until the node
+    /// has been measured once.
+    shares: Vec<AtomicU64>,
+}
+
+/// How far each measurement moves a cut towards the balance it implies.
+const BALANCE_GAIN: f64 = 0.1;
+
+/// The most units one measurement may move a cut's target (so that one
+/// call slowed down by the host cannot throw the next ones off balance).
+const BALANCE_MAX_UNITS: f64 = 1.0;
+
+impl Balance {
+    /// A cut for every node of a fork over `threads` threads, starting
+    /// even (each side's share of the units is its share of the threads).
+    pub(crate) fn new(threads: usize) -> Balance {
+        Balance {
+            shares: (0..2 * threads.max(1)).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    /// The left side's share of `node`'s units: learned, or `even`.
+    fn share(&self, node: usize, even: f64) -> f64 {
+        match self.shares.get(node).map(|s| s.load(Ordering::Relaxed)) {
+            Some(bits) if bits != 0 => f64::from_bits(bits),
+            _ => even,
+        }
+    }
+
+    /// Moves `node`'s share (`share` in this call, which gave `left` of
+    /// `units` units to the left side) towards the share at which both
+    /// sides would have finished together, had each gone at the speed it
+    /// went: units per second `left / tl` and `(units − left) / tr`.
+    fn learn(&self, node: usize, share: f64, units: usize, left: usize, tl: f64, tr: f64) {
+        let Some(slot) = self.shares.get(node) else {
+            return;
+        };
+        if !(tl > 0.0 && tr > 0.0) {
+            return;
+        }
+        let (rl, rr) = (left as f64 / tl, (units - left) as f64 / tr);
+        let reach = BALANCE_MAX_UNITS / units as f64;
+        let target = (rl / (rl + rr)).clamp(share - reach, share + reach);
+        let next = (share + BALANCE_GAIN * (target - share)).clamp(0.0, 1.0);
+        // Never 0 bits (which means "not measured"): +0.0 becomes the
+        // smallest positive share, which still rounds to no units.
+        slot.store(next.to_bits().max(1), Ordering::Relaxed);
+    }
+}
+
+/// Runs `f(first_unit, data)` once per thread of a fork over `threads`
+/// threads of the current rayon pool, on `units` units of `data`
+/// (`split(data, k)` splits off the first `k` units): the threads are
+/// halved recursively with [`join_spin`], each half getting the number of
+/// units `bal` has learned for its node (at least one each), and each side
+/// is timed to its end (from the start of the fork, so a late start
+/// counts) to teach `bal` the next cut. With one thread or one unit, `f`
+/// runs once on all of `data`.
+#[allow(clippy::too_many_arguments)]
+fn fork<T, S, F>(
+    bal: &Balance,
+    node: usize,
+    threads: usize,
+    first: usize,
+    units: usize,
+    data: T,
+    split: &S,
+    f: &F,
+) where
     T: Send,
     S: Fn(T, usize) -> (T, T) + Sync,
     F: Fn(usize, T) + Sync,
 {
-    if parts == 1 {
+    if threads <= 1 || units <= 1 {
         f(first, data);
-    } else if parts > 1 {
-        let half = parts / 2;
-        let (left, right) = split(data, half);
-        join_spin(
-            || fork(first, half, left, split, f),
-            || fork(first + half, parts - half, right, split, f),
-        );
+        return;
+    }
+    let lt = threads / 2;
+    let share = bal.share(node, lt as f64 / threads as f64);
+    let left = ((share * units as f64).round() as usize).clamp(1, units - 1);
+    let (l, r) = split(data, left);
+    let t0 = Instant::now();
+    let caller = rayon::current_thread_index();
+    let (tl, (tr, stolen)) = join_spin(
+        || {
+            fork(bal, 2 * node, lt, first, left, l, split, f);
+            t0.elapsed()
+        },
+        || {
+            let rt = threads - lt;
+            fork(
+                bal,
+                2 * node + 1,
+                rt,
+                first + left,
+                units - left,
+                r,
+                split,
+                f,
+            );
+            (t0.elapsed(), rayon::current_thread_index() != caller)
+        },
+    );
+    // Both sides on one thread, one after the other: no measure of speed.
+    if stolen {
+        bal.learn(node, share, units, left, tl.as_secs_f64(), tr.as_secs_f64());
     }
 }
 
@@ -194,11 +304,9 @@ impl Workers {
         self.pool.clone()
     }
 
-    /// Rows per part for `rows` rows in blocks of `block` rows: whole blocks,
-    /// as evenly spread over the threads as blocks allow.
-    pub(crate) fn part_rows(&self, rows: usize, block: usize) -> usize {
-        let blocks = rows.div_ceil(block).max(1);
-        blocks.div_ceil(self.threads).max(1) * block
+    /// A [`Balance`] for one region of this pool's forks.
+    pub(crate) fn balance(&self) -> Balance {
+        Balance::new(self.threads)
     }
 
     /// Rows per part for `rows` rows cut for products with
@@ -214,17 +322,19 @@ impl Workers {
         (rows / self.threads / tile * tile).max(tile)
     }
 
-    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows], last)` over
-    /// matching parts of two row-major f32 buffers of width `width` and two
-    /// f64 buffers with one value per row, `part` rows at a time, in
-    /// parallel when there are workers. `last` is `Some(e)` for the last
-    /// part only (`None` for the others): work that is not split by rows
-    /// can ride along with the part that has the fewest rows (`part_rows`
-    /// rounds up, so the last part is never larger than the others) instead
-    /// of taking a parallel region of its own.
-    pub(crate) fn for_parts2_2f64<F>(
+    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows], last)` once per
+    /// thread over matching rows of two row-major f32 buffers of width
+    /// `width` and two f64 buffers with one value per row, cut at multiples
+    /// of `tile` rows (units of `tile` rows, the last possibly shorter; see
+    /// [`Balance`]). `last` is `Some(e)` for the part that ends at the last
+    /// row only (`None` for the others): work that is not split by rows
+    /// rides along with one part instead of taking a parallel region of
+    /// its own, and the balance then gives that part fewer rows.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn for_row_tiles_2f64<F>(
         &self,
-        part: usize,
+        bal: &Balance,
+        tile: usize,
         width: usize,
         ab: [&mut [f32]; 2],
         cd: [&mut [f64]; 2],
@@ -235,37 +345,46 @@ impl Workers {
     {
         let [a, b] = ab;
         let [c, d] = cd;
-        let (cw, cc) = ((part * width).max(1), part.max(1));
-        let split = |(a, b, c, d, e), k| {
-            let (al, ar) = split_slice(a, k * cw);
-            let (bl, br) = split_slice(b, k * cw);
-            let (cl, cr) = split_slice(c, k * cc);
-            let (dl, dr) = split_slice(d, k * cc);
+        let tile = tile.max(1);
+        let split = |(a, b, c, d, e), k: usize| {
+            let (al, ar) = split_slice(a, k * tile * width);
+            let (bl, br) = split_slice(b, k * tile * width);
+            let (cl, cr) = split_slice(c, k * tile);
+            let (dl, dr) = split_slice(d, k * tile);
             ((al, bl, cl, dl, None), (ar, br, cr, dr, e))
         };
-        let parts = c.len().div_ceil(cc).max(1);
-        self.for_split(parts, (a, b, c, d, Some(e)), split, |i, (a, b, c, d, e)| {
-            f(i * part, a, b, [c, d], e)
-        });
+        let units = c.len().div_ceil(tile);
+        self.for_units(
+            bal,
+            units,
+            (a, b, c, d, Some(e)),
+            split,
+            |i, (a, b, c, d, e)| f(i * tile, a, b, [c, d], e),
+        );
     }
 
-    /// Runs `f(first_row, rows)` over parts of `part` rows of a row-major
-    /// buffer of width `width`, in parallel when there are workers.
-    pub(crate) fn for_row_parts<F>(&self, part: usize, width: usize, a: &mut [f32], f: F)
-    where
+    /// Runs `f(first_row, rows)` once per thread over whole blocks of
+    /// `block` rows of a row-major buffer of width `width`.
+    pub(crate) fn for_row_blocks<F>(
+        &self,
+        bal: &Balance,
+        block: usize,
+        width: usize,
+        a: &mut [f32],
+        f: F,
+    ) where
         F: Fn(usize, &mut [f32]) + Sync,
     {
-        let ca = (part * width).max(1);
-        let split = |a, k| split_slice(a, k * ca);
-        self.for_split(a.len().div_ceil(ca), a, split, |i, a| f(i * part, a));
+        let cb = (block * width).max(1);
+        let split = |a, k: usize| split_slice(a, k * cb);
+        self.for_units(bal, a.len().div_ceil(cb), a, split, |i, a| f(i * block, a));
     }
 
-    /// Runs `f(rows, streams)` over parts of `part` rows of a buffer of
-    /// rows `width` wide and the matching per-block streams (`block` rows
-    /// per stream).
-    pub(crate) fn for_parts_streams<F>(
+    /// Runs `f(rows, streams)` once per thread over whole blocks of `block`
+    /// rows of a buffer of rows `width` wide, with each block's stream.
+    pub(crate) fn for_block_streams<F>(
         &self,
-        part: usize,
+        bal: &Balance,
         block: usize,
         (a, width): (&mut [f32], usize),
         streams: &mut [crate::kernels::Stream],
@@ -273,83 +392,66 @@ impl Workers {
     ) where
         F: Fn(&mut [f32], &mut [crate::kernels::Stream]) + Sync,
     {
-        debug_assert_eq!(part % block, 0);
-        let (ca, cs) = ((part * width).max(1), part / block);
-        let split = |(a, s), k| {
-            let (al, ar) = split_slice(a, k * ca);
-            let (sl, sr) = split_slice(s, k * cs);
+        let cb = (block * width).max(1);
+        let split = |(a, s), k: usize| {
+            let (al, ar) = split_slice(a, k * cb);
+            let (sl, sr) = split_slice(s, k);
             ((al, sl), (ar, sr))
         };
-        let parts = a.len().div_ceil(ca);
-        self.for_split(parts, (a, streams), split, |_, (x, s)| f(x, s));
+        let units = a.len().div_ceil(cb);
+        self.for_units(bal, units, (a, streams), split, |_, (x, s)| f(x, s));
     }
 
-    /// Runs `f(i, part_i)` over the `parts` parts of `data`, where
-    /// `split(data, k)` splits off the first `k` parts: in parallel (by
-    /// recursive halving with [`join_spin`]) when there are workers, in
-    /// order otherwise. Every `for_*` region of a training step is this
-    /// with its own `split`.
-    fn for_split<T, S, F>(&self, parts: usize, data: T, split: S, f: F)
+    /// Runs `f(first_unit, data)` once per thread over `units` units of
+    /// `data`, where `split(data, k)` splits off the first `k` units: cut
+    /// by [`fork`] with `bal` when there are workers, in one call
+    /// otherwise. Every region of a training step is this with its own
+    /// `split`.
+    fn for_units<T, S, F>(&self, bal: &Balance, units: usize, data: T, split: S, f: F)
     where
         T: Send,
         S: Fn(T, usize) -> (T, T) + Sync,
         F: Fn(usize, T) + Sync,
     {
         match &self.pool {
-            None => {
-                let mut rest = data;
-                for i in 0..parts {
-                    if i + 1 == parts {
-                        f(i, rest);
-                        return;
-                    }
-                    let (one, more) = split(rest, 1);
-                    f(i, one);
-                    rest = more;
-                }
-            }
-            Some(pool) => pool.install(|| fork(0, parts, data, &split, &f)),
+            None => f(0, data),
+            Some(pool) => pool.install(|| fork(bal, 1, self.threads, 0, units, data, &split, &f)),
         }
     }
 }
 
-impl Workers {
-    /// Columns per part for splitting `cols` columns of a product between
-    /// the threads: a multiple of 16 (the width of the widest sgemm
-    /// micro-kernel), so that only the last part has a ragged edge.
-    pub(crate) fn part_cols(&self, cols: usize) -> usize {
-        cols.div_ceil(self.threads).next_multiple_of(16).max(16)
-    }
+/// Columns per unit of a layer product's region: 16, the width of the
+/// widest sgemm micro-kernel, so that only the last unit has a ragged
+/// edge.
+const COL_TILE: usize = 16;
 
-    /// Runs `f(first_col, block)` over blocks of `part` columns of `c` (the
-    /// last may be narrower; at least one block, even of no columns), in
-    /// parallel when there are workers, in order otherwise (with one
-    /// thread, `part_cols` makes that a single block).
-    pub(crate) fn for_col_parts<F>(&self, part: usize, c: MatMut<'_>, f: F)
+impl Workers {
+    /// Runs `f(first_col, block)` once per thread over blocks of `c` cut at
+    /// multiples of 16 columns (the last block may be narrower; one block,
+    /// even of no columns, with one thread).
+    pub(crate) fn for_col_tiles<F>(&self, bal: &Balance, c: MatMut<'_>, f: F)
     where
         F: Fn(usize, MatMut<'_>) + Sync,
     {
-        let part = part.max(1);
-        let split = |c, k| split_cols(c, k * part);
-        let parts = c.cols().div_ceil(part).max(1);
-        self.for_split(parts, c, split, |i, c| f(i * part, c));
+        let split = |c, k: usize| split_cols(c, k * COL_TILE);
+        let units = c.cols().div_ceil(COL_TILE);
+        self.for_units(bal, units, c, split, |i, c| f(i * COL_TILE, c));
     }
 
-    /// [`Workers::for_col_parts`] over two matrices with the same columns:
+    /// [`Workers::for_col_tiles`] over two matrices with the same columns:
     /// `f(first_col, c_block, d_block)` gets the same columns of both.
-    pub(crate) fn for_col_parts2<F>(&self, part: usize, c: MatMut<'_>, d: MatMut<'_>, f: F)
+    pub(crate) fn for_col_tiles2<F>(&self, bal: &Balance, c: MatMut<'_>, d: MatMut<'_>, f: F)
     where
         F: Fn(usize, MatMut<'_>, MatMut<'_>) + Sync,
     {
         debug_assert_eq!(c.cols(), d.cols());
-        let part = part.max(1);
-        let split = |(c, d), k| {
-            let (cl, cr) = split_cols(c, k * part);
-            let (dl, dr) = split_cols(d, k * part);
+        let split = |(c, d), k: usize| {
+            let (cl, cr) = split_cols(c, k * COL_TILE);
+            let (dl, dr) = split_cols(d, k * COL_TILE);
             ((cl, dl), (cr, dr))
         };
-        let parts = c.cols().div_ceil(part).max(1);
-        self.for_split(parts, (c, d), split, |i, (c, d)| f(i * part, c, d));
+        let units = c.cols().div_ceil(COL_TILE);
+        self.for_units(bal, units, (c, d), split, |i, (c, d)| f(i * COL_TILE, c, d));
     }
 
     /// Runs `f(i, &mut out[i])` for every index, in parallel when there are
@@ -402,4 +504,116 @@ fn leak_reason(e: rayon::ThreadPoolBuildError) -> &'static str {
     // the failure class (the OS refused to start threads).
     let _ = e;
     "the operating system could not start that many threads"
+}
+
+#[cfg(test)]
+impl Balance {
+    /// Sets every cut to a share drawn from `seed` (a splitmix64 state), so
+    /// that a test can run a region with its units cut anywhere.
+    pub(crate) fn scramble(&self, seed: &mut u64) {
+        for s in &self.shares {
+            *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = *seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let u = ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            s.store(u.to_bits(), Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// The parts `for_row_blocks` hands out: (first row, rows).
+    fn parts(w: &Workers, bal: &Balance, rows: usize) -> Vec<(usize, usize)> {
+        let mut buf = vec![0.0f32; rows * 3];
+        let seen = Mutex::new(Vec::new());
+        w.for_row_blocks(bal, 4, 3, &mut buf, |r0, a| {
+            a.iter_mut().for_each(|x| *x += 1.0);
+            seen.lock().unwrap().push((r0, a.len() / 3));
+        });
+        assert!(buf.iter().all(|&x| x == 1.0), "every row exactly once");
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        seen
+    }
+
+    #[test]
+    fn every_unit_goes_to_exactly_one_part_wherever_the_cuts_are() {
+        let mut seed = 7;
+        for threads in [1, 2, 3, 5] {
+            let w = Workers::new(threads).unwrap();
+            let bal = w.balance();
+            let mut cuts = std::collections::BTreeSet::new();
+            for rows in [0, 1, 4, 5, 37, 100] {
+                for _ in 0..20 {
+                    bal.scramble(&mut seed);
+                    let p = parts(&w, &bal, rows);
+                    // Contiguous whole blocks covering 0..rows, at most one
+                    // part per thread.
+                    let mut next = 0;
+                    for &(r0, n) in &p {
+                        assert_eq!(r0, next, "{threads} threads, {rows} rows: {p:?}");
+                        assert!(r0 % 4 == 0 && (n % 4 == 0 || r0 + n == rows));
+                        next = r0 + n;
+                    }
+                    assert_eq!(next, rows);
+                    assert!(p.len() <= threads.max(1));
+                    if threads == 2 && rows == 100 {
+                        cuts.insert(p[0].1);
+                    }
+                }
+            }
+            if threads == 2 {
+                // The scrambled shares really moved the cut.
+                assert!(cuts.len() >= 10, "cuts seen: {cuts:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_moves_towards_the_slower_side_by_a_bounded_step() {
+        let bal = Balance::new(2);
+        assert_eq!(bal.share(1, 0.5), 0.5);
+        // 16 of 32 units each; the left took twice as long.
+        bal.learn(1, 0.5, 32, 16, 2.0, 1.0);
+        let s = bal.share(1, 0.5);
+        // The target (1/3) is clamped to BALANCE_MAX_UNITS units away, and
+        // BALANCE_GAIN of the way there is taken.
+        let want = 0.5 - BALANCE_GAIN * BALANCE_MAX_UNITS / 32.0;
+        assert!((s - want).abs() < 1e-12, "{s}");
+        // Both sides finished together: no move, however uneven the cut.
+        bal.learn(1, 0.25, 32, 8, 1.0, 1.0);
+        assert!((bal.share(1, 0.5) - 0.25).abs() < 1e-12);
+        // No time measured: nothing learned.
+        bal.learn(1, 0.25, 32, 8, 0.0, 1.0);
+        assert!((bal.share(1, 0.5) - 0.25).abs() < 1e-12);
+        // The left side finished first: it gets more.
+        bal.learn(1, 0.25, 32, 8, 1.0, 3.0);
+        assert!(bal.share(1, 0.5) > 0.25);
+    }
+
+    #[test]
+    fn learning_balances_sides_of_different_speeds() {
+        // A left side 30 % slower per unit than the right, with a fixed
+        // start-up cost on the right: iterate the learning rule on the
+        // times that model gives and check that both finish together to
+        // within one unit.
+        let bal = Balance::new(2);
+        let units = 49;
+        let time = |l: usize| (1.3 * l as f64, 2.0 + (units - l) as f64);
+        for _ in 0..200 {
+            let share = bal.share(1, 0.5);
+            let l = ((share * units as f64).round() as usize).clamp(1, units - 1);
+            let (tl, tr) = time(l);
+            bal.learn(1, share, units, l, tl, tr);
+        }
+        let l = (bal.share(1, 0.5) * units as f64).round() as usize;
+        let (tl, tr) = time(l);
+        assert!((tl - tr).abs() <= 1.3, "left {l} units: {tl} against {tr}");
+    }
 }

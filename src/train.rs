@@ -43,7 +43,7 @@ use crate::error::{RbmError, Result, check_finite, invalid};
 use crate::kernels::{
     Accumulate, Activation, Kernels, MatMut, MatRef, SGEMM_ROW_TILE, Sampler, Stream,
 };
-use crate::parallel::Workers;
+use crate::parallel::{Balance, Workers};
 use crate::rbm::{
     Rbm, VisibleUnit, add_unit_noise, hidden_mean_activation, hidden_sampler,
     visible_mean_activation,
@@ -403,6 +403,52 @@ pub struct Trainer {
     grad_c: Vec<f64>,
     chains_started: bool,
     finite: bool,
+    /// Where each parallel region cuts its work between the threads.
+    balance: Balances,
+}
+
+/// The learned cuts (`parallel::Balance`) of a trainer's parallel regions,
+/// one per region of a step (the layer passes of CD-k's later Gibbs steps
+/// share those of the first) and of `evaluate`'s passes. Only speed
+/// depends on them, never a bit of the results.
+struct Balances {
+    load: Balance,
+    pos: PassBalance,
+    down: PassBalance,
+    hid: PassBalance,
+    grad: Balance,
+    eval_up: PassBalance,
+    eval_down: PassBalance,
+}
+
+/// The cuts of a layer pass: its product (with the means) by columns, and
+/// its draws by row blocks.
+struct PassBalance {
+    product: Balance,
+    draws: Balance,
+}
+
+impl PassBalance {
+    fn new(workers: &Workers) -> PassBalance {
+        PassBalance {
+            product: workers.balance(),
+            draws: workers.balance(),
+        }
+    }
+}
+
+impl Balances {
+    fn new(workers: &Workers) -> Balances {
+        Balances {
+            load: workers.balance(),
+            pos: PassBalance::new(workers),
+            down: PassBalance::new(workers),
+            hid: PassBalance::new(workers),
+            grad: workers.balance(),
+            eval_up: PassBalance::new(workers),
+            eval_down: PassBalance::new(workers),
+        }
+    }
 }
 
 impl Trainer {
@@ -413,9 +459,11 @@ impl Trainer {
         let (v, h) = (rbm.n_visible, rbm.n_hidden);
         let b = cfg.batch_size;
         let blocks = b.div_ceil(ROW_BLOCK);
+        let workers = Workers::new(cfg.threads)?;
         Ok(Trainer {
             k: Kernels::active(),
-            workers: Workers::new(cfg.threads)?,
+            balance: Balances::new(&workers),
+            workers,
             cfg: cfg.clone(),
             b,
             v,
@@ -522,6 +570,7 @@ impl Trainer {
     fn pass(
         k: Kernels,
         workers: &Workers,
+        bal: &PassBalance,
         streams: &mut [Stream],
         sample_visible: bool,
         layer: &Layer<'_>,
@@ -572,7 +621,7 @@ impl Trainer {
         };
         let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
         if !draws {
-            workers.for_col_parts(workers.part_cols(out_w), c, |j0, mut c| {
+            workers.for_col_tiles(&bal.product, c, |j0, mut c| {
                 let j1 = product(j0, c.reborrow());
                 for r in 0..c.rows() {
                     mean_block(j0, j1, None, c.row_mut(r));
@@ -581,7 +630,7 @@ impl Trainer {
             return;
         }
         let d = MatMut::row_major(&mut samp[..rows * out_w], rows, out_w);
-        workers.for_col_parts2(workers.part_cols(out_w), d, c, |j0, mut pre, mut c| {
+        workers.for_col_tiles2(&bal.product, d, c, |j0, mut pre, mut c| {
             let j1 = product(j0, pre.reborrow());
             for r in 0..c.rows() {
                 mean_block(j0, j1, Some(pre.row_mut(r)), c.row_mut(r));
@@ -589,9 +638,8 @@ impl Trainer {
         });
         // The draws, split by row blocks with their streams, in place on
         // the pre-activations.
-        let part = workers.part_rows(rows, ROW_BLOCK);
-        workers.for_parts_streams(
-            part,
+        workers.for_block_streams(
+            &bal.draws,
             ROW_BLOCK,
             (&mut samp[..rows * out_w], out_w),
             streams,
@@ -645,9 +693,12 @@ impl Trainer {
     fn load_batch(&mut self, rows: usize, batch: Batch<'_>) -> bool {
         let (v, k) = (self.v, self.k);
         let bad = AtomicBool::new(false);
-        let part = self.workers.part_rows(rows, ROW_BLOCK);
-        self.workers
-            .for_row_parts(part, v, &mut self.xv[..rows * v], |r0, dst| match batch {
+        self.workers.for_row_blocks(
+            &self.balance.load,
+            ROW_BLOCK,
+            v,
+            &mut self.xv[..rows * v],
+            |r0, dst| match batch {
                 Batch::Check(src) => {
                     let src = &src[r0 * v..r0 * v + dst.len()];
                     if !k.all_finite(src) {
@@ -661,7 +712,8 @@ impl Trainer {
                         dst.copy_from_slice(&data[s..s + v]);
                     }
                 }
-            });
+            },
+        );
         !bad.load(Ordering::Relaxed)
     }
 
@@ -702,6 +754,7 @@ impl Trainer {
         Self::pass(
             k,
             &self.workers,
+            &self.balance.pos,
             &mut self.streams,
             sv,
             &pos_layer,
@@ -738,6 +791,7 @@ impl Trainer {
             Self::pass(
                 k,
                 &self.workers,
+                &self.balance.down,
                 &mut self.streams,
                 sv,
                 &down,
@@ -766,6 +820,7 @@ impl Trainer {
             Self::pass(
                 k,
                 &self.workers,
+                &self.balance.hid,
                 &mut self.streams,
                 sv,
                 &hid,
@@ -808,13 +863,13 @@ impl Trainer {
         // samplings computed it right after the first reconstruction.
         let sq_here = sq_in_gradient_region(sampling);
         // The hidden bias gradient (f64 column sums of h⁺ − h⁻, which `hh`
-        // holds as [h⁺; −h⁻]) rides along with the last part, which has
-        // the fewest rows of W: on two threads 24 row tiles against 25, so
-        // the sums fill time that part would otherwise spend waiting, and
-        // the step has one parallel region fewer. Each column is one
+        // holds as [h⁺; −h⁻]) rides along with the last part, so the step
+        // has one parallel region fewer; the region's balance gives that
+        // part fewer rows of W to make up for it. Each column is one
         // sequential sum, so the bits do not depend on who computes it.
-        self.workers.for_parts2_2f64(
-            self.workers.part_rows(v, SGEMM_ROW_TILE),
+        self.workers.for_row_tiles_2f64(
+            &self.balance.grad,
+            SGEMM_ROW_TILE,
             h,
             [&mut rbm.weights, &mut self.vel_w],
             [&mut self.grad_b, &mut self.sq_cols],
@@ -901,6 +956,7 @@ impl Trainer {
             Self::pass(
                 k,
                 &self.workers,
+                &self.balance.eval_up,
                 &mut self.streams,
                 false,
                 &up,
@@ -912,6 +968,7 @@ impl Trainer {
             Self::pass(
                 k,
                 &self.workers,
+                &self.balance.eval_down,
                 &mut self.streams,
                 false,
                 &down,
@@ -1025,5 +1082,82 @@ impl FiveProducts {
     /// `black_box` them.
     pub fn outputs(&self) -> (&[f32], &[f32], &[f32]) {
         (&self.up, &self.down, &self.grad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::HiddenUnit;
+
+    /// Trains `steps` steps with every region's cut scrambled before each
+    /// step (anywhere, not just where the balance would put it).
+    fn scrambled(unit: HiddenUnit, sampling: Sampling, threads: usize, seed: Option<u64>) -> Rbm {
+        let (v, h, b) = (40, 37, 21);
+        let mut rbm = Rbm::new(v, h, VisibleUnit::Bernoulli, unit, 3).unwrap();
+        let cfg = TrainConfig {
+            batch_size: b,
+            learning_rate: 0.05,
+            momentum: 0.5,
+            sampling,
+            threads,
+            ..TrainConfig::default_for(VisibleUnit::Bernoulli)
+        };
+        let data: Vec<f32> = (0..4 * b * v)
+            .map(|i| ((i * 7919) % 13 < 5) as u8 as f32)
+            .collect();
+        let mut t = Trainer::new(&rbm, &cfg).unwrap();
+        let mut s = seed.unwrap_or(0);
+        for batch in data.chunks(b * v).cycle().take(8) {
+            if seed.is_some() {
+                let Balances {
+                    load,
+                    pos,
+                    down,
+                    hid,
+                    grad,
+                    ..
+                } = &t.balance;
+                for bal in [load, grad] {
+                    bal.scramble(&mut s);
+                }
+                for p in [pos, down, hid] {
+                    p.product.scramble(&mut s);
+                    p.draws.scramble(&mut s);
+                }
+            }
+            t.step(&mut rbm, batch).unwrap();
+        }
+        rbm
+    }
+
+    fn bits(m: &Rbm) -> Vec<u32> {
+        (m.weights().iter())
+            .chain(m.visible_bias())
+            .chain(m.hidden_bias())
+            .map(|x| x.to_bits())
+            .collect()
+    }
+
+    #[test]
+    fn cuts_anywhere_give_the_same_bits_as_one_thread() {
+        let units = [
+            HiddenUnit::Bernoulli,
+            HiddenUnit::Nrelu,
+            HiddenUnit::Ssu,
+            HiddenUnit::Binomial(3),
+        ];
+        for unit in units {
+            for sampling in [Sampling::Cd(1), Sampling::Cd(2), Sampling::Pcd(1)] {
+                let one = bits(&scrambled(unit, sampling, 1, None));
+                for (threads, seed) in [(2, 1), (2, 2), (3, 3)] {
+                    let many = bits(&scrambled(unit, sampling, threads, Some(seed)));
+                    assert!(
+                        one == many,
+                        "{unit} {sampling:?}: {threads} threads with scrambled cuts differ"
+                    );
+                }
+            }
+        }
     }
 }

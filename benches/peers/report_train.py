@@ -76,11 +76,15 @@ def main():
         r = two["speedup"]
         met = "**met**" if r >= THREADS_GOAL else "**not met**"
         goal = f" (goal ≥ {THREADS_GOAL}×): {met}" if bench == "cd1_2threads" else ""
+        paired = ""
+        if "paired_speedup_median" in two:
+            paired = (f" Each round's own pair of blocks: median {two['paired_speedup_median']:.2f}×, "
+                      f"range {two['paired_speedup_min']:.2f}–{two['paired_speedup_max']:.2f}×.")
         print()
         print(f"- Two threads, {text} ({two['hidden']} hidden units; {two['blocks']} alternating "
               f"blocks of {two['steps_per_block']} steps on one and on two threads): "
               f"{ms(two['median_ns'])} ms per step vs {ms(two['one_thread_ns'])} ms on one "
-              f"thread: {r:.2f}× the one-thread throughput{goal}.")
+              f"thread: {r:.2f}× the one-thread throughput{goal}.{paired}")
     copies = next((d for d in rust if d["bench"] == "cd1_2copies"), None)
     if copies:
         print()
