@@ -80,6 +80,14 @@ def main():
         if "paired_speedup_median" in two:
             paired = (f" Each round's own pair of blocks: median {two['paired_speedup_median']:.2f}×, "
                       f"range {two['paired_speedup_min']:.2f}–{two['paired_speedup_max']:.2f}×.")
+        if "round_core_to_core_ns" in two:
+            lat = two["round_core_to_core_ns"]
+            near = two["paired_speedup_median_near_cores"]
+            near = f"{near:.2f}×" if near is not None else "none"
+            paired += (f" Core-to-core round trip around each two-thread block: "
+                       f"{min(lat):.0f}–{max(lat):.0f} ns; {two['rounds_far_cores']} of "
+                       f"{len(lat)} rounds above 250 ns (the host running the two vCPUs far "
+                       f"apart); median of the other rounds' own ratios: {near}.")
         print()
         print(f"- Two threads, {text} ({two['hidden']} hidden units; {two['blocks']} alternating "
               f"blocks of {two['steps_per_block']} steps on one and on two threads): "
