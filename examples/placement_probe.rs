@@ -1,0 +1,123 @@
+//! How the host's placement of the two vCPUs changes two-thread training.
+//!
+//! ```text
+//! cargo run --release --example placement_probe [-- CHUNKS]
+//! ```
+//!
+//! Repeats, `CHUNKS` times (default 200, about 25 s): 20 two-thread CD-1
+//! steps of the `train_timings` workload inside one `Trainer::in_pool`
+//! call (the *pool*), then 10 steps each of two independent one-thread
+//! trainers at the same time (the *copies*, which share no data), then the
+//! core-to-core round trip (an atomic bounced 2000 times between two
+//! threads, median). Each chunk takes about 0.1 s, so all three see the
+//! same placement. Prints one JSON line per chunk, then one summary line
+//! per class of round trip: `near` (at most 250 ns) and `far`.
+//!
+//! On the reference machine (a 2-vCPU KVM guest) the round trip was about
+//! 100 ns most of the time and about 400 ns for spells of seconds. In the
+//! far spells the copies kept their speed, while the pool's two threads,
+//! which in every parallel region read what the other thread wrote (the
+//! weights, the batch, the hidden and visible states), ran 1.2–1.5×
+//! slower (`docs/benchmarks.md`, session 8).
+
+use nrelu_rbm::units::HiddenUnit;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use support::Step;
+
+/// A round trip above this (ns) is classed `far`.
+const FAR_NS: f64 = 250.0;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The median round trip, in ns, of a value bounced 2000 times between
+/// this thread and a new one through one atomic.
+fn core_to_core_ns() -> f64 {
+    const TRIPS: u64 = 2000;
+    let flag = AtomicU64::new(0);
+    let mut times = Vec::with_capacity(TRIPS as usize);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..TRIPS {
+                while flag.load(Ordering::Acquire) != 2 * i + 1 {
+                    std::hint::spin_loop();
+                }
+                flag.store(2 * i + 2, Ordering::Release);
+            }
+        });
+        for i in 0..TRIPS {
+            let t = Instant::now();
+            flag.store(2 * i + 1, Ordering::Release);
+            while flag.load(Ordering::Acquire) != 2 * i + 2 {
+                std::hint::spin_loop();
+            }
+            times.push(t.elapsed().as_nanos() as f64);
+        }
+    });
+    median(times)
+}
+
+fn main() {
+    let chunks: usize = match std::env::args().nth(1) {
+        None => 200,
+        Some(s) => match s.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("placement_probe: CHUNKS must be a positive integer, not {s:?}");
+                std::process::exit(2);
+            }
+        },
+    };
+    let mut pool = Step::new(HiddenUnit::Nrelu, 2);
+    let mut copies = [
+        Step::new(HiddenUnit::Nrelu, 1),
+        Step::new(HiddenUnit::Nrelu, 1),
+    ];
+    black_box(pool.steps_in_pool(20));
+    let t0 = Instant::now();
+    let mut rows = Vec::with_capacity(chunks);
+    for _ in 0..chunks {
+        let t = Instant::now();
+        black_box(pool.steps_in_pool(20));
+        let pool_ns = t.elapsed().as_nanos() as f64 / 20.0;
+        let [a, b] = &mut copies;
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            s.spawn(|| black_box(b.steps_in_pool(10)));
+            black_box(a.steps_in_pool(10));
+        });
+        // Wall time per step of the pair's combined throughput (20 steps).
+        let copies_ns = t.elapsed().as_nanos() as f64 / 20.0;
+        let trip = core_to_core_ns();
+        println!(
+            "{{\"t_s\": {:.3}, \"pool_ns\": {pool_ns:.0}, \"copies_ns\": {copies_ns:.0}, \"pool_over_copies\": {:.4}, \"core_to_core_ns\": {trip:.0}}}",
+            t0.elapsed().as_secs_f64(),
+            pool_ns / copies_ns
+        );
+        rows.push((pool_ns, copies_ns, trip));
+    }
+    for (class, far) in [("near", false), ("far", true)] {
+        let sel: Vec<_> = rows.iter().filter(|r| (r.2 > FAR_NS) == far).collect();
+        if sel.is_empty() {
+            println!("{{\"class\": \"{class}\", \"chunks\": 0}}");
+            continue;
+        }
+        let m = |f: fn(&(f64, f64, f64)) -> f64| median(sel.iter().map(|r| f(r)).collect());
+        println!(
+            "{{\"class\": \"{class}\", \"chunks\": {}, \"median_core_to_core_ns\": {:.0}, \"median_pool_ns\": {:.0}, \"median_copies_ns\": {:.0}, \"median_pool_over_copies\": {:.4}}}",
+            sel.len(),
+            m(|r| r.2),
+            m(|r| r.0),
+            m(|r| r.1),
+            m(|r| r.0 / r.1)
+        );
+    }
+}
