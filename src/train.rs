@@ -1090,21 +1090,39 @@ mod tests {
     use super::*;
     use crate::units::HiddenUnit;
 
-    /// Trains `steps` steps with every region's cut scrambled before each
-    /// step (anywhere, not just where the balance would put it).
-    fn scrambled(unit: HiddenUnit, sampling: Sampling, threads: usize, seed: Option<u64>) -> Rbm {
+    /// One way of training for the scrambled-cut test.
+    #[derive(Clone, Copy, Debug)]
+    struct Setup {
+        unit: HiddenUnit,
+        sampling: Sampling,
+        visible: VisibleUnit,
+        momentum: f32,
+    }
+
+    /// Trains 8 steps of `setup` on `threads` threads; with a seed, every
+    /// region's cut is scrambled before each step (anywhere, not just where
+    /// the balance would put it).
+    fn scrambled(setup: Setup, threads: usize, seed: Option<u64>) -> Rbm {
         let (v, h, b) = (40, 37, 21);
-        let mut rbm = Rbm::new(v, h, VisibleUnit::Bernoulli, unit, 3).unwrap();
+        let mut rbm = Rbm::new(v, h, setup.visible, setup.unit, 3).unwrap();
+        let gaussian = setup.visible == VisibleUnit::Gaussian;
         let cfg = TrainConfig {
             batch_size: b,
-            learning_rate: 0.05,
-            momentum: 0.5,
-            sampling,
+            learning_rate: if gaussian { 0.005 } else { 0.05 },
+            momentum: setup.momentum,
+            sampling: setup.sampling,
             threads,
-            ..TrainConfig::default_for(VisibleUnit::Bernoulli)
+            sample_visible: gaussian,
+            ..TrainConfig::default_for(setup.visible)
         };
         let data: Vec<f32> = (0..4 * b * v)
-            .map(|i| ((i * 7919) % 13 < 5) as u8 as f32)
+            .map(|i| {
+                let on = (i * 7919) % 13 < 5;
+                match (gaussian, on) {
+                    (false, on) => on as u8 as f32,
+                    (true, on) => (i % 7) as f32 * 0.3 - if on { 0.2 } else { 0.9 },
+                }
+            })
             .collect();
         let mut t = Trainer::new(&rbm, &cfg).unwrap();
         let mut s = seed.unwrap_or(0);
@@ -1147,16 +1165,36 @@ mod tests {
             HiddenUnit::Ssu,
             HiddenUnit::Binomial(3),
         ];
+        let mut setups = Vec::new();
         for unit in units {
             for sampling in [Sampling::Cd(1), Sampling::Cd(2), Sampling::Pcd(1)] {
-                let one = bits(&scrambled(unit, sampling, 1, None));
-                for (threads, seed) in [(2, 1), (2, 2), (3, 3)] {
-                    let many = bits(&scrambled(unit, sampling, threads, Some(seed)));
-                    assert!(
-                        one == many,
-                        "{unit} {sampling:?}: {threads} threads with scrambled cuts differ"
-                    );
+                // Momentum 0.5 and 0: the two ways the update is folded
+                // into the gradient product.
+                for momentum in [0.5, 0.0] {
+                    setups.push(Setup {
+                        unit,
+                        sampling,
+                        visible: VisibleUnit::Bernoulli,
+                        momentum,
+                    });
                 }
+            }
+        }
+        // Sampled Gaussian visible units: the other draw of a down pass.
+        setups.push(Setup {
+            unit: HiddenUnit::Nrelu,
+            sampling: Sampling::Cd(2),
+            visible: VisibleUnit::Gaussian,
+            momentum: 0.5,
+        });
+        for setup in setups {
+            let one = bits(&scrambled(setup, 1, None));
+            for (threads, seed) in [(2, 1), (2, 2), (3, 3)] {
+                let many = bits(&scrambled(setup, threads, Some(seed)));
+                assert!(
+                    one == many,
+                    "{setup:?}: {threads} threads with scrambled cuts differ"
+                );
             }
         }
     }
