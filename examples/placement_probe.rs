@@ -13,57 +13,23 @@
 //! same placement. Prints one JSON line per chunk, then one summary line
 //! per class of round trip: `near` (at most 250 ns) and `far`.
 //!
-//! On the reference machine (a 2-vCPU KVM guest) the round trip was about
-//! 100 ns most of the time and about 400 ns for spells of seconds. In the
-//! far spells the copies kept their speed, while the pool's two threads,
-//! which in every parallel region read what the other thread wrote (the
-//! weights, the batch, the hidden and visible states), ran 1.2–1.5×
-//! slower (`docs/benchmarks.md`, session 8).
+//! On the reference machine (a 2-vCPU KVM guest) the round trip was
+//! 70–130 ns (median about 120) most of the time and 370–430 ns for spells
+//! of seconds. In the far spells the copies slowed by 0–7 %, while the
+//! pool's two threads, which in every parallel region read what the other
+//! thread wrote (the weights, the batch, the hidden and visible states),
+//! took 32–40 % longer per step than in the near spells, 1.25–1.30× the
+//! copies (`docs/benchmarks.md`, session 8). On a machine with more than
+//! two cores the probe's threads may land on any pair of them.
 
 use nrelu_rbm::units::HiddenUnit;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::Step;
-
-/// A round trip above this (ns) is classed `far`.
-const FAR_NS: f64 = 250.0;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// The median round trip, in ns, of a value bounced 2000 times between
-/// this thread and a new one through one atomic.
-fn core_to_core_ns() -> f64 {
-    const TRIPS: u64 = 2000;
-    let flag = AtomicU64::new(0);
-    let mut times = Vec::with_capacity(TRIPS as usize);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            for i in 0..TRIPS {
-                while flag.load(Ordering::Acquire) != 2 * i + 1 {
-                    std::hint::spin_loop();
-                }
-                flag.store(2 * i + 2, Ordering::Release);
-            }
-        });
-        for i in 0..TRIPS {
-            let t = Instant::now();
-            flag.store(2 * i + 1, Ordering::Release);
-            while flag.load(Ordering::Acquire) != 2 * i + 2 {
-                std::hint::spin_loop();
-            }
-            times.push(t.elapsed().as_nanos() as f64);
-        }
-    });
-    median(times)
-}
+use support::{FAR_CORES_NS, Step, core_to_core_ns, median};
 
 fn main() {
     let chunks: usize = match std::env::args().nth(1) {
@@ -105,7 +71,10 @@ fn main() {
         rows.push((pool_ns, copies_ns, trip));
     }
     for (class, far) in [("near", false), ("far", true)] {
-        let sel: Vec<_> = rows.iter().filter(|r| (r.2 > FAR_NS) == far).collect();
+        let sel: Vec<_> = rows
+            .iter()
+            .filter(|r| (r.2 > FAR_CORES_NS) == far)
+            .collect();
         if sel.is_empty() {
             println!("{{\"class\": \"{class}\", \"chunks\": 0}}");
             continue;

@@ -14,18 +14,21 @@
 //! step (`train/five_sgemm` of the criterion bench), a step with NReLU
 //! hidden units, a step with Bernoulli hidden units, and an NReLU step with
 //! momentum 0.5 and weight decay 1e-4 (bench `cd1_momentum`), one after the
-//! other, so that all of them see the same machine load. Then the NReLU step
-//! on two threads against one thread, in alternating blocks of back-to-back
-//! steps (bench `cd1_2threads`, with `one_thread_ns` and `speedup`, the
-//! ratio of the two medians, and `paired_speedup_median`, `_min` and
-//! `_max` over the ratios of each round's pair of blocks; see `scaling`; `-- --scaling-only` runs only that part and `-- --no-scaling`
-//! all but that part), together with `cd1_2copies`, two independent
-//! one-thread trainers stepping at once (the machine's own ceiling for this
-//! work); it needs both cores, so run it on an otherwise idle
-//! machine. A sample is one untimed call
-//! (which brings the workload's buffers back into cache, as in a training
-//! loop or a criterion run) followed by [`REPS`] timed calls. The reported
-//! figure is the median over rounds of the time per call. Prints one JSON object per
+//! other, so that all of them see the same machine load. Then the NReLU
+//! step on two threads against one thread, in alternating blocks of
+//! back-to-back steps (bench `cd1_2threads`, with `one_thread_ns` and
+//! `speedup`, the ratio of the two medians, and `paired_speedup_median`,
+//! `_min` and `_max` over the ratios of each round's pair of blocks; also
+//! each round's ratio and the core-to-core round trip around its
+//! two-thread block, and the median ratio of the rounds whose round trip
+//! stayed at most 250 ns; see `scaling`; `-- --scaling-only` runs only that
+//! part and `-- --no-scaling` all but that part), together with
+//! `cd1_2copies`, two independent one-thread trainers stepping at once (the
+//! machine's own ceiling for this work); it needs both cores, so run it on
+//! an otherwise idle machine. A sample is one untimed call (which brings
+//! the workload's buffers back into cache, as in a training loop or a
+//! criterion run) followed by [`REPS`] timed calls. The reported figure is
+//! the median over rounds of the time per call. Prints one JSON object per
 //! line: first `{"info": "rust", ..}` (fingerprints, kernel path, rounds),
 //! then `{"bench": .., "hidden": .., "impl": "ours", "median_ns": ..}` lines;
 //! the step lines also carry `"five_sgemm_ns"` and `"vs_five_sgemm"`, the
@@ -39,7 +42,7 @@ use std::time::Instant;
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::Step;
+use support::{FAR_CORES_NS, Step, core_to_core_ns, median};
 
 /// Timed rounds (each round: one sample of each workload).
 const ROUNDS: usize = 75;
@@ -51,11 +54,6 @@ const WARM_UP: usize = 10;
 
 /// A named workload.
 type Job<'a> = (&'static str, Box<dyn FnMut() + 'a>);
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Nanoseconds per call of `f`: one untimed call, then [`REPS`] timed ones.
 fn sample(f: &mut impl FnMut()) -> f64 {
@@ -228,22 +226,15 @@ fn scaling() {
         k1.push(in_pool(&mut one));
         k2.push(both(&mut copies) / 2.0);
     }
-    let lat_k = vec![0.0; SCALING_ROUNDS];
     for (bench, t1, t2, lat) in [
-        ("cd1_2threads", t1, t2, lat_t),
-        ("cd1_2threads_per_call", c1, c2, lat_c),
-        ("cd1_2copies", k1, k2, lat_k),
+        ("cd1_2threads", t1, t2, Some(lat_t)),
+        ("cd1_2threads_per_call", c1, c2, Some(lat_c)),
+        // The copies share nothing, so their round trip is not recorded.
+        ("cd1_2copies", k1, k2, None),
     ] {
         // Each round's own ratio: the two blocks of a pair ran back to
         // back, so the host's drift between rounds cancels out of it.
         let pairs: Vec<f64> = t1.iter().zip(&t2).map(|(a, b)| a / b).collect();
-        // The rounds whose two-thread block ran with the two cores close
-        // together (see `core_to_core_ns`).
-        let near: Vec<f64> = (pairs.iter().zip(&lat))
-            .filter(|&(_, &l)| l <= FAR_CORES_NS)
-            .map(|(&p, _)| p)
-            .collect();
-        let far = pairs.len() - near.len();
         let mut sorted = pairs.clone();
         sorted.sort_by(f64::total_cmp);
         let (lo, hi) = (sorted[0], sorted[sorted.len() - 1]);
@@ -253,9 +244,14 @@ fn scaling() {
             let v: Vec<String> = v.iter().map(|x| format!("{x:.digits$}")).collect();
             v.join(", ")
         };
-        let lat_fields = if bench == "cd1_2copies" {
-            String::new()
-        } else {
+        let lat_fields = if let Some(lat) = lat {
+            // The rounds whose two-thread block ran with the two cores
+            // close together (see `support::core_to_core_ns`).
+            let near: Vec<f64> = (pairs.iter().zip(&lat))
+                .filter(|&(_, &l)| l <= FAR_CORES_NS)
+                .map(|(&p, _)| p)
+                .collect();
+            let far = pairs.len() - near.len();
             let near_median = if near.is_empty() {
                 "null".to_string()
             } else {
@@ -266,48 +262,12 @@ fn scaling() {
                 round(&pairs, 4),
                 round(&lat, 0)
             )
+        } else {
+            String::new()
         };
         println!(
             "{{\"bench\": \"{bench}\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"paired_speedup_median\": {paired:.4}, \"paired_speedup_min\": {lo:.4}, \"paired_speedup_max\": {hi:.4}{lat_fields}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
             m1 / m2
         );
     }
-}
-
-/// A core-to-core round trip above this (ns) means the host was running
-/// the two vCPUs far apart. On the reference machine (a 2-vCPU virtual
-/// machine) the round trip of [`core_to_core_ns`] was 70–130 ns most of
-/// the time and 390–430 ns for spells of a second or more; in those spells
-/// two independent trainers still ran at full speed, but the pool's two
-/// threads, which read what the other wrote at every region, ran 1.2–1.5×
-/// slower (session 8, `docs/benchmarks.md`).
-const FAR_CORES_NS: f64 = 250.0;
-
-/// The median round trip, in ns, of a value bounced 2000 times between
-/// this thread and a new one through one atomic: how far apart the host
-/// is running the two vCPUs right now.
-fn core_to_core_ns() -> f64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    const TRIPS: u64 = 2000;
-    let flag = AtomicU64::new(0);
-    let mut times = Vec::with_capacity(TRIPS as usize);
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            for i in 0..TRIPS {
-                while flag.load(Ordering::Acquire) != 2 * i + 1 {
-                    std::hint::spin_loop();
-                }
-                flag.store(2 * i + 2, Ordering::Release);
-            }
-        });
-        for i in 0..TRIPS {
-            let t = Instant::now();
-            flag.store(2 * i + 1, Ordering::Release);
-            while flag.load(Ordering::Acquire) != 2 * i + 2 {
-                std::hint::spin_loop();
-            }
-            times.push(t.elapsed().as_nanos() as f64);
-        }
-    });
-    median(times)
 }

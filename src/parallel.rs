@@ -124,7 +124,7 @@ fn split_cols(m: MatMut<'_>, at: usize) -> (MatMut<'_>, MatMut<'_>) {
 ///
 /// A region's work is a row of equal *units* (tiles of 16 columns of a
 /// layer product, blocks of rows with their random streams, tiles of 16
-/// rows of `W`), and [`Workers`] halves the threads recursively, giving
+/// rows of `W`), and [`fork`] halves the threads recursively, giving
 /// each side of a cut a number of units. Every kernel a region calls gives
 /// the same bits however its units are cut (see the module docs), so the
 /// cut can move from call to call: after each call the side that finished
@@ -168,7 +168,9 @@ impl Balance {
     /// Moves `node`'s share (`share` in this call, which gave `left` of
     /// `units` units to the left side) towards the share at which both
     /// sides would have finished together, had each gone at the speed it
-    /// went: units per second `left / tl` and `(units − left) / tr`.
+    /// went: units per second `left / tl` and `(units − left) / tr`. The
+    /// share moves unrounded while each call gets it rounded to whole
+    /// units, so a share between two cuts dithers between them.
     fn learn(&self, node: usize, share: f64, units: usize, left: usize, tl: f64, tr: f64) {
         let Some(slot) = self.shares.get(node) else {
             return;
@@ -186,7 +188,7 @@ impl Balance {
     }
 }
 
-/// Runs `f(first_unit, data)` once per thread of a fork over `threads`
+/// Runs `f(first_unit, data)` at most once per thread of a fork over `threads`
 /// threads of the current rayon pool, on `units` units of `data`
 /// (`split(data, k)` splits off the first `k` units): the threads are
 /// halved recursively with [`join_spin`], each half getting the number of
@@ -322,8 +324,8 @@ impl Workers {
         (rows / self.threads / tile * tile).max(tile)
     }
 
-    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows], last)` once per
-    /// thread over matching rows of two row-major f32 buffers of width
+    /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows], last)` at most
+    /// once per thread over matching rows of two row-major f32 buffers of width
     /// `width` and two f64 buffers with one value per row, cut at multiples
     /// of `tile` rows (units of `tile` rows, the last possibly shorter; see
     /// [`Balance`]). `last` is `Some(e)` for the part that ends at the last
@@ -363,7 +365,7 @@ impl Workers {
         );
     }
 
-    /// Runs `f(first_row, rows)` once per thread over whole blocks of
+    /// Runs `f(first_row, rows)` at most once per thread over whole blocks of
     /// `block` rows of a row-major buffer of width `width`.
     pub(crate) fn for_row_blocks<F>(
         &self,
@@ -380,8 +382,8 @@ impl Workers {
         self.for_units(bal, a.len().div_ceil(cb), a, split, |i, a| f(i * block, a));
     }
 
-    /// Runs `f(rows, streams)` once per thread over whole blocks of `block`
-    /// rows of a buffer of rows `width` wide, with each block's stream.
+    /// Runs `f(rows, streams)` at most once per thread over whole blocks of
+    /// `block` rows of a buffer of rows `width` wide, with each block's stream.
     pub(crate) fn for_block_streams<F>(
         &self,
         bal: &Balance,
@@ -402,7 +404,7 @@ impl Workers {
         self.for_units(bal, units, (a, streams), split, |_, (x, s)| f(x, s));
     }
 
-    /// Runs `f(first_unit, data)` once per thread over `units` units of
+    /// Runs `f(first_unit, data)` at most once per thread over `units` units of
     /// `data`, where `split(data, k)` splits off the first `k` units: cut
     /// by [`fork`] with `bal` when there are workers, in one call
     /// otherwise. Every region of a training step is this with its own
@@ -426,7 +428,7 @@ impl Workers {
 const COL_TILE: usize = 16;
 
 impl Workers {
-    /// Runs `f(first_col, block)` once per thread over blocks of `c` cut at
+    /// Runs `f(first_col, block)` at most once per thread over blocks of `c` cut at
     /// multiples of 16 columns (the last block may be narrower; one block,
     /// even of no columns, with one thread).
     pub(crate) fn for_col_tiles<F>(&self, bal: &Balance, c: MatMut<'_>, f: F)

@@ -1150,7 +1150,8 @@ mod tests {
     }
 
     fn bits(m: &Rbm) -> Vec<u32> {
-        (m.weights().iter())
+        m.weights()
+            .iter()
             .chain(m.visible_bias())
             .chain(m.hidden_bias())
             .map(|x| x.to_bits())

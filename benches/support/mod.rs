@@ -171,3 +171,55 @@ pub fn ais_workload() -> (Rbm, Vec<f32>, Vec<f32>) {
         .expect("valid benchmark model");
     (rbm, base, data)
 }
+
+/// The median of `v` (the mean of the two middle values for an even count;
+/// NaN for none).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => v[n / 2],
+        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// A core-to-core round trip ([`core_to_core_ns`]) above this (ns) means
+/// the host was running the two vCPUs far apart. On the reference machine
+/// (a 2-vCPU virtual machine) the round trip was 70–130 ns (median about
+/// 120) most of the time and 370–430 ns for spells of a second or more;
+/// in those spells two independent trainers slowed by 0–7 %, and the
+/// pool's two threads, which read what the other wrote at every region,
+/// by 32–40 % (session 8, `docs/benchmarks.md`).
+pub const FAR_CORES_NS: f64 = 250.0;
+
+/// The median round trip, in ns, of a value bounced 2000 times between
+/// this thread and a new one through one atomic: how far apart the host
+/// is running two cores right now. On a 2-vCPU guest those are its two
+/// cores; on a larger machine the two threads may land on any pair.
+pub fn core_to_core_ns() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Instant;
+    const TRIPS: u64 = 2000;
+    let flag = AtomicU64::new(0);
+    let mut times = Vec::with_capacity(TRIPS as usize);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..TRIPS {
+                while flag.load(Ordering::Acquire) != 2 * i + 1 {
+                    std::hint::spin_loop();
+                }
+                flag.store(2 * i + 2, Ordering::Release);
+            }
+        });
+        for i in 0..TRIPS {
+            let t = Instant::now();
+            flag.store(2 * i + 1, Ordering::Release);
+            while flag.load(Ordering::Acquire) != 2 * i + 2 {
+                std::hint::spin_loop();
+            }
+            times.push(t.elapsed().as_nanos() as f64);
+        }
+    });
+    median(times)
+}
