@@ -40,11 +40,6 @@ const SEED: u64 = 0x5eed;
 /// Timed rounds (each: one call on one thread, one on all cores).
 const ROUNDS: usize = 5;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     let (rbm, base, data) = support::ais_workload();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -81,7 +76,7 @@ fn main() {
     for (((threads, _), t), lz) in settings.iter().zip(times).zip(log_z) {
         println!(
             "{{\"bench\": \"ais\", \"impl\": \"ours\", \"threads\": {threads}, \"median_ns\": {:.0}, \"log_z\": {lz:.4}}}",
-            median(t)
+            support::median(t)
         );
     }
 }

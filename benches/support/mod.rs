@@ -173,7 +173,8 @@ pub fn ais_workload() -> (Rbm, Vec<f32>, Vec<f32>) {
 }
 
 /// The median of `v` (the mean of the two middle values for an even count;
-/// NaN for none).
+/// NaN for none). `hash::median`, the kernels' timers' own, takes the upper
+/// middle value instead; the two agree on the odd counts those timers use.
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
