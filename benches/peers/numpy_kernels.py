@@ -2,7 +2,7 @@
 """numpy timings for the side-by-side comparison in benches/peers/run.sh.
 
 Times (median of repetitions, time.perf_counter, float32 except the two
-`_issue` rows, one thread) the numpy equivalents of the kernels timed by
+`_f64` rows, one thread) the numpy equivalents of the kernels timed by
 kernels/examples/peer_timings.rs, on the same data: the inputs are built
 from the integer hash documented in kernels/examples/support/mod.rs and
 reproduced here bit for bit (the "info" line prints the same fingerprints as
@@ -12,8 +12,8 @@ Prints one JSON object per line:
 {"kernel": .., "path": "numpy", "median_ns": .., "elements": ..}
 
 --part elementwise: sigmoid, softplus, bernoulli, nrelu, normal, uniform, and
-  bernoulli_issue / nrelu_issue (the goals' expressions exactly as issue 2
-  writes them, with numpy's default float64 uniforms and normals).
+  bernoulli_f64 / nrelu_f64 (the plain textbook expressions, with numpy's
+  default float64 uniforms and normals).
 --part sgemm: x @ w, and x @ w + b -> sigmoid -> Bernoulli (100x784 . 784x500);
   also reports the BLAS library and kernel numpy uses (threadpoolctl).
 """
@@ -110,16 +110,16 @@ def elementwise(rng):
             0, x + np.sqrt(sigmoid(x)) * rng.standard_normal(N, dtype=np.float32)),
         "normal": lambda: rng.standard_normal(N, dtype=np.float32),
         "uniform": lambda: rng.random(N, dtype=np.float32),
-        # The expressions exactly as issue 2 writes its goals: float64
+        # The plain textbook expressions with numpy's defaults: float64
         # uniforms and normals (numpy's default), slower than the float32
         # variants above, which stay the main comparison.
-        "bernoulli_issue": lambda: rng.random(N) < 1 / (1 + np.exp(-x)),
-        "nrelu_issue": lambda: np.maximum(
+        "bernoulli_f64": lambda: rng.random(N) < 1 / (1 + np.exp(-x)),
+        "nrelu_f64": lambda: np.maximum(
             0, x + np.sqrt(sigmoid(x)) * rng.standard_normal(N)),
     }
     for name, f in cases.items():
         y = f()
-        allowed = (np.float32, np.bool_) + ((np.float64,) if name.endswith("_issue") else ())
+        allowed = (np.float32, np.bool_) + ((np.float64,) if name.endswith("_f64") else ())
         assert y.dtype in allowed, (name, y.dtype)
         line(name, timeit(f), N)
 
