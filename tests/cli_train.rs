@@ -39,7 +39,7 @@ fn default_training_on_the_embedded_digits() {
     // Pixels 0..=16 are mapped to [0, 1] by the stored input map.
     let map = m.standardization().unwrap();
     assert_eq!(
-        (map.mean.clone(), map.std.clone()),
+        (map.mean().to_vec(), map.std().to_vec()),
         (vec![0.0; 64], vec![16.0; 64])
     );
     assert_eq!(entries(dir.path()), [out], "no temporary file left");
@@ -136,8 +136,8 @@ fn gaussian_visible_units_and_options() {
     // The fitted standardisation of the digits: pixel 0 is always 0 (std 1),
     // pixel 20 varies.
     let map = m.standardization().unwrap();
-    assert_eq!((map.mean[0], map.std[0]), (0.0, 1.0));
-    assert!(map.mean[20] > 1.0 && map.std[20] > 1.0, "{map:?}");
+    assert_eq!((map.mean()[0], map.std()[0]), (0.0, 1.0));
+    assert!(map.mean()[20] > 1.0 && map.std()[20] > 1.0, "{map:?}");
 }
 
 /// 40 rows of 6 values in [0, 1] with a label, as CSV text.
