@@ -15,29 +15,39 @@ use nrelu_rbm::train::{Sampling, TrainConfig, train};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, Stack, Standardization, VisibleUnit};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
-    /// Only allocations made on the measuring thread count: the test
-    /// harness's own threads allocate at unpredictable times. (Training runs
-    /// with `threads: 1`, so all of its work happens on this thread.)
-    static TRACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Only allocations made on the measuring thread count, and each test
+    /// thread counts its own: the test harness's threads and the other
+    /// tests allocate at unpredictable times. (Training runs with
+    /// `threads: 1`, so all of its work happens on this thread.)
+    static TRACK: Cell<bool> = const { Cell::new(false) };
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn tracked() -> bool {
     TRACK.try_with(|t| t.get()).unwrap_or(false)
 }
 
+/// Counts one allocation on this thread if it is being measured.
+fn count() {
+    if tracked() {
+        let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
+    }
+}
+
+fn allocs() -> usize {
+    ALLOCS.with(|a| a.get())
+}
+
 // SAFETY: forwards every call unchanged to the system allocator, only
 // counting allocations on the side.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if tracked() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(l) }
     }
@@ -46,9 +56,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if tracked() {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
+        count();
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(p, l, n) }
     }
@@ -92,14 +100,14 @@ fn allocations(epochs: usize, sampling: Sampling, unit: HiddenUnit, momentum: f3
         .with_sampling(sampling)
         .with_threads(1)
         .with_momentum(momentum);
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocs();
     TRACK.with(|t| t.set(true));
     let report = train(&mut rbm, &data, &cfg, |_| {
         std::ops::ControlFlow::Continue(())
     });
     TRACK.with(|t| t.set(false));
     report.unwrap();
-    ALLOCS.load(Ordering::Relaxed) - before
+    allocs() - before
 }
 
 #[test]
@@ -132,11 +140,11 @@ fn steady_state_training_allocates_only_sgemm_packing_buffers() {
 
 /// Allocations made by `f` on this thread.
 fn counted(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = allocs();
     TRACK.with(|t| t.set(true));
     f();
     TRACK.with(|t| t.set(false));
-    ALLOCS.load(Ordering::Relaxed) - before
+    allocs() - before
 }
 
 #[test]
