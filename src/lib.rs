@@ -39,13 +39,22 @@
 //! contract: threads, features, errors.
 //!
 //! # Threads
-//! * [`Rbm::features`], [`Stack::features`] and the other inference
-//!   methods run on the calling thread; they never create threads.
-//! * [`train::train`] and [`train::Trainer`] run on a pool of
-//!   [`train::TrainConfig::threads`] threads built once per trainer (one
-//!   thread: no pool at all); the result is bit-identical for any count.
-//! * [`likelihood`]'s AIS runs on the pool it is called from (rayon's
-//!   global pool, or the caller's inside `pool.install`).
+//! No entry point competes with the host program for cores behind its back:
+//! * [`Rbm::features`], [`Stack::features`], their `_into` forms and the
+//!   other inference methods ([`Rbm::hidden_means`], ...) run on the
+//!   calling thread and never create threads; to spread a large batch over
+//!   cores, cut it into row blocks and call them from the host's own pool.
+//! * [`train::train`] and [`train::Trainer`] run on
+//!   [`train::TrainConfig::threads`] threads: one runs on the calling
+//!   thread without a pool; more build one pool per [`train::Trainer`], at
+//!   its construction (so once per [`train::train`] call), that lives as
+//!   long as the trainer. The result is bit-identical for any count.
+//! * [`likelihood::exact_log_z`] and [`likelihood::ais`] take a thread
+//!   count too and build their pool per call (none for one thread); the
+//!   other functions of [`likelihood`] run on the calling thread.
+//! * The statistical battery (`verify::run`, feature `verify`) runs its
+//!   checks on the current rayon pool: the global one, or the caller's
+//!   inside `pool.install`.
 //!
 //! # Cargo features
 //! * `cli` (default): the `rbm` command-line tool and what only it needs —
