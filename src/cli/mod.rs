@@ -4,7 +4,7 @@
 //! one `error: ...` line on stderr and the exit code of
 //! [`CliError::exit_code`]. Each subcommand lives in its own module with a
 //! `clap::Args` struct and a `run` function; adding one means adding a
-//! [`Command`] variant and a match arm in [`Command::run`].
+//! `Command` variant and a match arm in `Command::run`.
 //!
 //! Exit codes: 0 on success, [`EXIT_USAGE`] (2) for a command line or input
 //! that is rejected (a bad option, an unreadable or invalid data or model
