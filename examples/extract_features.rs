@@ -17,13 +17,18 @@ use std::ops::ControlFlow;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let digits = Dataset::digits();
-    let labels: Vec<usize> = digits.labels.unwrap().iter().map(|&l| l as usize).collect();
+    let labels: Vec<usize> = digits
+        .labels()
+        .unwrap()
+        .iter()
+        .map(|&l| l as usize)
+        .collect();
     let rbm = match std::env::args().nth(1) {
         Some(path) => Rbm::load(path.as_ref())?,
         None => {
             let mut rbm = Rbm::new(64, 100, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1)?;
             rbm.set_standardization(Some(Standardization::new(vec![0.0; 64], vec![16.0; 64])?))?;
-            let x: Vec<f32> = digits.values[..1347 * 64]
+            let x: Vec<f32> = digits.values()[..1347 * 64]
                 .iter()
                 .map(|p| p / 16.0)
                 .collect();
@@ -36,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Raw pixels -> the model's input map -> noise-free hidden means: the
     // bytes `rbm transform` writes.
-    let (train_px, test_px) = digits.values.split_at(1347 * 64);
+    let (train_px, test_px) = digits.values().split_at(1347 * 64);
     let (train_y, test_y) = labels.split_at(1347);
     let clf = LogisticRegression::fit(
         &rbm.features(train_px)?,

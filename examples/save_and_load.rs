@@ -17,11 +17,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Pixels 0..=16 scaled to [0, 1]; the scale is stored with the model so
     // that users of the file can apply it again.
     let digits = Dataset::digits();
-    let map = Standardization::new(vec![0.0; digits.cols], vec![DIGITS_MAX; digits.cols])?;
-    let mut x = digits.values.clone();
+    let map = Standardization::new(vec![0.0; digits.cols()], vec![DIGITS_MAX; digits.cols()])?;
+    let mut x = digits.values().to_vec();
     map.apply(&mut x)?;
 
-    let mut rbm = Rbm::new(digits.cols, 32, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 3)?;
+    let mut rbm = Rbm::new(
+        digits.cols(),
+        32,
+        VisibleUnit::Bernoulli,
+        HiddenUnit::Ssu,
+        3,
+    )?;
     rbm.set_standardization(Some(map))?;
     rbm.init_visible_bias_from(&x)?;
     let cfg = TrainConfig::default_for(VisibleUnit::Bernoulli).with_epochs(10);
@@ -49,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In memory too: the same bytes as the file.
     let bytes = model_io::to_bytes(&rbm)?;
     assert_eq!(bytes, std::fs::read(&path)?);
-    let raw = &digits.values[..64];
+    let raw = &digits.values()[..64];
     assert_eq!(back.features(raw)?, rbm.features(raw)?);
     println!("features of the loaded model match the original");
     Ok(())

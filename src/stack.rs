@@ -36,13 +36,22 @@ pub struct Stack {
     layers: Vec<Rbm>,
 }
 
-/// The shape of one layer to train.
+/// The shape of one layer to train ([`LayerSpec::new`]; checked by
+/// [`train_stack`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LayerSpec {
     /// Hidden units of the layer.
     pub n_hidden: usize,
     /// Their type.
     pub hidden: HiddenUnit,
+}
+
+impl LayerSpec {
+    /// A layer of `n_hidden` units of type `hidden`.
+    pub fn new(n_hidden: usize, hidden: HiddenUnit) -> LayerSpec {
+        LayerSpec { n_hidden, hidden }
+    }
 }
 
 impl Stack {

@@ -186,7 +186,7 @@ fn features_equal_rbm_transform_bit_for_bit() {
         a.extend(extra.iter().map(|e| e.to_string()));
         assert_success(&rbm(&a));
         let stack = Stack::load(&model).unwrap();
-        for (source, raw_rows) in [(Some(&data), &x), (None, &digits.values)] {
+        for (source, raw_rows) in [(Some(&data), &x[..]), (None, digits.values())] {
             let out = dir.path().join(format!("{name}-out.npy"));
             let mut a = args(&["transform", "-q", "--model", &s(&model), "--out", &s(&out)]);
             if let Some(d) = source {

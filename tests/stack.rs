@@ -100,14 +100,8 @@ fn sigmoid_units_or_nonzero_biases_break_equivariance() {
         .map(|i| cfg(i, VisibleUnit::Gaussian).with_learning_rate(0.01))
         .collect();
     let sigmoid_specs = [
-        LayerSpec {
-            n_hidden: 10,
-            hidden: HiddenUnit::Bernoulli,
-        },
-        LayerSpec {
-            n_hidden: 6,
-            hidden: HiddenUnit::Bernoulli,
-        },
+        LayerSpec::new(10, HiddenUnit::Bernoulli),
+        LayerSpec::new(6, HiddenUnit::Bernoulli),
     ];
     let (sig, _) = train_stack(
         &x,
@@ -119,14 +113,8 @@ fn sigmoid_units_or_nonzero_biases_break_equivariance() {
     )
     .unwrap();
     let relu_specs = [
-        LayerSpec {
-            n_hidden: 10,
-            hidden: HiddenUnit::Nrelu,
-        },
-        LayerSpec {
-            n_hidden: 6,
-            hidden: HiddenUnit::Nrelu,
-        },
+        LayerSpec::new(10, HiddenUnit::Nrelu),
+        LayerSpec::new(6, HiddenUnit::Nrelu),
     ];
     let (biased, _) =
         train_stack(&x, 16, VisibleUnit::Gaussian, &relu_specs, &configs, quiet).unwrap();
