@@ -105,3 +105,9 @@ pub use stack::Stack;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The examples of `docs/embedding.md`, compiled and run as doc tests (one
+/// of them runs the battery, hence the feature).
+#[cfg(all(doctest, feature = "verify"))]
+#[doc = include_str!("../docs/embedding.md")]
+struct EmbeddingDoctests;
