@@ -12,21 +12,23 @@ use nrelu_rbm::data::Dataset;
 use nrelu_rbm::logistic::{LogisticConfig, LogisticRegression};
 use nrelu_rbm::train::{TrainConfig, train};
 use nrelu_rbm::units::HiddenUnit;
-use nrelu_rbm::{Rbm, Standardization, VisibleUnit, model_io};
+use nrelu_rbm::{Rbm, Standardization, VisibleUnit};
 use std::ops::ControlFlow;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let digits = Dataset::digits();
-    let labels: Vec<usize> = digits.labels.unwrap().iter().map(|&l| l as usize).collect();
+    let labels: Vec<usize> = digits
+        .labels()
+        .unwrap()
+        .iter()
+        .map(|&l| l as usize)
+        .collect();
     let rbm = match std::env::args().nth(1) {
-        Some(path) => model_io::load(path.as_ref())?,
+        Some(path) => Rbm::load(path.as_ref())?,
         None => {
             let mut rbm = Rbm::new(64, 100, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1)?;
-            rbm.set_standardization(Some(Standardization {
-                mean: vec![0.0; 64],
-                std: vec![16.0; 64],
-            }))?;
-            let x: Vec<f32> = digits.values[..1347 * 64]
+            rbm.set_standardization(Some(Standardization::new(vec![0.0; 64], vec![16.0; 64])?))?;
+            let x: Vec<f32> = digits.values()[..1347 * 64]
                 .iter()
                 .map(|p| p / 16.0)
                 .collect();
@@ -37,32 +39,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
-    // Raw pixels -> the model's input map -> noise-free hidden means.
-    let features = |pixels: &[f32]| -> Result<Vec<f32>, nrelu_rbm::RbmError> {
-        let mut x = pixels.to_vec();
-        if let Some(map) = rbm.standardization() {
-            map.apply(&mut x)?;
-        }
-        rbm.hidden_means(&x)
-    };
-    let (train_px, test_px) = digits.values.split_at(1347 * 64);
+    // Raw pixels -> the model's input map -> noise-free hidden means: the
+    // bytes `rbm transform` writes.
+    let (train_px, test_px) = digits.values().split_at(1347 * 64);
     let (train_y, test_y) = labels.split_at(1347);
     let clf = LogisticRegression::fit(
-        &features(train_px)?,
+        &rbm.features(train_px)?,
         train_y,
         10,
         &LogisticConfig::default(),
     )?;
-    let accuracy = clf.accuracy(&features(test_px)?, test_y)?;
+    let accuracy = clf.accuracy(&rbm.features(test_px)?, test_y)?;
     println!(
         "{} features, test accuracy {:.1} %",
         rbm.n_hidden(),
         100.0 * accuracy
     );
 
-    // One new image at a time, as a service would see it.
+    // One new image at a time, as a service would see it, into a buffer
+    // reused from image to image.
     let image = &test_px[..64];
-    let class = clf.predict(&features(image)?)?[0];
+    let mut h = vec![0.0; rbm.n_hidden()];
+    rbm.features_into(image, &mut h)?;
+    let class = clf.predict(&h)?[0];
     println!(
         "the first test image is a {} (predicted {class})",
         test_y[0]

@@ -17,32 +17,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Pixels 0..=16 scaled to [0, 1]; the scale is stored with the model so
     // that users of the file can apply it again.
     let digits = Dataset::digits();
-    let map = Standardization {
-        mean: vec![0.0; digits.cols],
-        std: vec![DIGITS_MAX; digits.cols],
-    };
-    let mut x = digits.values.clone();
+    let map = Standardization::new(vec![0.0; digits.cols()], vec![DIGITS_MAX; digits.cols()])?;
+    let mut x = digits.values().to_vec();
     map.apply(&mut x)?;
 
-    let mut rbm = Rbm::new(digits.cols, 32, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 3)?;
+    let mut rbm = Rbm::new(
+        digits.cols(),
+        32,
+        VisibleUnit::Bernoulli,
+        HiddenUnit::Ssu,
+        3,
+    )?;
     rbm.set_standardization(Some(map))?;
     rbm.init_visible_bias_from(&x)?;
-    let cfg = TrainConfig {
-        epochs: 10,
-        ..TrainConfig::default_for(VisibleUnit::Bernoulli)
-    };
+    let cfg = TrainConfig::default_for(VisibleUnit::Bernoulli).with_epochs(10);
     train(&mut rbm, &x, &cfg, |_| ControlFlow::Continue(()))?;
 
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("digits-ssu.safetensors");
-    model_io::save(&rbm, &path)?;
+    rbm.save(&path)?;
     println!(
         "saved {} ({} bytes)",
         path.display(),
         std::fs::metadata(&path)?.len()
     );
 
-    let back = model_io::load(&path)?;
+    let back = Rbm::load(&path)?;
     assert_eq!(back, rbm, "a model survives the round trip bit for bit");
     println!(
         "loaded a {} x {} model: {} visible, {} hidden units, input map {:?}",
@@ -50,12 +50,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         back.n_hidden(),
         back.visible(),
         back.hidden(),
-        back.standardization().map(|s| s.std[0])
+        back.standardization().map(|s| s.std()[0])
     );
     // In memory too: the same bytes as the file.
     let bytes = model_io::to_bytes(&rbm)?;
     assert_eq!(bytes, std::fs::read(&path)?);
-    assert_eq!(back.hidden_means(&x[..64])?, rbm.hidden_means(&x[..64])?);
+    let raw = &digits.values()[..64];
+    assert_eq!(back.features(raw)?, rbm.features(raw)?);
     println!("features of the loaded model match the original");
     Ok(())
 }

@@ -33,12 +33,10 @@ fn main() -> Result<(), nrelu_rbm::RbmError> {
 
     let mut rbm = Rbm::new(16, 8, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7)?;
     rbm.init_visible_bias_from(&data)?;
-    let cfg = TrainConfig {
-        epochs: 30,
-        batch_size: 20,
-        learning_rate: 0.05,
-        ..TrainConfig::default_for(VisibleUnit::Bernoulli)
-    };
+    let cfg = TrainConfig::default_for(VisibleUnit::Bernoulli)
+        .with_epochs(30)
+        .with_batch_size(20)
+        .with_learning_rate(0.05);
     let report = train(&mut rbm, &data, &cfg, |p| {
         if let Progress::Epoch(s) = p
             && s.epoch % 10 == 0

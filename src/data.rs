@@ -10,9 +10,9 @@
 //! use nrelu_rbm::data::Dataset;
 //! let csv = "0, 0.5, 1\n1, 0.25, 0\n\n";
 //! let d = Dataset::from_csv_reader(csv.as_bytes(), "x.csv".as_ref(), true)?;
-//! assert_eq!((d.rows, d.cols), (2, 2));
-//! assert_eq!(d.values, [0.0, 0.5, 1.0, 0.25]);
-//! assert_eq!(d.labels, Some(vec![1.0, 0.0]));
+//! assert_eq!((d.rows(), d.cols()), (2, 2));
+//! assert_eq!(d.values(), [0.0, 0.5, 1.0, 0.25]);
+//! assert_eq!(d.labels(), Some(&[1.0, 0.0][..]));
 //!
 //! let err = Dataset::from_csv_reader("a,b\n1,2\n".as_bytes(), "x.csv".as_ref(), false)
 //!     .unwrap_err();
@@ -44,17 +44,19 @@ pub const DIGITS_ATTRIBUTION: &str = "E. Alpaydin and C. Kaynak, \"Optical Recog
     Handwritten Digits\", UCI Machine Learning Repository (1998), CC BY 4.0";
 
 /// A table of finite `f32` values, `rows × cols`, row-major, with optional
-/// per-row labels.
+/// per-row labels. Built only by the readers, which check it; read it
+/// through the getters.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Dataset {
     /// Number of rows (examples).
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// Number of columns (features), labels excluded.
-    pub cols: usize,
+    pub(crate) cols: usize,
     /// `rows × cols` values, row-major.
-    pub values: Vec<f32>,
+    pub(crate) values: Vec<f32>,
     /// One label per row, if the data had a label column.
-    pub labels: Option<Vec<f32>>,
+    pub(crate) labels: Option<Vec<f32>>,
 }
 
 /// Longest field text quoted in an error message.
@@ -88,6 +90,31 @@ fn not_finite_reason(text: &str) -> &'static str {
 }
 
 impl Dataset {
+    /// Number of rows (examples).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns (features), labels excluded.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// The `rows × cols` values, row-major, all finite.
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// One label per row, if the data had a label column.
+    pub fn labels(&self) -> Option<&[f32]> {
+        self.labels.as_deref()
+    }
+
+    /// The values, by value (to map them in place, for example).
+    pub fn into_values(self) -> Vec<f32> {
+        self.values
+    }
+
     /// Reads a `.csv` or `.npy` file, chosen by the extension (in any
     /// letter case); see [`Dataset::read_csv`] and [`Dataset::read_npy`].
     ///
@@ -258,7 +285,7 @@ impl Dataset {
     /// use nrelu_rbm::{data::Dataset, npy};
     /// let bytes = npy::write_array(Vec::new(), &[2, 2], &[1.0f64, 2.0, 3.0, 4.0])?;
     /// let d = Dataset::from_npy(npy::read(&bytes[..])?, "a.npy".as_ref(), false)?;
-    /// assert_eq!((d.rows, d.cols, d.values), (2, 2, vec![1.0, 2.0, 3.0, 4.0]));
+    /// assert_eq!((d.rows(), d.cols(), d.values()), (2, 2, &[1.0, 2.0, 3.0, 4.0][..]));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
@@ -365,9 +392,9 @@ impl Dataset {
     /// ```
     /// use nrelu_rbm::data::{Dataset, DIGITS_MAX};
     /// let d = Dataset::digits();
-    /// assert_eq!((d.rows, d.cols), (1797, 64));
-    /// assert!(d.values.iter().all(|&p| (0.0..=DIGITS_MAX).contains(&p)));
-    /// let labels = d.labels.unwrap();
+    /// assert_eq!((d.rows(), d.cols()), (1797, 64));
+    /// assert!(d.values().iter().all(|&p| (0.0..=DIGITS_MAX).contains(&p)));
+    /// let labels = d.labels().unwrap();
     /// assert_eq!(labels[..3], [0.0, 1.0, 2.0]);
     /// ```
     pub fn digits() -> Dataset {

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 /// Everything that can go wrong in the RBM API. Every variant prints as one
-/// readable line.
+/// readable line. New variants may be added in minor releases.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RbmError {
     /// The data set has no rows (or no columns).
     #[error("the data is empty ({rows} rows × {cols} columns)")]
@@ -23,6 +24,21 @@ pub enum RbmError {
         col: usize,
         /// The offending value.
         value: f32,
+    },
+    /// A value outside the range the model accepts, such as data outside
+    /// [0, 1] for Bernoulli visible units without an input map.
+    #[error(
+        "the data has a value outside {expected} ({value}) at row {row}, column {col} (both from 1)"
+    )]
+    OutOfRange {
+        /// Row, counted from 1.
+        row: usize,
+        /// Column, counted from 1.
+        col: usize,
+        /// The offending value.
+        value: f32,
+        /// The range allowed, and why.
+        expected: &'static str,
     },
     /// A buffer's length is not `rows × cols` for the model's layer width.
     #[error("shape mismatch: {what} has {got} values, which is not a multiple of {width}")]

@@ -102,10 +102,10 @@ pub fn save(rbm: &Rbm, path: &Path) -> Result<()> {
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("m.safetensors");
 /// let mut rbm = Rbm::new(3, 2, VisibleUnit::Gaussian, HiddenUnit::Binomial(4), 7)?;
-/// rbm.set_standardization(Some(Standardization {
-///     mean: vec![0.5, 1.0, 2.0],
-///     std: vec![1.0, 2.0, 4.0],
-/// }))?;
+/// rbm.set_standardization(Some(Standardization::new(
+///     vec![0.5, 1.0, 2.0],
+///     vec![1.0, 2.0, 4.0],
+/// )?))?;
 /// model_io::save(&rbm, &path)?;
 /// let back = model_io::load(&path)?;
 /// assert_eq!(back.hidden(), HiddenUnit::Binomial(4));
@@ -650,7 +650,7 @@ impl ModelFile {
 
     /// The one layer of a plain model file: the empty prefix, and no
     /// tensor besides its own.
-    fn single_layer(&self) -> Result<Rbm> {
+    pub(crate) fn single_layer(&self) -> Result<Rbm> {
         let rbm = self.layer("")?;
         let mut known = vec!["weights", "visible_bias", "hidden_bias"];
         if rbm.standardization().is_some() {

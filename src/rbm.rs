@@ -13,10 +13,12 @@ use crate::error::{RbmError, Result, check_finite, invalid, rows_of};
 use crate::kernels::{Activation, AffineShape, Epilogue, Kernels, Sampler, Stream, WeightLayout};
 use crate::units::HiddenUnit;
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 
 /// The visible unit type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum VisibleUnit {
     /// Binary units; data in [0, 1] is read as probabilities.
     Bernoulli,
@@ -81,17 +83,59 @@ pub(crate) fn visible_mean_activation(unit: VisibleUnit) -> Activation {
     }
 }
 
-/// Per-column affine map applied to raw data before it reaches a Gaussian
-/// visible layer: `z = (x − mean) / std`.
+/// Per-column affine map applied to raw data before it reaches the visible
+/// layer: `z = (x − mean) / std`. Built by [`Standardization::new`]
+/// (checked) or [`Standardization::fit`].
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Standardization {
     /// Column means of the training data.
-    pub mean: Vec<f32>,
+    pub(crate) mean: Vec<f32>,
     /// Column standard deviations (constant columns get 1).
-    pub std: Vec<f32>,
+    pub(crate) std: Vec<f32>,
 }
 
 impl Standardization {
+    /// A map from explicit column means and standard deviations.
+    ///
+    /// ```
+    /// use nrelu_rbm::Standardization;
+    /// let map = Standardization::new(vec![0.5, 2.0], vec![1.0, 4.0])?;
+    /// let mut rows = [1.5, 6.0];
+    /// map.apply(&mut rows)?;
+    /// assert_eq!(rows, [1.0, 1.0]);
+    /// assert!(Standardization::new(vec![0.0], vec![0.0]).is_err());
+    /// # Ok::<(), nrelu_rbm::RbmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RbmError::ShapeMismatch`] if the lengths differ,
+    /// [`RbmError::InvalidParameter`] if there are no columns or a standard
+    /// deviation is not positive, [`RbmError::NonFinite`] for a NaN or
+    /// infinite value.
+    pub fn new(mean: Vec<f32>, std: Vec<f32>) -> Result<Standardization> {
+        if mean.is_empty() {
+            return Err(invalid("standardization", 0, "needs at least one column"));
+        }
+        if std.len() != mean.len() {
+            return Err(RbmError::ShapeMismatch {
+                what: "standardization std",
+                got: std.len(),
+                want: mean.len(),
+            });
+        }
+        check_finite(&mean, mean.len())?;
+        check_finite(&std, std.len())?;
+        if std.iter().any(|&x| x <= 0.0) {
+            return Err(invalid(
+                "standardization",
+                "std <= 0",
+                "standard deviations must be positive",
+            ));
+        }
+        Ok(Standardization { mean, std })
+    }
+
     /// Fits column means and standard deviations (population, in f64) to
     /// `data` with `cols` columns. Columns with zero spread get std 1.
     pub fn fit(data: &[f32], cols: usize) -> Result<Standardization> {
@@ -126,16 +170,39 @@ impl Standardization {
         })
     }
 
-    /// Applies the map in place to rows of `self.mean.len()` columns.
+    /// The column means.
+    pub fn mean(&self) -> &[f32] {
+        &self.mean
+    }
+
+    /// The column standard deviations (all positive).
+    pub fn std(&self) -> &[f32] {
+        &self.std
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Applies the map in place to rows of [`Standardization::cols`]
+    /// columns.
+    ///
+    /// # Errors
+    /// [`RbmError::Ragged`] if `data` is not whole rows.
     pub fn apply(&self, data: &mut [f32]) -> Result<()> {
-        let cols = self.mean.len();
-        rows_of("data", data, cols)?;
-        for row in data.chunks_exact_mut(cols) {
+        rows_of("data", data, self.mean.len())?;
+        self.apply_rows(data);
+        Ok(())
+    }
+
+    /// [`Standardization::apply`] on data known to be whole rows.
+    pub(crate) fn apply_rows(&self, data: &mut [f32]) {
+        for row in data.chunks_exact_mut(self.mean.len()) {
             for ((x, m), s) in row.iter_mut().zip(&self.mean).zip(&self.std) {
                 *x = (*x - m) / s;
             }
         }
-        Ok(())
     }
 }
 
@@ -260,6 +327,27 @@ impl Rbm {
         })
     }
 
+    /// Loads a model saved by [`Rbm::save`] (or `rbm train`), validating
+    /// it completely; see [`crate::model_io::load`].
+    ///
+    /// # Errors
+    /// [`RbmError::Io`] if the file cannot be read,
+    /// [`RbmError::InvalidModel`] naming the problem if it is not a valid
+    /// single-layer model (a stack file is read by [`crate::Stack::load`]).
+    pub fn load(path: &Path) -> Result<Rbm> {
+        crate::model_io::load(path)
+    }
+
+    /// Saves the model as a safetensors file, atomically and
+    /// deterministically; see [`crate::model_io::save`].
+    ///
+    /// # Errors
+    /// [`RbmError::Io`] if the file cannot be created, written, synced or
+    /// renamed.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::model_io::save(self, path)
+    }
+
     /// Number of visible units V.
     pub fn n_visible(&self) -> usize {
         self.n_visible
@@ -288,11 +376,15 @@ impl Rbm {
     pub fn hidden_bias(&self) -> &[f32] {
         &self.hidden_bias
     }
-    /// The input standardisation of a Gaussian-visible model, if any.
+    /// The input map applied to raw data by [`Rbm::features`], if any.
     pub fn standardization(&self) -> Option<&Standardization> {
         self.standardization.as_ref()
     }
-    /// Sets the input standardisation.
+    /// Sets the input standardisation (its width must be
+    /// [`Rbm::n_visible`]).
+    ///
+    /// # Errors
+    /// [`RbmError::ShapeMismatch`] for a map of another width.
     pub fn set_standardization(&mut self, s: Option<Standardization>) -> Result<()> {
         if let Some(s) = &s
             && (s.mean.len() != self.n_visible || s.std.len() != self.n_visible)
@@ -390,17 +482,23 @@ impl Rbm {
 
     /// Noise-free hidden activations for rows of visible states: σ(x),
     /// K σ(x), the SSU mean Σσ(x − i + ½), or max(0, x) for NReLU, with
-    /// x = vᵀW + c.
+    /// x = vᵀW + c. The rows are taken as they are: the model's input map
+    /// is not applied (use [`Rbm::features`] for raw data).
     pub fn hidden_means(&self, v: &[f32]) -> Result<Vec<f32>> {
         let rows = self.check_input("visible data", v, self.n_visible)?;
         let mut out = vec![0.0; rows * self.n_hidden];
+        self.hidden_means_into(v, &mut out, rows);
+        Ok(out)
+    }
+
+    /// The hidden means of `rows` checked rows `v` into `out`.
+    pub(crate) fn hidden_means_into(&self, v: &[f32], out: &mut [f32], rows: usize) {
         self.up(
             v,
             Epilogue::Activation(hidden_mean_activation(self.hidden)),
-            &mut out,
+            out,
             rows,
         );
-        Ok(out)
     }
 
     /// Hidden samples for rows of visible states, from the stream

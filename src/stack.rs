@@ -36,13 +36,22 @@ pub struct Stack {
     layers: Vec<Rbm>,
 }
 
-/// The shape of one layer to train.
+/// The shape of one layer to train ([`LayerSpec::new`]; checked by
+/// [`train_stack`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LayerSpec {
     /// Hidden units of the layer.
     pub n_hidden: usize,
     /// Their type.
     pub hidden: HiddenUnit,
+}
+
+impl LayerSpec {
+    /// A layer of `n_hidden` units of type `hidden`.
+    pub fn new(n_hidden: usize, hidden: HiddenUnit) -> LayerSpec {
+        LayerSpec { n_hidden, hidden }
+    }
 }
 
 impl Stack {
@@ -90,8 +99,9 @@ impl Stack {
         self.layers.last().expect("non-empty").n_hidden()
     }
 
-    /// Noise-free features of rows of (already input-mapped) visible data:
-    /// each layer's hidden means feed the next.
+    /// Noise-free features of rows of already input-mapped visible data:
+    /// each layer's hidden means feed the next. For raw data, which the
+    /// first layer's input map must be applied to, use [`Stack::features`].
     pub fn transform(&self, v: &[f32]) -> Result<Vec<f32>> {
         let mut x = self.layers[0].hidden_means(v)?;
         for layer in &self.layers[1..] {
@@ -110,7 +120,7 @@ impl Stack {
             .all(|l| l.hidden() == HiddenUnit::Nrelu && l.hidden_bias().iter().all(|&c| c == 0.0))
             && self.layers[0]
                 .standardization()
-                .is_none_or(|s| s.mean.iter().all(|&m| m == 0.0))
+                .is_none_or(|s| s.mean().iter().all(|&m| m == 0.0))
     }
 
     /// Writes the stack as one safetensors file (layer `i` under the prefix
@@ -130,11 +140,36 @@ impl Stack {
         Ok(f)
     }
 
-    /// Reads a stack written by [`Stack::save`]; a single-model file is read
+    /// Reads a stack written by [`Stack::save`] (or `rbm train --layers`);
+    /// a single-model file is read, with all the checks of [`Rbm::load`],
     /// as a one-layer stack.
+    ///
+    /// # Errors
+    /// [`RbmError::Io`] if the file cannot be read,
+    /// [`RbmError::InvalidModel`] naming the problem if it is not a valid
+    /// model or stack.
     pub fn load(path: &Path) -> Result<Stack> {
-        let f = ModelFile::read(path)?;
-        Stack::from_model_file(&f, path)
+        let bytes = std::fs::read(path).map_err(|source| RbmError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Stack::from_bytes(&bytes, path)
+    }
+
+    /// Parses the bytes of a stack or single-model file, as [`Stack::load`]
+    /// does; `path` is only used in error messages.
+    ///
+    /// # Errors
+    /// Those of [`Stack::load`], except [`RbmError::Io`].
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Stack> {
+        let file = ModelFile::from_bytes(bytes, path)?;
+        if file.metadata().contains_key("layers") {
+            Stack::from_model_file(&file, path)
+        } else {
+            Ok(Stack {
+                layers: vec![file.single_layer()?],
+            })
+        }
     }
 
     /// The stack held by a [`ModelFile`] (or its single model).

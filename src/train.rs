@@ -61,6 +61,7 @@ pub const PCD_EVAL_ROWS: usize = 1000;
 
 /// How the negative phase is sampled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Sampling {
     /// Contrastive divergence: k Gibbs steps from the data.
     Cd(usize),
@@ -70,39 +71,114 @@ pub enum Sampling {
 }
 
 impl Sampling {
-    fn k(self) -> usize {
+    /// The number of Gibbs steps k per update.
+    pub fn k(self) -> usize {
         match self {
             Sampling::Cd(k) | Sampling::Pcd(k) => k,
         }
     }
 }
 
-/// Training hyper-parameters.
+/// Training hyper-parameters, built from [`TrainConfig::default`] (or
+/// [`TrainConfig::default_for`] a visible unit type) and the `with_*`
+/// setters, read through the getters of the same names. [`train`] and
+/// [`Trainer::new`] check them ([`TrainConfig::validate`]).
+///
+/// ```
+/// use nrelu_rbm::train::{Sampling, TrainConfig};
+/// let cfg = TrainConfig::default()
+///     .with_epochs(10)
+///     .with_learning_rate(0.01)
+///     .with_sampling(Sampling::Pcd(1))
+///     .with_threads(1);
+/// assert_eq!((cfg.epochs(), cfg.batch_size(), cfg.threads()), (10, 100, 1));
+/// assert!(cfg.validate().is_ok());
+/// assert!(cfg.with_momentum(1.5).validate().is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct TrainConfig {
     /// Passes over the data.
-    pub epochs: usize,
+    pub(crate) epochs: usize,
     /// Rows per mini-batch (the last batch of an epoch may be smaller).
-    pub batch_size: usize,
+    pub(crate) batch_size: usize,
     /// Learning rate η.
-    pub learning_rate: f32,
+    pub(crate) learning_rate: f32,
     /// Momentum m in [0, 1).
-    pub momentum: f32,
+    pub(crate) momentum: f32,
     /// L2 weight decay λ (on weights only).
-    pub weight_decay: f32,
+    pub(crate) weight_decay: f32,
     /// CD-k or PCD-k.
-    pub sampling: Sampling,
+    pub(crate) sampling: Sampling,
     /// Seed of every random stream of the run.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Worker threads; 0 means all cores.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// Sample Gaussian visible units (add N(0, 1)) during Gibbs steps
     /// instead of using the noise-free reconstruction.
-    pub sample_visible: bool,
+    pub(crate) sample_visible: bool,
     /// Learn the biases (the default). `false` holds both bias vectors at
     /// their current values — the intensity-equivariant recipe keeps them
     /// at zero.
-    pub update_biases: bool,
+    pub(crate) update_biases: bool,
+}
+
+impl Default for TrainConfig {
+    /// [`TrainConfig::default_for`] Bernoulli visible units.
+    fn default() -> TrainConfig {
+        TrainConfig::default_for(VisibleUnit::Bernoulli)
+    }
+}
+
+/// A getter and a builder-style setter per field.
+macro_rules! accessors {
+    ($($(#[$doc:meta])* $field:ident, $with:ident: $ty:ty;)*) => {
+        impl TrainConfig {
+            $(
+                $(#[$doc])*
+                pub fn $field(&self) -> $ty {
+                    self.$field
+                }
+
+                #[doc = concat!("Sets [`TrainConfig::", stringify!($field), "`]; checked by [`TrainConfig::validate`].")]
+                #[must_use]
+                pub fn $with(mut self, value: $ty) -> TrainConfig {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+accessors! {
+    /// Passes over the data (at least 1).
+    epochs, with_epochs: usize;
+    /// Rows per mini-batch (at least 1; the last batch of an epoch may be
+    /// smaller, and a batch larger than the data is cut to the data).
+    batch_size, with_batch_size: usize;
+    /// Learning rate η (finite, > 0).
+    learning_rate, with_learning_rate: f32;
+    /// Momentum m in [0, 1).
+    momentum, with_momentum: f32;
+    /// L2 weight decay λ on the weights only (finite, >= 0).
+    weight_decay, with_weight_decay: f32;
+    /// CD-k or PCD-k (k >= 1).
+    sampling, with_sampling: Sampling;
+    /// Seed of every random stream of the run (and, in
+    /// [`crate::stack::train_stack`], of the layer's initial weights).
+    seed, with_seed: u64;
+    /// Worker threads of the trainer's own pool, built once per
+    /// [`Trainer`]; 1 runs on the calling thread without a pool, 0 means
+    /// all cores. The result does not depend on it.
+    threads, with_threads: usize;
+    /// Whether Gaussian visible units are sampled (N(0, 1) added) during
+    /// Gibbs steps instead of using the noise-free reconstruction.
+    sample_visible, with_sample_visible: bool;
+    /// Whether the biases are learned (the default); `false` holds both
+    /// bias vectors at their current values, as the intensity-equivariant
+    /// recipe does.
+    update_biases, with_update_biases: bool;
 }
 
 impl TrainConfig {
@@ -110,7 +186,8 @@ impl TrainConfig {
     /// 20 epochs, batch 100, CD-1, momentum 0.5, weight decay 1e-4, and a
     /// learning rate of 0.05 for Bernoulli visible units or 0.005 for
     /// Gaussian ones (Hinton's guide: Gaussian units need a rate one to two
-    /// orders of magnitude smaller).
+    /// orders of magnitude smaller); seed 0, all cores, noise-free Gaussian
+    /// reconstructions, biases learned.
     pub fn default_for(visible: VisibleUnit) -> TrainConfig {
         TrainConfig {
             epochs: 20,
@@ -164,6 +241,7 @@ impl TrainConfig {
 
 /// What one epoch achieved.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EpochStats {
     /// Epoch number, from 1.
     pub epoch: usize,
@@ -178,6 +256,7 @@ pub struct EpochStats {
 
 /// Progress reported to the callback of [`train`].
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Progress<'a> {
     /// A mini-batch finished.
     Batch {
@@ -212,10 +291,10 @@ pub enum Progress<'a> {
 /// let data: Vec<f32> = [[1., 1., 1., 0., 0., 0.], [0., 0., 0., 1., 1., 1.]]
 ///     .iter().cycle().take(40).flatten().copied().collect();
 /// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7)?;
-/// let mut cfg = TrainConfig::default_for(VisibleUnit::Bernoulli);
-/// cfg.epochs = 30;
-/// cfg.batch_size = 10;
-/// cfg.learning_rate = 0.1;
+/// let cfg = TrainConfig::default()
+///     .with_epochs(30)
+///     .with_batch_size(10)
+///     .with_learning_rate(0.1);
 /// let report = train(&mut rbm, &data, &cfg, |_| std::ops::ControlFlow::Continue(()))?;
 /// let first = report.epochs[0].reconstruction_error;
 /// let last = report.epochs.last().unwrap().reconstruction_error;
@@ -253,9 +332,9 @@ pub fn train(
         rbm.visible_bias.clone(),
         rbm.hidden_bias.clone(),
     );
-    // The whole run enters the worker pool once: on two threads of the
-    // reference machine a hand-off per step cost 20–165 µs (see
-    // `Trainer::in_pool`), and the callback then runs on a pool thread.
+    // The whole run enters the worker pool once: handing each step to the
+    // pool costs far more than the joins inside it (see `Trainer::in_pool`
+    // and docs/benchmarks.md), and the callback then runs on a pool thread.
     t.in_pool(|t| {
         for epoch in 1..=cfg.epochs {
             let start = Instant::now();
@@ -310,6 +389,7 @@ pub fn train(
 
 /// Per-epoch statistics of a finished run.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct TrainReport {
     /// One entry per epoch.
     pub epochs: Vec<EpochStats>,
@@ -362,7 +442,7 @@ struct Layer<'a> {
 /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
 /// use nrelu_rbm::train::{TrainConfig, Trainer};
 /// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1)?;
-/// let cfg = TrainConfig { batch_size: 2, ..TrainConfig::default_for(VisibleUnit::Bernoulli) };
+/// let cfg = TrainConfig::default().with_batch_size(2);
 /// let mut trainer = Trainer::new(&rbm, &cfg)?;
 /// let batch = [1., 1., 1., 0., 0., 0., 0., 0., 0., 1., 1., 1.];
 /// let err = trainer.step(&mut rbm, &batch)?; // squared reconstruction error
@@ -507,9 +587,7 @@ impl Trainer {
     /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
     /// use nrelu_rbm::train::{TrainConfig, Trainer};
     /// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7)?;
-    /// let mut cfg = TrainConfig::default_for(VisibleUnit::Bernoulli);
-    /// cfg.batch_size = 2;
-    /// cfg.threads = 2;
+    /// let cfg = TrainConfig::default().with_batch_size(2).with_threads(2);
     /// let batch = [1., 1., 1., 0., 0., 0., 0., 0., 0., 1., 1., 1.];
     /// let mut trainer = Trainer::new(&rbm, &cfg)?;
     /// let errors = trainer.in_pool(|t| {

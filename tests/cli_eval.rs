@@ -44,9 +44,9 @@ fn eval_json(model: &Path, extra: &[&str]) -> (Value, Output) {
 
 /// The embedded digits through the model's map.
 fn mapped_digits(m: &Rbm) -> Vec<f32> {
-    let mut d = Dataset::digits();
-    m.standardization().unwrap().apply(&mut d.values).unwrap();
-    d.values
+    let mut d = Dataset::digits().into_values();
+    m.standardization().unwrap().apply(&mut d).unwrap();
+    d
 }
 
 fn binarized(v: &[f32], t: f32) -> Vec<f32> {
@@ -280,7 +280,7 @@ fn nrelu_models_as_ssu_and_binary_data() {
     );
     let m = model_io::load(&model).unwrap();
     assert_eq!(m.hidden(), HiddenUnit::Nrelu);
-    let data = Dataset::load(&csv, false).unwrap().values;
+    let data = Dataset::load(&csv, false).unwrap().into_values();
 
     // NReLU: only the reconstruction error, with the reason.
     let (v, _) = eval_json(&model, &["--data", &c]);

@@ -66,32 +66,17 @@ fn layers_train_a_greedy_stack_like_the_library() {
 
     // Exactly the library's train_stack with the documented configurations:
     // layer i seeded with seed + i, the default rate of its visible type.
-    let mut d = Dataset::digits();
-    let map = Standardization {
-        mean: vec![0.0; 64],
-        std: vec![16.0; 64],
-    };
-    map.apply(&mut d.values).unwrap();
-    let specs = [20, 10].map(|n_hidden| LayerSpec {
-        n_hidden,
-        hidden: HiddenUnit::Nrelu,
-    });
+    let mut d = Dataset::digits().into_values();
+    let map = Standardization::new(vec![0.0; 64], vec![16.0; 64]).unwrap();
+    map.apply(&mut d).unwrap();
+    let specs = [20, 10].map(|n_hidden| LayerSpec::new(n_hidden, HiddenUnit::Nrelu));
     let configs: Vec<TrainConfig> = [(VisibleUnit::Bernoulli, 7), (VisibleUnit::Gaussian, 8)]
         .into_iter()
-        .map(|(v, seed)| TrainConfig {
-            epochs: 2,
-            seed,
-            ..TrainConfig::default_for(v)
-        })
+        .map(|(v, seed)| TrainConfig::default_for(v).with_epochs(2).with_seed(seed))
         .collect();
-    let (lib, _) = train_stack(
-        &d.values,
-        64,
-        VisibleUnit::Bernoulli,
-        &specs,
-        &configs,
-        |_, _| ControlFlow::Continue(()),
-    )
+    let (lib, _) = train_stack(&d, 64, VisibleUnit::Bernoulli, &specs, &configs, |_, _| {
+        ControlFlow::Continue(())
+    })
     .unwrap();
     let mut layers = lib.layers().to_vec();
     layers[0].set_standardization(Some(map)).unwrap();
@@ -111,7 +96,7 @@ fn layers_train_a_greedy_stack_like_the_library() {
     );
     let (shape, feats) = read_npy_2d(&h);
     assert_eq!(shape, (1797, 10));
-    assert_eq!(feats, stack.transform(&d.values).unwrap());
+    assert_eq!(feats, stack.transform(&d).unwrap());
 
     // A stack cannot be sampled, nor evaluated.
     let e = transform(&out, &dir.path().join("x.npy"), &["--sample"]);
@@ -249,7 +234,7 @@ fn equivariant_stacks_scale_with_the_input() {
     assert!(d.is_intensity_equivariant());
     let map = d.layers()[0].standardization().unwrap();
     assert_eq!(
-        (map.mean.clone(), map.std.clone()),
+        (map.mean().to_vec(), map.std().to_vec()),
         (vec![0.0; 64], vec![16.0; 64])
     );
 }

@@ -39,7 +39,7 @@ fn default_training_on_the_embedded_digits() {
     // Pixels 0..=16 are mapped to [0, 1] by the stored input map.
     let map = m.standardization().unwrap();
     assert_eq!(
-        (map.mean.clone(), map.std.clone()),
+        (map.mean().to_vec(), map.std().to_vec()),
         (vec![0.0; 64], vec![16.0; 64])
     );
     assert_eq!(entries(dir.path()), [out], "no temporary file left");
@@ -83,9 +83,9 @@ fn default_options_learn_the_digits() {
     // The model reconstructs digits well: mean squared error per pixel in
     // [0, 1] units.
     let m = model_io::load(&out).unwrap();
-    let mut d = nrelu_rbm::data::Dataset::digits();
-    m.standardization().unwrap().apply(&mut d.values).unwrap();
-    let err = m.reconstruction_error(&d.values).unwrap();
+    let mut d = nrelu_rbm::data::Dataset::digits().into_values();
+    m.standardization().unwrap().apply(&mut d).unwrap();
+    let err = m.reconstruction_error(&d).unwrap();
     assert!(err < 0.04, "{err}");
 }
 
@@ -136,8 +136,8 @@ fn gaussian_visible_units_and_options() {
     // The fitted standardisation of the digits: pixel 0 is always 0 (std 1),
     // pixel 20 varies.
     let map = m.standardization().unwrap();
-    assert_eq!((map.mean[0], map.std[0]), (0.0, 1.0));
-    assert!(map.mean[20] > 1.0 && map.std[20] > 1.0, "{map:?}");
+    assert_eq!((map.mean()[0], map.std()[0]), (0.0, 1.0));
+    assert!(map.mean()[20] > 1.0 && map.std()[20] > 1.0, "{map:?}");
 }
 
 /// 40 rows of 6 values in [0, 1] with a label, as CSV text.
@@ -321,9 +321,9 @@ fn transform_writes_hidden_means_and_samples() {
     let (shape, h) = read_npy_2d(&means);
     assert_eq!(shape, (1797, 16));
     // Exactly the library's hidden means of the mapped digits.
-    let mut d = nrelu_rbm::data::Dataset::digits();
-    m.standardization().unwrap().apply(&mut d.values).unwrap();
-    assert_eq!(h, m.hidden_means(&d.values).unwrap());
+    let mut d = nrelu_rbm::data::Dataset::digits().into_values();
+    m.standardization().unwrap().apply(&mut d).unwrap();
+    assert_eq!(h, m.hidden_means(&d).unwrap());
     assert!(h.iter().all(|&x| (0.0..=4.0).contains(&x)));
     let explicit = dir.path().join("means2.npy");
     assert_success(&transform(&model, &explicit, &["--mean", "--quiet"]));
@@ -345,7 +345,7 @@ fn transform_writes_hidden_means_and_samples() {
         hs.iter()
             .all(|&x| x == x.round() && (0.0..=4.0).contains(&x))
     );
-    assert_eq!(hs, m.hidden_samples(&d.values, 3).unwrap());
+    assert_eq!(hs, m.hidden_samples(&d, 3).unwrap());
     assert_eq!(
         fs::read(&a).unwrap(),
         fs::read(&b).unwrap(),
@@ -355,10 +355,7 @@ fn transform_writes_hidden_means_and_samples() {
     // --sample without --seed uses seed 0.
     let zero = dir.path().join("zero.npy");
     assert_success(&transform(&model, &zero, &["--sample", "-q"]));
-    assert_eq!(
-        read_npy_2d(&zero).1,
-        m.hidden_samples(&d.values, 0).unwrap()
-    );
+    assert_eq!(read_npy_2d(&zero).1, m.hidden_samples(&d, 0).unwrap());
 }
 
 #[test]
@@ -385,9 +382,11 @@ fn transform_of_own_data_applies_the_stored_map() {
     ));
     let (shape, h) = read_npy_2d(&out);
     assert_eq!(shape, (40, 16));
-    let mut d = nrelu_rbm::data::Dataset::load(&csv, true).unwrap();
-    m.standardization().unwrap().apply(&mut d.values).unwrap();
-    assert_eq!(h, m.hidden_means(&d.values).unwrap());
+    let mut d = nrelu_rbm::data::Dataset::load(&csv, true)
+        .unwrap()
+        .into_values();
+    m.standardization().unwrap().apply(&mut d).unwrap();
+    assert_eq!(h, m.hidden_means(&d).unwrap());
     assert!(h.iter().all(|&x| x >= 0.0), "NReLU means are max(0, x)");
 }
 

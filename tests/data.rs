@@ -28,16 +28,16 @@ fn csv_happy_path() {
     let text = "0,0.25, 1\n 1 ,\t0.5,0\r\n0.125,1e-2,-3.5e+1\n\n\n";
     let path = write(dir.path(), "ok.csv", text.as_bytes());
     let d = Dataset::load(&path, false).unwrap();
-    assert_eq!((d.rows, d.cols), (3, 3));
+    assert_eq!((d.rows(), d.cols()), (3, 3));
     assert_eq!(
-        d.values,
+        d.values(),
         [0.0, 0.25, 1.0, 1.0, 0.5, 0.0, 0.125, 0.01, -35.0]
     );
-    assert_eq!(d.labels, None);
+    assert_eq!(d.labels(), None);
     // Upper-case extension, no trailing newline.
     let path = write(dir.path(), "OK.CSV", b"1,2\n3,4");
     assert_eq!(
-        Dataset::load(&path, false).unwrap().values,
+        Dataset::load(&path, false).unwrap().into_values(),
         [1.0, 2.0, 3.0, 4.0]
     );
 }
@@ -47,9 +47,9 @@ fn csv_labels_last_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "l.csv", b"0.1,0.2,7\n0.3,0.4,3\n");
     let d = Dataset::load(&path, true).unwrap();
-    assert_eq!((d.rows, d.cols), (2, 2));
-    assert_eq!(d.values, [0.1, 0.2, 0.3, 0.4]);
-    assert_eq!(d.labels, Some(vec![7.0, 3.0]));
+    assert_eq!((d.rows(), d.cols()), (2, 2));
+    assert_eq!(d.values(), [0.1, 0.2, 0.3, 0.4]);
+    assert_eq!(d.labels(), Some(&[7.0, 3.0][..]));
     let one = write(dir.path(), "one.csv", b"1\n2\n");
     assert!(error(&one, true).contains("at least 2 columns are needed, found 1"));
 }
@@ -111,18 +111,18 @@ fn npy_round_trips_f32_and_f64() {
     let bytes = npy::write_array(Vec::new(), &[4, 3], &values).unwrap();
     let path = write(dir.path(), "a.npy", &bytes);
     let d = Dataset::load(&path, false).unwrap();
-    assert_eq!((d.rows, d.cols), (4, 3));
-    assert_eq!(d.values, values);
+    assert_eq!((d.rows(), d.cols()), (4, 3));
+    assert_eq!(d.values(), values);
 
     let wide: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
     let bytes = npy::write_array(Vec::new(), &[4, 3], &wide).unwrap();
     let path = write(dir.path(), "b.npy", &bytes);
     let d = Dataset::load(&path, true).unwrap();
-    assert_eq!((d.rows, d.cols), (4, 2));
+    assert_eq!((d.rows(), d.cols()), (4, 2));
     let want: Vec<f32> = values.chunks(3).flat_map(|r| r[..2].to_vec()).collect();
-    assert_eq!(d.values, want);
+    assert_eq!(d.values(), want);
     let labels: Vec<f32> = values.chunks(3).map(|r| r[2]).collect();
-    assert_eq!(d.labels, Some(labels));
+    assert_eq!(d.labels(), Some(&labels[..]));
 }
 
 #[test]
@@ -219,14 +219,14 @@ fn other_files() {
 #[test]
 fn embedded_digits() {
     let d = Dataset::digits();
-    assert_eq!((d.rows, d.cols), (DIGITS_ROWS, DIGITS_PIXELS));
-    assert_eq!((d.rows, d.cols), (1797, 64));
-    assert_eq!(d.values.len(), 1797 * 64);
-    assert!(d.values.iter().all(|&p| p == p.round() && p >= 0.0));
-    let max = d.values.iter().copied().fold(0.0, f32::max);
+    assert_eq!((d.rows(), d.cols()), (DIGITS_ROWS, DIGITS_PIXELS));
+    assert_eq!((d.rows(), d.cols()), (1797, 64));
+    assert_eq!(d.values().len(), 1797 * 64);
+    assert!(d.values().iter().all(|&p| p == p.round() && p >= 0.0));
+    let max = d.values().iter().copied().fold(0.0, f32::max);
     assert_eq!(max, 16.0);
     assert_eq!(max, DIGITS_MAX);
-    let labels = d.labels.as_ref().unwrap();
+    let labels = d.labels().unwrap();
     assert_eq!(labels.len(), 1797);
     let mut counts = [0usize; 10];
     for &l in labels {
@@ -239,6 +239,6 @@ fn embedded_digits() {
         "{counts:?}"
     );
     // The first image is a 0, as in the UCI file.
-    assert_eq!(&d.values[..8], &[0.0, 0.0, 5.0, 13.0, 9.0, 1.0, 0.0, 0.0]);
+    assert_eq!(&d.values()[..8], &[0.0, 0.0, 5.0, 13.0, 9.0, 1.0, 0.0, 0.0]);
     assert_eq!(Dataset::digits(), d, "deterministic");
 }

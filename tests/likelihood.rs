@@ -223,19 +223,14 @@ fn ais_agrees_with_exact_log_z_and_its_band_covers_it() {
         .collect();
     let mut trained = Rbm::new(24, 12, VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, 3).unwrap();
     let data = data_for(&trained, 300, 5);
-    let cfg = TrainConfig {
-        epochs: 30,
-        batch_size: 20,
-        learning_rate: 0.1,
-        ..TrainConfig::default_for(VisibleUnit::Bernoulli)
-    };
+    let cfg = TrainConfig::default_for(VisibleUnit::Bernoulli)
+        .with_epochs(30)
+        .with_batch_size(20)
+        .with_learning_rate(0.1);
     train(
         &mut trained,
         &data,
-        &TrainConfig {
-            sampling: Sampling::Cd(1),
-            ..cfg
-        },
+        &cfg.with_sampling(Sampling::Cd(1)),
         |_| std::ops::ControlFlow::Continue(()),
     )
     .unwrap();

@@ -26,81 +26,11 @@ fn quiet(_: usize, _: Progress<'_>) -> ControlFlow<()> {
 }
 
 fn cfg(seed: u64, visible: VisibleUnit) -> TrainConfig {
-    TrainConfig {
-        epochs: 5,
-        batch_size: 20,
-        seed,
-        threads: 1,
-        ..TrainConfig::default_for(visible)
-    }
-}
-
-#[test]
-fn greedy_stack_trains_transforms_and_round_trips_through_one_file() {
-    let x = data(120, 12, 1);
-    let specs = [
-        LayerSpec {
-            n_hidden: 8,
-            hidden: HiddenUnit::Nrelu,
-        },
-        LayerSpec {
-            n_hidden: 5,
-            hidden: HiddenUnit::Bernoulli,
-        },
-        LayerSpec {
-            n_hidden: 3,
-            hidden: HiddenUnit::Ssu,
-        },
-    ];
-    let configs = [
-        cfg(1, VisibleUnit::Bernoulli),
-        cfg(2, VisibleUnit::Gaussian),
-        cfg(3, VisibleUnit::Bernoulli),
-    ];
-    let mut seen = [0usize; 3];
-    let (stack, reports) = train_stack(&x, 12, VisibleUnit::Bernoulli, &specs, &configs, |i, p| {
-        if let Progress::Epoch(_) = p {
-            seen[i] += 1;
-        }
-        ControlFlow::Continue(())
-    })
-    .unwrap();
-    assert_eq!(seen, [5, 5, 5]);
-    assert_eq!(reports.len(), 3);
-    let kinds: Vec<_> = stack
-        .layers()
-        .iter()
-        .map(|l| (l.visible(), l.hidden()))
-        .collect();
-    assert_eq!(
-        kinds,
-        [
-            (VisibleUnit::Bernoulli, HiddenUnit::Nrelu),
-            (VisibleUnit::Gaussian, HiddenUnit::Bernoulli),
-            (VisibleUnit::Bernoulli, HiddenUnit::Ssu)
-        ]
-    );
-    let f = stack.transform(&x).unwrap();
-    assert_eq!(f.len(), 120 * 3);
-    // Transform is the composition of the layers' noise-free means.
-    let by_hand = stack.layers()[2]
-        .hidden_means(
-            &stack.layers()[1]
-                .hidden_means(&stack.layers()[0].hidden_means(&x).unwrap())
-                .unwrap(),
-        )
-        .unwrap();
-    assert_eq!(f, by_hand);
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("stack.safetensors");
-    stack.save(&path).unwrap();
-    let back = Stack::load(&path).unwrap();
-    assert_eq!(back, stack);
-    // A single-model file reads as a one-layer stack.
-    let single = dir.path().join("single.safetensors");
-    nrelu_rbm::model_io::save(&stack.layers()[0], &single).unwrap();
-    assert_eq!(Stack::load(&single).unwrap().layers(), &stack.layers()[..1]);
+    TrainConfig::default_for(visible)
+        .with_epochs(5)
+        .with_batch_size(20)
+        .with_seed(seed)
+        .with_threads(1)
 }
 
 #[test]
@@ -128,10 +58,7 @@ fn rel_err(a: &[f32], b: &[f32]) -> f64 {
 fn the_equivariant_recipe_scales_features_and_keeps_cosines() {
     let x = data(80, 16, 3);
     let configs: Vec<_> = (0..3)
-        .map(|i| TrainConfig {
-            learning_rate: 0.01,
-            ..cfg(i, VisibleUnit::Gaussian)
-        })
+        .map(|i| cfg(i, VisibleUnit::Gaussian).with_learning_rate(0.01))
         .collect();
     let (stack, _) = train_equivariant_stack(&x, 16, &[12, 9, 6], &configs, quiet).unwrap();
     assert!(stack.is_intensity_equivariant());
@@ -170,20 +97,11 @@ fn the_equivariant_recipe_scales_features_and_keeps_cosines() {
 fn sigmoid_units_or_nonzero_biases_break_equivariance() {
     let x = data(80, 16, 4);
     let configs: Vec<_> = (0..2)
-        .map(|i| TrainConfig {
-            learning_rate: 0.01,
-            ..cfg(i, VisibleUnit::Gaussian)
-        })
+        .map(|i| cfg(i, VisibleUnit::Gaussian).with_learning_rate(0.01))
         .collect();
     let sigmoid_specs = [
-        LayerSpec {
-            n_hidden: 10,
-            hidden: HiddenUnit::Bernoulli,
-        },
-        LayerSpec {
-            n_hidden: 6,
-            hidden: HiddenUnit::Bernoulli,
-        },
+        LayerSpec::new(10, HiddenUnit::Bernoulli),
+        LayerSpec::new(6, HiddenUnit::Bernoulli),
     ];
     let (sig, _) = train_stack(
         &x,
@@ -195,14 +113,8 @@ fn sigmoid_units_or_nonzero_biases_break_equivariance() {
     )
     .unwrap();
     let relu_specs = [
-        LayerSpec {
-            n_hidden: 10,
-            hidden: HiddenUnit::Nrelu,
-        },
-        LayerSpec {
-            n_hidden: 6,
-            hidden: HiddenUnit::Nrelu,
-        },
+        LayerSpec::new(10, HiddenUnit::Nrelu),
+        LayerSpec::new(6, HiddenUnit::Nrelu),
     ];
     let (biased, _) =
         train_stack(&x, 16, VisibleUnit::Gaussian, &relu_specs, &configs, quiet).unwrap();

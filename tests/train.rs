@@ -32,18 +32,17 @@ fn quiet(_: Progress<'_>) -> ControlFlow<()> {
 }
 
 fn config(sampling: Sampling, threads: usize) -> TrainConfig {
-    TrainConfig {
-        epochs: 3,
-        batch_size: 37,
-        learning_rate: 0.05,
-        momentum: 0.5,
-        weight_decay: 1e-3,
-        sampling,
-        seed: 11,
-        threads,
-        sample_visible: false,
-        update_biases: true,
-    }
+    TrainConfig::default()
+        .with_epochs(3)
+        .with_batch_size(37)
+        .with_learning_rate(0.05)
+        .with_momentum(0.5)
+        .with_weight_decay(1e-3)
+        .with_sampling(sampling)
+        .with_seed(11)
+        .with_threads(threads)
+        .with_sample_visible(false)
+        .with_update_biases(true)
 }
 
 const UNITS: [HiddenUnit; 4] = [
@@ -66,10 +65,7 @@ fn same_seed_gives_bit_identical_weights_for_any_thread_count() {
             let mut models = Vec::new();
             for threads in [1, 2, 3, 5] {
                 let mut rbm = Rbm::new(40, 37, VisibleUnit::Bernoulli, unit, 5).unwrap();
-                let cfg = TrainConfig {
-                    momentum,
-                    ..config(sampling, threads)
-                };
+                let cfg = config(sampling, threads).with_momentum(momentum);
                 let r = train(&mut rbm, &data, &cfg, quiet).unwrap();
                 models.push((threads, rbm, r));
             }
@@ -117,12 +113,10 @@ fn wide_layers_train_with_every_unit_type_on_any_thread_count() {
         let mut models = Vec::new();
         for threads in [1, 2] {
             let mut rbm = Rbm::new(784, 784, VisibleUnit::Bernoulli, unit, 9).unwrap();
-            let cfg = TrainConfig {
-                epochs: 1,
-                batch_size: 12,
-                sample_visible: true,
-                ..config(Sampling::Cd(1), threads)
-            };
+            let cfg = config(Sampling::Cd(1), threads)
+                .with_epochs(1)
+                .with_batch_size(12)
+                .with_sample_visible(true);
             train(&mut rbm, &data, &cfg, quiet).unwrap();
             models.push(bits(&rbm));
         }
@@ -135,21 +129,12 @@ fn gaussian_visible_with_sampling_is_reproducible_across_threads() {
     let mut data = patterns(150, 20, 2);
     let s = nrelu_rbm::Standardization::fit(&data, 20).unwrap();
     s.apply(&mut data).unwrap();
-    let mut cfg = config(Sampling::Cd(2), 1);
-    cfg.learning_rate = 0.005;
-    cfg.sample_visible = true;
+    let cfg = config(Sampling::Cd(2), 1)
+        .with_learning_rate(0.005)
+        .with_sample_visible(true);
     let run = |threads| {
         let mut rbm = Rbm::new(20, 9, VisibleUnit::Gaussian, HiddenUnit::Nrelu, 3).unwrap();
-        train(
-            &mut rbm,
-            &data,
-            &TrainConfig {
-                threads,
-                ..cfg.clone()
-            },
-            quiet,
-        )
-        .unwrap();
+        train(&mut rbm, &data, &cfg.clone().with_threads(threads), quiet).unwrap();
         rbm
     };
     assert_eq!(run(1), run(2));
@@ -163,10 +148,7 @@ fn different_seeds_give_different_models() {
         train(
             &mut rbm,
             &data,
-            &TrainConfig {
-                seed,
-                ..config(Sampling::Cd(1), 1)
-            },
+            &config(Sampling::Cd(1), 1).with_seed(seed),
             quiet,
         )
         .unwrap();
@@ -183,12 +165,10 @@ fn training_reduces_reconstruction_error_for_every_unit_type() {
         for sampling in [Sampling::Cd(1), Sampling::Pcd(1)] {
             let mut rbm = Rbm::new(32, 16, VisibleUnit::Bernoulli, unit, 9).unwrap();
             let before = rbm.reconstruction_error(&data).unwrap();
-            let cfg = TrainConfig {
-                epochs: 15,
-                batch_size: 20,
-                learning_rate: 0.05,
-                ..config(sampling, 0)
-            };
+            let cfg = config(sampling, 0)
+                .with_epochs(15)
+                .with_batch_size(20)
+                .with_learning_rate(0.05);
             let report = train(&mut rbm, &data, &cfg, quiet).unwrap();
             let after = rbm.reconstruction_error(&data).unwrap();
             assert_eq!(report.epochs.len(), 15);
@@ -226,62 +206,14 @@ fn bad_input_gives_typed_errors() {
     let e = expect_err(&[0.0; 10], &mut rbm, &ok);
     assert!(e.contains("not a multiple of 4"), "{e}");
     for (cfg, needle) in [
-        (
-            TrainConfig {
-                batch_size: 0,
-                ..ok.clone()
-            },
-            "batch",
-        ),
-        (
-            TrainConfig {
-                sampling: Sampling::Cd(0),
-                ..ok.clone()
-            },
-            "cd",
-        ),
-        (
-            TrainConfig {
-                sampling: Sampling::Pcd(0),
-                ..ok.clone()
-            },
-            "pcd",
-        ),
-        (
-            TrainConfig {
-                learning_rate: f32::NAN,
-                ..ok.clone()
-            },
-            "lr",
-        ),
-        (
-            TrainConfig {
-                learning_rate: f32::INFINITY,
-                ..ok.clone()
-            },
-            "lr",
-        ),
-        (
-            TrainConfig {
-                momentum: 1.0,
-                ..ok.clone()
-            },
-            "momentum",
-        ),
-        (
-            TrainConfig {
-                weight_decay: -1.0,
-                ..ok.clone()
-            },
-            "weight-decay",
-        ),
-        (
-            TrainConfig {
-                epochs: 0,
-                ..ok.clone()
-            },
-            "epochs",
-        ),
+        (ok.clone().with_batch_size(0), "batch"),
+        (ok.clone().with_sampling(Sampling::Cd(0)), "cd"),
+        (ok.clone().with_sampling(Sampling::Pcd(0)), "pcd"),
+        (ok.clone().with_learning_rate(f32::NAN), "lr"),
+        (ok.clone().with_learning_rate(f32::INFINITY), "lr"),
+        (ok.clone().with_momentum(1.0), "momentum"),
+        (ok.clone().with_weight_decay(-1.0), "weight-decay"),
+        (ok.clone().with_epochs(0), "epochs"),
     ] {
         let e = expect_err(&[0.5; 8], &mut rbm, &cfg);
         assert!(e.starts_with(&format!("invalid {needle}")), "{e}");
@@ -299,10 +231,7 @@ fn divergence_stops_training_and_restores_the_last_good_model() {
     let data = patterns(100, 16, 5);
     let mut rbm = Rbm::new(16, 8, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
     let initial = rbm.clone();
-    let cfg = TrainConfig {
-        learning_rate: 1e38,
-        ..config(Sampling::Cd(1), 2)
-    };
+    let cfg = config(Sampling::Cd(1), 2).with_learning_rate(1e38);
     match train(&mut rbm, &data, &cfg, quiet) {
         Err(RbmError::Diverged {
             epoch: 1,
@@ -320,16 +249,15 @@ fn the_callback_sees_every_batch_and_epoch_and_can_cancel() {
     let data = patterns(100, 8, 6);
     let mut rbm = Rbm::new(8, 4, VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, 1).unwrap();
     let (mut batches, mut epochs) = (0, 0);
-    let cfg = TrainConfig {
-        epochs: 2,
-        batch_size: 30,
-        ..config(Sampling::Cd(1), 1)
-    };
+    let cfg = config(Sampling::Cd(1), 1)
+        .with_epochs(2)
+        .with_batch_size(30);
     train(&mut rbm, &data, &cfg, |p| {
         match p {
             Progress::Batch { batches: 4, .. } => batches += 1,
             Progress::Batch { .. } => panic!("100 rows in batches of 30 is 4 batches"),
             Progress::Epoch(_) => epochs += 1,
+            other => panic!("unexpected progress {other:?}"),
         }
         ControlFlow::Continue(())
     })
@@ -347,10 +275,7 @@ fn single_steps_match_the_documented_contract() {
     use nrelu_rbm::train::Trainer;
     let data = patterns(8, 6, 7);
     let mut rbm = Rbm::new(6, 4, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
-    let cfg = TrainConfig {
-        batch_size: 4,
-        ..config(Sampling::Cd(1), 1)
-    };
+    let cfg = config(Sampling::Cd(1), 1).with_batch_size(4);
     let mut t = Trainer::new(&rbm, &cfg).unwrap();
     let before = rbm.clone();
     assert!(t.step(&mut rbm, &data[..24]).unwrap() >= 0.0);
@@ -372,14 +297,7 @@ fn single_steps_match_the_documented_contract() {
     ));
     let mut other = Rbm::new(6, 5, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
     assert!(t.step(&mut other, &data[..6]).is_err());
-    let mut huge = Trainer::new(
-        &rbm,
-        &TrainConfig {
-            learning_rate: 1e38,
-            ..cfg
-        },
-    )
-    .unwrap();
+    let mut huge = Trainer::new(&rbm, &cfg.with_learning_rate(1e38)).unwrap();
     let mut diverged = None;
     for _ in 0..5 {
         if let Err(e) = huge.step(&mut rbm, &data[..24]) {
@@ -398,11 +316,9 @@ fn held_biases_stay_exactly_where_they_were() {
     let data = patterns(60, 10, 8);
     let mut rbm = Rbm::new(10, 5, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
     let initial = rbm.weights().to_vec();
-    let cfg = TrainConfig {
-        update_biases: false,
-        epochs: 20,
-        ..config(Sampling::Cd(1), 2)
-    };
+    let cfg = config(Sampling::Cd(1), 2)
+        .with_update_biases(false)
+        .with_epochs(20);
     train(&mut rbm, &data, &cfg, quiet).unwrap();
     assert!(
         rbm.visible_bias()
@@ -430,16 +346,11 @@ fn weight_decay_is_applied_as_documented_with_and_without_momentum() {
     let batch = patterns(37, 40, 4);
     for momentum in [0.0, 0.5] {
         for threads in [1, 2] {
-            let base = TrainConfig {
-                momentum,
-                weight_decay: 0.0,
-                ..config(Sampling::Cd(1), threads)
-            };
+            let base = config(Sampling::Cd(1), threads)
+                .with_momentum(momentum)
+                .with_weight_decay(0.0);
             let decay = 0.2;
-            let with = TrainConfig {
-                weight_decay: decay,
-                ..base.clone()
-            };
+            let with = base.clone().with_weight_decay(decay);
             let w0 = Rbm::new(40, 37, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 9).unwrap();
             let (mut a, mut b) = (w0.clone(), w0.clone());
             Trainer::new(&a, &base)
@@ -450,7 +361,7 @@ fn weight_decay_is_applied_as_documented_with_and_without_momentum() {
                 .unwrap()
                 .step(&mut b, &batch)
                 .unwrap();
-            let lr_decay = f64::from(base.learning_rate) * f64::from(decay);
+            let lr_decay = f64::from(base.learning_rate()) * f64::from(decay);
             for ((&wa, &wb), &w) in a.weights().iter().zip(b.weights()).zip(w0.weights()) {
                 let want = -lr_decay * f64::from(w);
                 let got = f64::from(wb) - f64::from(wa);

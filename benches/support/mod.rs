@@ -65,16 +65,14 @@ pub fn model(hidden: HiddenUnit) -> Rbm {
 
 /// CD-1 on `threads` threads with the settings of the module documentation.
 pub fn config(threads: usize) -> TrainConfig {
-    TrainConfig {
-        batch_size: BATCH,
-        learning_rate: LEARNING_RATE,
-        momentum: 0.0,
-        weight_decay: 0.0,
-        sampling: Sampling::Cd(1),
-        seed: 0x5eed,
-        threads,
-        ..TrainConfig::default_for(VisibleUnit::Bernoulli)
-    }
+    TrainConfig::default_for(VisibleUnit::Bernoulli)
+        .with_batch_size(BATCH)
+        .with_learning_rate(LEARNING_RATE)
+        .with_momentum(0.0)
+        .with_weight_decay(0.0)
+        .with_sampling(Sampling::Cd(1))
+        .with_seed(0x5eed)
+        .with_threads(threads)
 }
 
 /// [`config`] with the trainer's default momentum (0.5) and L2 weight decay
@@ -82,11 +80,9 @@ pub fn config(threads: usize) -> TrainConfig {
 /// reads and writes the velocity as well.
 pub fn config_momentum(threads: usize) -> TrainConfig {
     let d = TrainConfig::default_for(VisibleUnit::Bernoulli);
-    TrainConfig {
-        momentum: d.momentum,
-        weight_decay: d.weight_decay,
-        ..config(threads)
-    }
+    config(threads)
+        .with_momentum(d.momentum())
+        .with_weight_decay(d.weight_decay())
 }
 
 /// A model, its trainer and the batch: `step()` runs one CD-1 update.

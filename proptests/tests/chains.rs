@@ -197,17 +197,16 @@ fn cd_training_increases_the_exact_log_likelihood() {
                 .unwrap();
                 exact::log_likelihood(&as_energy, &data).unwrap()
             };
-            let mut cfg = TrainConfig::default_for(VisibleUnit::Bernoulli);
-            cfg.batch_size = 10;
-            cfg.learning_rate = 0.02;
-            cfg.momentum = 0.5;
-            cfg.weight_decay = 0.0;
-            cfg.sampling = Sampling::Cd(1);
-            cfg.threads = 1;
+            let base = TrainConfig::default_for(VisibleUnit::Bernoulli)
+                .with_batch_size(10)
+                .with_learning_rate(0.02)
+                .with_momentum(0.5)
+                .with_weight_decay(0.0)
+                .with_sampling(Sampling::Cd(1))
+                .with_threads(1);
             let mut ll = vec![score(&rbm)];
             for (stage, epochs) in [10, 40, 100].into_iter().enumerate() {
-                cfg.epochs = epochs;
-                cfg.seed = stage as u64;
+                let cfg = base.clone().with_epochs(epochs).with_seed(stage as u64);
                 train(&mut rbm, &data, &cfg, |_| ControlFlow::Continue(())).unwrap();
                 ll.push(score(&rbm));
             }

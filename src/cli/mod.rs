@@ -4,7 +4,7 @@
 //! one `error: ...` line on stderr and the exit code of
 //! [`CliError::exit_code`]. Each subcommand lives in its own module with a
 //! `clap::Args` struct and a `run` function; adding one means adding a
-//! [`Command`] variant and a match arm in [`Command::run`].
+//! `Command` variant and a match arm in `Command::run`.
 //!
 //! Exit codes: 0 on success, [`EXIT_USAGE`] (2) for a command line or input
 //! that is rejected (a bad option, an unreadable or invalid data or model
@@ -12,14 +12,14 @@
 //! [`EXIT_IO`] (1) when the operating system fails to create, write or
 //! rename an output file.
 
-pub mod bench;
-pub mod demo;
-pub mod eval;
-pub mod output;
-pub mod sample;
-pub mod train;
-pub mod transform;
-pub mod verify;
+mod bench;
+mod demo;
+mod eval;
+mod output;
+mod sample;
+mod train;
+mod transform;
+mod verify;
 
 use crate::error::RbmError;
 use crate::units::ParseUnitError;
@@ -64,15 +64,15 @@ untouched).";
     after_help = AFTER_HELP,
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The subcommand to run.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The `rbm` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// The main job: train Bernoulli, binomial, SSU and NReLU RBMs on the
     /// embedded digits, compare their features, check intensity
     /// equivariance, and write report.md with pictures (under a minute).
@@ -108,7 +108,7 @@ impl Command {
     ///
     /// # Errors
     /// See [`CliError`].
-    pub fn run(&self) -> Result<(), CliError> {
+    pub(crate) fn run(&self) -> Result<(), CliError> {
         match self {
             Command::Demo(args) => demo::run(args),
             Command::Sample(args) => sample::run(args),

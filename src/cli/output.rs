@@ -50,17 +50,6 @@ pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
 /// symbolic link to a file or a device is replaced, not followed (one to a
 /// directory is refused as a directory).
 ///
-/// ```
-/// use nrelu_rbm::cli::{InputError, output::check_output_path};
-/// let dir = tempfile::tempdir()?;
-/// assert!(check_output_path(&dir.path().join("a.npy")).is_ok());
-/// assert!(matches!(
-///     check_output_path(&dir.path().join("missing/a.npy")),
-///     Err(nrelu_rbm::cli::CliError::Input(InputError::NoSuchDirectory(_)))
-/// ));
-/// # Ok::<(), std::io::Error>(())
-/// ```
-///
 /// # Errors
 /// [`CliError::Input`] for a path that cannot be an output file;
 /// [`CliError::Io`] if the directory cannot be inspected (e.g. permission
@@ -111,16 +100,6 @@ pub fn check_output_path(path: &Path) -> Result<(), CliError> {
 /// `path` is left as it was. (A process killed mid-write can leave the
 /// hidden temporary file behind, but never a partial `path`.)
 ///
-/// ```
-/// use std::io::Write;
-/// use nrelu_rbm::cli::output::write_atomic;
-/// let dir = tempfile::tempdir()?;
-/// let path = dir.path().join("hello.txt");
-/// write_atomic(&path, |w| w.write_all(b"hi").map_err(|e| nrelu_rbm::cli::CliError::io("write", e)))?;
-/// assert_eq!(std::fs::read(&path)?, b"hi");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
 /// # Errors
 /// Whatever `write` returns, or [`CliError::Io`] if the temporary file
 /// cannot be created, flushed, synced or renamed.
@@ -146,6 +125,32 @@ where
 
 #[cfg(test)]
 mod tests {
+    // The examples of `check_output_path` and `write_atomic`, run as unit
+    // tests now that the module is private to the crate.
+    #[test]
+    fn check_output_path_example() -> Result<(), std::io::Error> {
+        use crate::cli::InputError;
+        let dir = tempfile::tempdir()?;
+        assert!(check_output_path(&dir.path().join("a.npy")).is_ok());
+        assert!(matches!(
+            check_output_path(&dir.path().join("missing/a.npy")),
+            Err(CliError::Input(InputError::NoSuchDirectory(_)))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn write_atomic_example() -> Result<(), Box<dyn std::error::Error>> {
+        use std::io::Write;
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("hello.txt");
+        write_atomic(&path, |w| {
+            w.write_all(b"hi").map_err(|e| CliError::io("write", e))
+        })?;
+        assert_eq!(std::fs::read(&path)?, b"hi");
+        Ok(())
+    }
+
     use super::*;
     use std::path::PathBuf;
 

@@ -91,17 +91,6 @@ fn any_u64(s: &str) -> Result<u64, String> {
 
 /// A validated sampling job: `count` samples of `unit` at `x` from
 /// `Stream::new(seed, stream_id)`.
-///
-/// ```
-/// use nrelu_rbm::cli::sample::SampleJob;
-/// use nrelu_rbm::units::HiddenUnit;
-/// let job = SampleJob::new(HiddenUnit::Bernoulli, 0.0, 100, 7, 0)?;
-/// let bytes = job.write_npy(Vec::new())?;
-/// let a = nrelu_rbm::npy::read(&bytes[..])?;
-/// assert_eq!(a.shape, [100]);
-/// assert!(a.as_f32().unwrap().iter().all(|&v| v == 0.0 || v == 1.0));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SampleJob {
     unit: HiddenUnit,
@@ -153,21 +142,6 @@ impl SampleJob {
             seed,
             stream_id,
         })
-    }
-
-    /// The unit sampled.
-    pub fn unit(&self) -> HiddenUnit {
-        self.unit
-    }
-
-    /// The pre-activation.
-    pub fn x(&self) -> f32 {
-        self.x
-    }
-
-    /// The number of samples.
-    pub fn count(&self) -> usize {
-        self.count
     }
 
     /// Streams the samples as a `.npy` file to `w`, [`CHUNK`] at a time,
@@ -226,6 +200,18 @@ pub fn run(args: &SampleArgs) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
+    // The example of `SampleJob`, run as a unit test now that the module is
+    // private to the crate.
+    #[test]
+    fn sample_job_example() -> Result<(), Box<dyn std::error::Error>> {
+        let job = SampleJob::new(HiddenUnit::Bernoulli, 0.0, 100, 7, 0)?;
+        let bytes = job.write_npy(Vec::new())?;
+        let a = crate::npy::read(&bytes[..])?;
+        assert_eq!(a.shape, [100]);
+        assert!(a.as_f32().unwrap().iter().all(|&v| v == 0.0 || v == 1.0));
+        Ok(())
+    }
+
     use super::*;
     use crate::npy;
 

@@ -7,7 +7,9 @@
 //! input_std`); a Bernoulli-visible model without a map needs data in
 //! [0, 1]. Then each row gives either the noise-free hidden means
 //! (default, `--mean`: σ(x), K·σ(x), the SSU mean Σσ(x − i + ½), or
-//! max(0, x) for NReLU, with x = vᵀW + c) or one sample per unit
+//! max(0, x) for NReLU, with x = vᵀW + c; computed by the library's
+//! [`Stack::features`], so an embedding program gets the same bytes) or
+//! one sample per unit
 //! (`--sample`, from the random stream of `--seed`; NReLU noise has
 //! variance σ(x)). The same model, data and seed give the same bytes.
 //!
@@ -20,7 +22,6 @@ use super::CliError;
 use super::output::write_atomic;
 use super::train::{any_u64, check_width};
 use crate::data::Dataset;
-use crate::model_io::{self, ModelFile};
 use crate::npy::{NpyError, NpyWriter};
 use crate::rbm::VisibleUnit;
 use crate::stack::Stack;
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 /// Options of `rbm transform`.
 #[derive(Clone, Debug, clap::Args)]
-pub struct TransformArgs {
+pub(crate) struct TransformArgs {
     /// The model or stack, as written by `rbm train` (with or without
     /// --layers)
     #[arg(long, value_name = "MODEL.safetensors")]
@@ -61,50 +62,58 @@ pub struct TransformArgs {
     pub quiet: bool,
 }
 
-/// Loads a model file as a stack: a stack file (metadata `layers`) through
-/// [`Stack::from_model_file`], a single model through [`model_io`] with its
-/// full validation, as a one-layer stack.
+/// Loads a model file as a stack through [`Stack::from_bytes`]: a stack
+/// file (metadata `layers`), or a single model, with its full validation,
+/// as a one-layer stack.
 ///
 /// # Errors
 /// [`CliError::Unreadable`] if the file cannot be read, [`CliError::Rbm`]
 /// if it is not a valid model or stack.
-pub fn load_model(path: &Path) -> Result<Stack, CliError> {
+pub(crate) fn load_model(path: &Path) -> Result<Stack, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Unreadable {
         path: path.to_owned(),
         source,
     })?;
-    let file = ModelFile::from_bytes(&bytes, path)?;
-    if file.metadata().contains_key("layers") {
-        Ok(Stack::from_model_file(&file, path)?)
-    } else {
-        Ok(Stack::new(vec![model_io::from_bytes(&bytes, path)?])?)
-    }
+    Ok(Stack::from_bytes(&bytes, path)?)
 }
 
-/// Loads `--data` (or the embedded digits), checks its width against
-/// `first`, the bottom layer, and applies that layer's input map; a
-/// Bernoulli-visible layer without a map needs data in [0, 1].
+/// Loads `--data` (or the embedded digits) as raw rows for `first`, the
+/// bottom layer: checks the width and, for a Bernoulli-visible layer
+/// without an input map, that the data lies in [0, 1] (with the file's
+/// name in the message).
 ///
 /// # Errors
 /// [`CliError::Input`] for a width mismatch, [`CliError::Unreadable`] and
 /// [`CliError::Rbm`] for a data file that cannot be read or is invalid.
-pub fn load_mapped_data(
+pub(crate) fn load_raw_data(
     data: Option<&Path>,
     labels_last_column: bool,
     first: &crate::rbm::Rbm,
 ) -> Result<Dataset, CliError> {
-    let mut d = match data {
+    let d = match data {
         Some(p) => Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
         None => Dataset::digits(),
     };
     check_width(&d, first)?;
-    match first.standardization() {
-        Some(map) => map.apply(&mut d.values)?,
-        None if first.visible() == VisibleUnit::Bernoulli => {
-            let source = data.unwrap_or_else(|| Path::new("(embedded digits)"));
-            d.check_unit_interval(source)?;
-        }
-        None => {}
+    if first.standardization().is_none() && first.visible() == VisibleUnit::Bernoulli {
+        let source = data.unwrap_or_else(|| Path::new("(embedded digits)"));
+        d.check_unit_interval(source)?;
+    }
+    Ok(d)
+}
+
+/// [`load_raw_data`], then the bottom layer's input map applied.
+///
+/// # Errors
+/// Those of [`load_raw_data`].
+pub(crate) fn load_mapped_data(
+    data: Option<&Path>,
+    labels_last_column: bool,
+    first: &crate::rbm::Rbm,
+) -> Result<Dataset, CliError> {
+    let mut d = load_raw_data(data, labels_last_column, first)?;
+    if let Some(map) = first.standardization() {
+        map.apply(&mut d.values)?;
     }
     Ok(d)
 }
@@ -118,7 +127,7 @@ pub fn load_mapped_data(
 /// [`CliError::Rbm`] for an invalid model or data file (exit code 2);
 /// [`CliError::Io`] if the output cannot be written (exit code 1). Nothing
 /// is written on error.
-pub fn run(args: &TransformArgs) -> Result<(), CliError> {
+pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
     super::output::check_output_path(&args.out)?;
     let stack = load_model(&args.model)?;
     let layers = stack.layers();
@@ -130,13 +139,17 @@ pub fn run(args: &TransformArgs) -> Result<(), CliError> {
             layers.len()
         )));
     }
-    let data = load_mapped_data(args.data.as_deref(), args.labels_last_column, &layers[0])?;
     let top = layers.last().expect("a stack has a layer");
-    let (h, what) = if args.sample {
+    let (data, h, what) = if args.sample {
         let seed = args.seed.unwrap_or(0);
-        (layers[0].hidden_samples(&data.values, seed)?, "samples")
+        let data = load_mapped_data(args.data.as_deref(), args.labels_last_column, &layers[0])?;
+        let h = layers[0].hidden_samples(&data.values, seed)?;
+        (data, h, "samples")
     } else {
-        (stack.transform(&data.values)?, "means")
+        // The library's embedding API: the input map, then the means.
+        let data = load_raw_data(args.data.as_deref(), args.labels_last_column, &layers[0])?;
+        let h = stack.features(&data.values)?;
+        (data, h, "means")
     };
     let shape = [data.rows, stack.n_output()];
     let path = &args.out;
