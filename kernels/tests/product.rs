@@ -1,13 +1,147 @@
-//! Fused affine transforms against an f64 reference product, for both weight
-//! layouts, every strategy and every path.
+//! Products against an f64 reference product: fused affine transforms
+//! `act(X·W + b)` for both weight layouts, every schedule and every path,
+//! and every form of [`Kernels::product`] (padded, unpadded, scaled) for its
+//! bits under row and column splits.
 
 mod common;
 
 use common::*;
-use nrelu_rbm_kernels::{
-    Activation, AffineShape, AffineStrategy, Epilogue, Kernels, Sampler, Stream, WeightLayout,
-    reference,
-};
+use forms::{AffineShape, Forms, WeightLayout};
+use nrelu_rbm_kernels::{Activation, Epilogue, Kernels, Sampler, Schedule, Stream, reference};
+
+/// The product forms these tests exercise, each spelled as one
+/// [`Kernels::product`] call.
+mod forms {
+    use nrelu_rbm_kernels::{Accumulate, Epilogue, Kernels, MatMut, MatRef, Product, Schedule};
+
+    /// How the weight slice is laid out.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum WeightLayout {
+        /// `w` is `n_in × n_out`, row-major: `Y = X·W`.
+        InOut,
+        /// `w` is `n_out × n_in`, row-major, read transposed: `Y = X·Wᵀ`.
+        OutIn,
+    }
+
+    /// `X` is `batch × n_in`, `Y` is `batch × n_out`, both row-major.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct AffineShape {
+        pub batch: usize,
+        pub n_in: usize,
+        pub n_out: usize,
+        pub layout: WeightLayout,
+    }
+
+    fn views<'a>(
+        s: AffineShape,
+        x: &'a [f32],
+        w: &'a [f32],
+        out: &'a mut [f32],
+    ) -> (MatRef<'a>, MatRef<'a>, MatMut<'a>) {
+        let a = MatRef::row_major(x, s.batch, s.n_in);
+        let b = match s.layout {
+            WeightLayout::InOut => MatRef::row_major(w, s.n_in, s.n_out),
+            WeightLayout::OutIn => MatRef::row_major(w, s.n_out, s.n_in).transpose(),
+        };
+        (a, b, MatMut::row_major(out, s.batch, s.n_out))
+    }
+
+    pub trait Forms {
+        fn affine(
+            self,
+            s: AffineShape,
+            x: &[f32],
+            w: &[f32],
+            bias: &[f32],
+            e: Epilogue<'_>,
+            out: &mut [f32],
+        );
+        #[allow(clippy::too_many_arguments)]
+        fn affine_with(
+            self,
+            sched: Schedule,
+            s: AffineShape,
+            x: &[f32],
+            w: &[f32],
+            bias: &[f32],
+            e: Epilogue<'_>,
+            out: &mut [f32],
+        );
+        fn gemm(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: &mut [f32]);
+        fn gemm_into(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>);
+        fn gemm_into_unpadded(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>);
+        fn gemm_scaled_into(
+            self,
+            a: MatRef<'_>,
+            b: MatRef<'_>,
+            alpha: f32,
+            beta: f32,
+            c: MatMut<'_>,
+        );
+    }
+
+    impl Forms for Kernels {
+        fn affine(
+            self,
+            s: AffineShape,
+            x: &[f32],
+            w: &[f32],
+            bias: &[f32],
+            e: Epilogue<'_>,
+            out: &mut [f32],
+        ) {
+            let (a, b, c) = views(s, x, w, out);
+            self.product(
+                a,
+                b,
+                c,
+                Product::new(Accumulate::Overwrite).bias(bias).then(e),
+            );
+        }
+
+        fn affine_with(
+            self,
+            sched: Schedule,
+            s: AffineShape,
+            x: &[f32],
+            w: &[f32],
+            bias: &[f32],
+            e: Epilogue<'_>,
+            out: &mut [f32],
+        ) {
+            let (a, b, c) = views(s, x, w, out);
+            let how = Product::new(Accumulate::Overwrite)
+                .bias(bias)
+                .then(e)
+                .schedule(sched);
+            self.product(a, b, c, how);
+        }
+
+        fn gemm(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: &mut [f32]) {
+            let c = MatMut::row_major(c, a.rows, b.cols);
+            self.product(a, b, c, Product::new(acc).padded());
+        }
+
+        fn gemm_into(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+            self.product(a, b, c, Product::new(acc).padded());
+        }
+
+        fn gemm_into_unpadded(self, a: MatRef<'_>, b: MatRef<'_>, acc: Accumulate, c: MatMut<'_>) {
+            self.product(a, b, c, Product::new(acc));
+        }
+
+        fn gemm_scaled_into(
+            self,
+            a: MatRef<'_>,
+            b: MatRef<'_>,
+            alpha: f32,
+            beta: f32,
+            c: MatMut<'_>,
+        ) {
+            self.product(a, b, c, Product::scaled(alpha, beta));
+        }
+    }
+}
 
 fn data(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed | 1;
@@ -31,12 +165,12 @@ const SHAPES: [(usize, usize, usize); 7] = [
     (33, 100, 50),
 ];
 
-const STRATEGIES: [AffineStrategy; 5] = [
-    AffineStrategy::Unfused,
-    AffineStrategy::Epilogue,
-    AffineStrategy::RowBlocked(1),
-    AffineStrategy::RowBlocked(7),
-    AffineStrategy::RowBlocked(32),
+const STRATEGIES: [Schedule; 5] = [
+    Schedule::Unfused,
+    Schedule::Fused,
+    Schedule::RowBlocked(1),
+    Schedule::RowBlocked(7),
+    Schedule::RowBlocked(32),
 ];
 
 /// (X·W + b) in f64, and Σ|x||w| per element for the error bound.
@@ -136,7 +270,7 @@ fn every_strategy_and_path_gives_identical_samples() {
         for sampler in [
             Sampler::Bernoulli,
             Sampler::Nrelu,
-            Sampler::Binomial(3),
+            Sampler::Binomial(bin(3)),
             Sampler::Ssu,
         ] {
             // Reference: the unpadded product of the whole batch (rows 0..32
@@ -205,16 +339,16 @@ fn transposed_layout_equals_explicit_transpose() {
 }
 
 #[test]
-#[should_panic(expected = "w: length 6 does not match 2 × 4")]
+#[should_panic(expected = "product B: a 2 × 4 view with strides (4, 1) does not fit in 6 elements")]
 fn shape_mismatch_panics_with_a_clear_message() {
-    let shape = AffineShape {
-        batch: 1,
-        n_in: 2,
-        n_out: 4,
-        layout: WeightLayout::InOut,
-    };
+    use nrelu_rbm_kernels::{Accumulate, MatMut, MatRef, Product};
     let mut out = [0.0; 4];
-    Kernels::active().sgemm(shape, &[1.0, 2.0], &[0.0; 6], &mut out);
+    Kernels::active().product(
+        MatRef::row_major(&[1.0, 2.0], 1, 2),
+        MatRef::row_major(&[0.0; 6], 2, 4),
+        MatMut::row_major(&mut out, 1, 4),
+        Product::new(Accumulate::Overwrite).padded(),
+    );
 }
 
 /// [`assert_product_matches_f64`] for an `Accumulate` mode (α = ±1,

@@ -1,8 +1,8 @@
-//! The product family's AVX-512 kernel: `C = α·A·B + β·C` for products
-//! whose `C` has few rows (a mini-batch), without packing `B`.
+//! The AVX-512 product: `C = α·A·B + β·C` for products whose `C` has few
+//! rows (a mini-batch), without packing `B`.
 //!
-//! matrixmultiply packs both operands for every call. In the training step
-//! `B` is the 784 × 500 weight matrix (1.5 MB, larger than L2), read from
+//! matrixmultiply packs both operands for every call. In a training step
+//! `B` is the weight matrix (784 × 500 for MNIST is 1.5 MB, larger than L2), read from
 //! memory once per product anyway, and packing it costs a second pass; for
 //! `H·Wᵀ` the pack is a transposing one, the slowest. This kernel computes
 //! `Cᵀ = Bᵀ·Aᵀ` instead: each 16 × 16 tile of `Cᵀ` broadcasts `B`'s elements
@@ -18,7 +18,7 @@
 //! AVX-512 kernel — which matrixmultiply (built with its `avx512` feature)
 //! itself runs on every CPU where this kernel can run, whatever path is
 //! forced here — so the product family gives the same bits on every path
-//! of a machine, NaN payloads aside (`tests/affine.rs` compares them bit for
+//! of a machine, NaN payloads aside (`tests/product.rs` compares them bit for
 //! bit). On a CPU without AVX-512, matrixmultiply's 8 × 8 AVX2+FMA kernel
 //! can round ragged rows and general α, β differently; this kernel does not
 //! run there.
@@ -33,38 +33,17 @@
 //!   row and column 0 in steps of 16, as matrixmultiply's do.
 //!
 //! # Safety contract
-//! [`sgemm`] runs only on a CPU with AVX-512F (the dispatch point checks it)
-//! and only on views that `affine::check_gemm` proved to lie inside their
+//! [`sgemm`] runs only on the AVX-512 path, whose check confirms AVX-512F
+//! and AVX-512DQ (the kernel itself uses only AVX-512F instructions), and
+//! only on views that `sgemm::check_gemm` proved to lie inside their
 //! slices; every `// SAFETY:` line below refers to those two facts.
 
-use crate::dispatch::{ProductJob, Strided};
+use super::Accumulate;
+use super::raw::{ProductJob, Strided, Tail, tail_lines};
+use super::small::finish_one;
+use super::tuning::{KC, MAX_M};
 use std::arch::x86_64::*;
 use std::cell::RefCell;
-
-/// matrixmultiply's block of `k` for f32 (`S_KC` in its
-/// `archparam_defaults.rs`): each element's sum restarts after this many
-/// terms, and the restart points decide the bits.
-pub(crate) const KC: usize = 256;
-
-/// The largest number of rows of `A` (and `C`) this kernel takes: the packed
-/// `Aᵀ` of one block of `k` is then at most `KC · MAX_M` floats (256 KB).
-/// Larger products go to matrixmultiply.
-pub(crate) const MAX_M: usize = 256;
-
-/// The most lines (64 bytes each) of running sums a fused tail may use per
-/// thread: 256 KB, e.g. the trainer's 4 rows of `H·Wᵀ` with up to 1024
-/// columns (dot form: a line per element) or 15 rows of a row-form product
-/// with up to 4369 columns. Larger tails run as a separate pass.
-pub(crate) const MAX_TAIL_LINES: usize = 4096;
-
-/// Lines of running sums `tail` needs for `n` columns.
-pub(crate) fn tail_lines(n: usize, tail: Tail) -> usize {
-    if tail.dots {
-        n * tail.rows
-    } else {
-        n.div_ceil(16) * tail.rows
-    }
-}
 
 /// One row of 16 floats on a cache line.
 #[derive(Clone, Copy)]
@@ -82,36 +61,6 @@ thread_local! {
 thread_local! {
     /// Running sums of the fused small-row tail (see [`Tail`]).
     static TAIL_SUMS: RefCell<Vec<Line>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Up to 15 more rows of `A` and `C` below the product's rows, computed in
-/// the same pass over `B` (while each 16-column block of `B` is in cache)
-/// with the small-row kernel's arithmetic instead of the product's: every
-/// element is `s = 0; s = s + a_k·b_kj` (a multiply and an add, two
-/// roundings) for k = 0, 1, … in order, then `C (= | += | −=) s`
-/// (`update::rows_times_rows`). So the tail has the same bits as the
-/// small-row kernel on every path; only its memory traffic changes (a
-/// separate pass reads all of `B` again, from L3 for the trainer's W).
-#[derive(Clone, Copy)]
-pub(crate) struct Tail {
-    /// Row 0 of the tail rows of A; each row contiguous along k.
-    pub a: *const f32,
-    /// Distance between the tail rows of A.
-    pub rsa: isize,
-    /// Number of tail rows, 1..=15.
-    pub rows: usize,
-    /// Row 0 of the tail rows of C.
-    pub c: *mut f32,
-    /// Distance between the tail rows of C.
-    pub rsc: usize,
-    /// How `s` goes into C.
-    pub acc: crate::Accumulate,
-    /// The dot form, for B with contiguous columns (`H·Wᵀ`): each element
-    /// in 16 interleaved partial sums (term k into partial k mod 16, each
-    /// `p = p + a_k·b_kj` in order of k), added pairwise 16 → 8 → 4 → 2 → 1
-    /// (`update::dots_in`). Otherwise the row form above, for B with
-    /// contiguous rows.
-    pub dots: bool,
 }
 
 /// `C = α·A·B + β·C` for `job` (`A` m × k, `B` k × n, row-major `C` m × n
@@ -255,7 +204,7 @@ unsafe fn sgemm_packed_in(
                 // SAFETY: element (r, j) of the tail of C, r < rows, j < n
                 // (caller).
                 let p = unsafe { &mut *t.c.add(r * t.rsc + j) };
-                crate::update::finish_one(t.acc, p, sum);
+                finish_one(t.acc, p, sum);
             }
         }
     }
@@ -271,11 +220,9 @@ unsafe fn sgemm_packed_in(
                 unsafe {
                     let s = _mm512_load_ps(line.0.as_ptr());
                     let v = match t.acc {
-                        crate::Accumulate::Overwrite => s,
-                        crate::Accumulate::Add => _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, p), s),
-                        crate::Accumulate::Subtract => {
-                            _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, p), s)
-                        }
+                        Accumulate::Overwrite => s,
+                        Accumulate::Add => _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, p), s),
+                        Accumulate::Subtract => _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, p), s),
                     };
                     _mm512_mask_storeu_ps(p, lanes, v);
                 }
@@ -327,7 +274,7 @@ unsafe fn tail_block(
 /// The dot form of the tail ([`Tail::dots`]) over columns `k0..k0 + kc` of
 /// A for B's columns `j0..j0 + nr`: `sums[j·rows + r]` holds the 16
 /// partial sums of element (r, j0 + j). Terms past the last whole 16 of the
-/// whole `k` go, as in `update::dots_in`, to the first partials.
+/// whole `k` go, as in `small.rs` (`dots_in`), to the first partials.
 ///
 /// # Safety
 /// AVX-512F present; the tail rows of A hold columns k0..k0 + kc; B's
@@ -369,8 +316,7 @@ unsafe fn tail_dots(
 
 /// [`tail_dots`] for `R` rows and the `J` columns `j..j + J` of B, with
 /// their `R·J` vectors of partial sums as locals (`sums[jj·R + r]`; in
-/// registers while R·J plus the loads fit in 32, as for the trainer's
-/// 4 rows).
+/// registers while R·J plus the loads fit in 32, as for 4 rows).
 ///
 /// # Safety
 /// As [`tail_dots`], for these columns; `t.rows == R`,
@@ -426,7 +372,7 @@ unsafe fn dots_block<const R: usize, const J: usize>(
 }
 
 /// The 16 lanes of `v` added pairwise, 16 → 8 → 4 → 2 → 1: lane i plus
-/// lane i + 8, then i + 4, i + 2, i + 1 (`update::dots_in`).
+/// lane i + 8, then i + 4, i + 2, i + 1 (`small.rs`, `dots_in`).
 ///
 /// # Safety
 /// AVX-512F present.
@@ -648,5 +594,107 @@ unsafe fn store_row(ab: __m512, lanes: __mmask16, whole: bool, alpha: f32, beta:
             }
         };
         _mm512_mask_storeu_ps(p, lanes, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KC;
+    use crate::Path;
+
+    /// `Σ_l b_l` over `k = at + 2` terms through `product` (a 1 × k row of
+    /// ones times a k × 1 column), with `b[at - 1] = 2^24` and
+    /// `b[at] = b[at + 1] = 1`: the sum is 2^24 + 2 exactly when a block of
+    /// `k` restarts the sum at `at` (the block of two ones is then exact),
+    /// and 2^24 otherwise (each one added to 2^24 rounds back to it, as does
+    /// 2^24 + 1 ahead of a restart at `at + 1`).
+    fn sum_across(at: usize, product: impl Fn(usize, &[f32], &[f32]) -> f32) -> f32 {
+        let k = at + 2;
+        let mut b = vec![0f32; k];
+        b[at - 1] = 16_777_216.0;
+        b[at] = 1.0;
+        b[at + 1] = 1.0;
+        product(k, &vec![1f32; k], &b)
+    }
+
+    fn restarts_at(at: usize, product: impl Fn(usize, &[f32], &[f32]) -> f32) -> bool {
+        let s = sum_across(at, product);
+        assert!(s == 16_777_216.0 || s == 16_777_218.0, "{at}: {s}");
+        s == 16_777_218.0
+    }
+
+    fn matrixmultiply(k: usize, a: &[f32], b: &[f32]) -> f32 {
+        let mut c = [f32::NAN];
+        // SAFETY: a is 1 × k, b is k × 1 (unit strides), c is 1 × 1.
+        unsafe {
+            matrixmultiply::sgemm(
+                1,
+                k,
+                1,
+                1.0,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                1,
+                1,
+                0.0,
+                c.as_mut_ptr(),
+                1,
+                1,
+            )
+        };
+        c[0]
+    }
+
+    /// The AVX-512 product matches matrixmultiply's bits only if both
+    /// restart every sum at the same multiples of `k`: this fails if
+    /// matrixmultiply's f32 block (`S_KC`, or `MATMUL_SGEMM_KC` at its
+    /// build) is no longer [`KC`], or if the crate's kernel diverges from
+    /// it.
+    #[test]
+    fn kc_matches_matrixmultiply() {
+        for at in [KC, 2 * KC] {
+            assert!(restarts_at(at, matrixmultiply), "no restart at {at}");
+        }
+        for at in [KC / 2, KC - 1, KC + 1, KC + KC / 2] {
+            assert!(!restarts_at(at, matrixmultiply), "a restart at {at}");
+        }
+        if !Path::Avx512.is_available() {
+            return;
+        }
+        let own = |k: usize, a: &[f32], b: &[f32]| {
+            let mut c = [f32::NAN];
+            let job = super::ProductJob {
+                m: 1,
+                k,
+                n: 1,
+                alpha: 1.0,
+                a: super::Strided {
+                    ptr: a.as_ptr(),
+                    rs: k as isize,
+                    cs: 1,
+                },
+                b: super::Strided {
+                    ptr: b.as_ptr(),
+                    rs: 1,
+                    cs: 1,
+                },
+                beta: 0.0,
+                c: c.as_mut_ptr(),
+                rsc: 1,
+            };
+            // SAFETY: AVX-512F and DQ are present (checked above); a is
+            // 1 × k, b is k × 1, c is 1 × 1, 0 < m <= MAX_M, k, n > 0.
+            unsafe { super::sgemm(job, None) };
+            c[0]
+        };
+        for at in [KC / 2, KC - 1, KC, KC + 1, KC + KC / 2, 2 * KC] {
+            assert_eq!(
+                sum_across(at, own).to_bits(),
+                sum_across(at, matrixmultiply).to_bits(),
+                "at {at}"
+            );
+        }
     }
 }
