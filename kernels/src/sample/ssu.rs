@@ -22,8 +22,8 @@ use crate::{Kernels, Stream};
 ///
 /// # Precision
 /// The 36 copies around x are sampled (each as [`crate::Bernoulli`] does,
-/// to 2^-24); the copies below them (each on with probability
-/// > 1 − 1.6e-8) count as on and those above are dropped. Both neglected
+/// to 2^-24); the copies below them (each on with a probability above
+/// 1 − 1.6e-8) count as on and those above are dropped. Both neglected
 /// sets have total probability of a wrong state below 2.5e-8, so the law
 /// is exact to within 5e-8 in total variation, for any x. For x >= 2^22,
 /// where f32 cannot hold unit steps, it returns x. Consumes 36 blocks of 16
