@@ -5,7 +5,7 @@
 //!
 //! * `view.rs`: [`MatRef`] and [`MatMut`];
 //! * `sgemm.rs`: the shape checks and the choice of kernel — the crate's
-//!   own AVX-512 product (`avx512.rs`, no packing of `B`) on the AVX-512
+//!   own AVX-512 product (`avx512/`, no packing of `B`) on the AVX-512
 //!   path for up to 256 rows, matrixmultiply's sgemm otherwise, with the
 //!   same bits on a CPU with AVX-512;
 //! * `small.rs`: the small-row product for the last `m % 16` rows of an

@@ -70,7 +70,7 @@ fn product_job(a: MatRef<'_>, b: MatRef<'_>, alpha: f32, beta: f32, c: &MatMut<'
 /// One product on `path`: the crate's AVX-512 kernel on the AVX-512 path
 /// for products of at most [`MAX_M`] rows, matrixmultiply's sgemm
 /// otherwise. On a CPU with AVX-512 both compute every element with the
-/// same roundings (`avx512.rs`, "Bits").
+/// same roundings (`avx512/mod.rs`, "Bits").
 ///
 /// # Safety
 /// m, k, n > 0; every element (i, l) of A and (l, j) of B addressed through

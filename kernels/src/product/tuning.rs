@@ -8,7 +8,7 @@
 /// `archparam_defaults.rs`, overridable by `MATMUL_SGEMM_KC` when it is
 /// built): each element's sum restarts after this many terms, and the
 /// restart points decide the bits. The AVX-512 product restarts at the
-/// same points; `kc_matches_matrixmultiply` (in `product/avx512.rs`)
+/// same points; `kc_matches_matrixmultiply` (in `product/avx512/tests.rs`)
 /// fails if the two diverge.
 pub(crate) const KC: usize = 256;
 
