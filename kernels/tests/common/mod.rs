@@ -1,6 +1,8 @@
 //! Helpers shared by the kernel tests.
 #![allow(dead_code)]
 
+pub mod forms;
+
 use nrelu_rbm_kernels::{Binomial, Kernels, Path};
 
 /// Lane widths of the paths, for the awkward sizes.
