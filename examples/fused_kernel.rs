@@ -6,10 +6,10 @@
 //!
 //! The same result from the separate steps (the bare product, then the
 //! in-place sampler with the bias) shows what the fused kernel does, and
-//! that every strategy draws from the stream identically.
+//! that the fused epilogue draws from the stream identically.
 
 use nrelu_rbm::kernels::{
-    AffineShape, Epilogue, Kernels, Sampler, Stream, WeightLayout, active_path,
+    Accumulate, Epilogue, Kernels, MatMut, MatRef, Product, Sampler, Stream, active_path,
 };
 use std::time::Instant;
 
@@ -23,30 +23,29 @@ fn main() {
         .map(|i| 0.02 * (unit(i + 7) - 0.5))
         .collect();
     let c: Vec<f32> = (0..n_out).map(|j| -0.5 + unit(j + 3)).collect();
-    let shape = AffineShape {
-        batch,
-        n_in,
-        n_out,
-        layout: WeightLayout::InOut,
-    };
+    let (x, wv) = (
+        MatRef::row_major(&v, batch, n_in),
+        MatRef::row_major(&w, n_in, n_out),
+    );
     let k = Kernels::active();
 
     let mut fused = vec![0.0f32; batch * n_out];
     let t = Instant::now();
     let mut stream = Stream::new(42, 0);
-    k.affine(
-        shape,
-        &v,
-        &w,
-        &c,
-        Epilogue::Sample(Sampler::Nrelu, &mut stream),
-        &mut fused,
+    k.product(
+        x,
+        wv,
+        MatMut::row_major(&mut fused, batch, n_out),
+        Product::new(Accumulate::Overwrite)
+            .bias(&c)
+            .then(Epilogue::Sample(Sampler::Nrelu, &mut stream)),
     );
     let secs = t.elapsed().as_secs_f64();
 
     // The same thing in separate steps: product, then bias + sampling per row.
     let mut steps = vec![0.0f32; batch * n_out];
-    k.sgemm(shape, &v, &w, &mut steps);
+    let bare = Product::new(Accumulate::Overwrite).padded();
+    k.product(x, wv, MatMut::row_major(&mut steps, batch, n_out), bare);
     let mut stream = Stream::new(42, 0);
     for row in steps.chunks_exact_mut(n_out) {
         k.sample(Sampler::Nrelu, &c, row, &mut stream);

@@ -18,7 +18,7 @@
 //! below `e^−40 / (1 − e^−1) < 6.7e−18` per unit.
 
 use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Sampler, Stream};
+use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Product, Sampler, Stream};
 use crate::parallel::Workers;
 use crate::rbm::{Rbm, VisibleUnit};
 use crate::units::HiddenUnit;
@@ -35,7 +35,7 @@ fn softplus(x: f64) -> f64 {
 fn hidden_term(unit: HiddenUnit, x: f64) -> f64 {
     match unit {
         HiddenUnit::Bernoulli => softplus(x),
-        HiddenUnit::Binomial(k) => f64::from(k) * softplus(x),
+        HiddenUnit::Binomial(b) => f64::from(b.k()) * softplus(x),
         HiddenUnit::Ssu | HiddenUnit::Nrelu => {
             let mut s = 0.0;
             let mut i = 1.0;
@@ -99,11 +99,11 @@ pub fn free_energy(rbm: &Rbm, v: &[f32]) -> Result<Vec<f64>> {
     let rows = rbm.check_input("visible data", v, rbm.n_visible)?;
     let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
     let mut x = vec![0.0f32; rows * nh];
-    Kernels::active().gemm(
+    Kernels::active().product(
         MatRef::row_major(v, rows, nv),
         MatRef::row_major(&rbm.weights, nv, nh),
-        Accumulate::Overwrite,
-        &mut x,
+        MatMut::row_major(&mut x, rows, nh),
+        Product::new(Accumulate::Overwrite).padded(),
     );
     let mut out = Vec::with_capacity(rows);
     for (vr, xr) in v.chunks_exact(nv).zip(x.chunks_exact(nh)) {
@@ -362,7 +362,7 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
     require_bernoulli_visible(rbm, "AIS is implemented for Bernoulli visible units")?;
     let k_copies = match rbm.hidden {
         HiddenUnit::Bernoulli => 1u32,
-        HiddenUnit::Binomial(k) => k,
+        HiddenUnit::Binomial(b) => b.k(),
         other => {
             return Err(invalid(
                 "hidden units",
@@ -449,7 +449,7 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
         acc.iter().sum::<f64>() + tail
     }
     let sampler = match rbm.hidden {
-        HiddenUnit::Binomial(kk) => Sampler::Binomial(kk),
+        HiddenUnit::Binomial(b) => Sampler::Binomial(b),
         _ => Sampler::Bernoulli,
     };
     workers.for_parts_streams_f64(
@@ -475,11 +475,11 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
             for &beta in &cfg.betas {
                 let dbeta = beta - beta_prev;
                 // x = vW + c.
-                k.gemm_into_unpadded(
+                k.product(
                     MatRef::row_major(&v, rows, nv),
                     w,
-                    Accumulate::Overwrite,
                     MatMut::row_major(&mut x, rows, nh),
+                    Product::new(Accumulate::Overwrite),
                 );
                 for row in x.chunks_exact_mut(nh) {
                     k.activate(Activation::Identity, &rbm.hidden_bias, row);
@@ -514,11 +514,11 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
                     }
                 }
                 // v ~ p_β(v | h): pre-activation β(Wh + b) + (1 − β) b_A.
-                k.gemm_into_unpadded(
+                k.product(
                     MatRef::row_major(&t, rows, nh),
                     w_t,
-                    Accumulate::Overwrite,
                     MatMut::row_major(&mut v, rows, nv),
+                    Product::new(Accumulate::Overwrite),
                 );
                 for ((o, &b), &a) in bias_k.iter_mut().zip(&rbm.visible_bias).zip(base_bias) {
                     *o = (beta * f64::from(b) + (1.0 - beta) * f64::from(a)) as f32;

@@ -101,14 +101,14 @@ pub fn save(rbm: &Rbm, path: &Path) -> Result<()> {
 /// use nrelu_rbm::units::HiddenUnit;
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("m.safetensors");
-/// let mut rbm = Rbm::new(3, 2, VisibleUnit::Gaussian, HiddenUnit::Binomial(4), 7)?;
+/// let mut rbm = Rbm::new(3, 2, VisibleUnit::Gaussian, HiddenUnit::binomial(4)?, 7)?;
 /// rbm.set_standardization(Some(Standardization::new(
 ///     vec![0.5, 1.0, 2.0],
 ///     vec![1.0, 2.0, 4.0],
 /// )?))?;
 /// model_io::save(&rbm, &path)?;
 /// let back = model_io::load(&path)?;
-/// assert_eq!(back.hidden(), HiddenUnit::Binomial(4));
+/// assert_eq!(back.hidden(), HiddenUnit::binomial(4)?);
 /// assert_eq!(back.standardization(), rbm.standardization());
 ///
 /// // A damaged file is an error, never a panic.

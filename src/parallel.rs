@@ -5,11 +5,11 @@
 //! streams) for the element-wise work and the batch, tiles of 16 columns
 //! for the layer products (each thread then packs only its own columns of
 //! the weights), and tiles of 16 rows of `W` for the gradient product. The
-//! layer products use the kernels' unpadded `gemm`, whose bits do not
+//! layer products use the kernels' unpadded `Product`, whose bits do not
 //! depend on how columns are split (nor on a split of rows at multiples of
 //! `SGEMM_ROW_TILE`, see `part_rows_unpadded` and
 //! `kernels/tests/affine.rs`); the gradient product folds the update in
-//! through `gemm_scaled_into`, whose bits do not depend on splits at
+//! through `Product::scaled`, whose bits do not depend on splits at
 //! multiples of 16 rows, the only ones it gets; random draws come from
 //! per-block streams, and every reduction runs in a fixed order (column
 //! sums per column). So the number of threads, and where each region cuts
@@ -312,7 +312,7 @@ impl Workers {
     }
 
     /// Rows per part for `rows` rows cut for products with
-    /// `Kernels::gemm_into_unpadded`: a multiple of `SGEMM_ROW_TILE` = 16
+    /// an unpadded `Kernels::product`: a multiple of `SGEMM_ROW_TILE` = 16
     /// (at least 16), about
     /// `rows / threads` rounded down, so that every part but the last is
     /// whole sgemm tiles and the last part's small-row rows are exactly

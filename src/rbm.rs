@@ -10,7 +10,9 @@
 //! `x = vᵀW + c`, not the energy or the learning rule (Nair & Hinton 2010).
 
 use crate::error::{RbmError, Result, check_finite, invalid, rows_of};
-use crate::kernels::{Activation, AffineShape, Epilogue, Kernels, Sampler, Stream, WeightLayout};
+use crate::kernels::{
+    Accumulate, Activation, Epilogue, Kernels, MatMut, MatRef, Product, Sampler, Stream,
+};
 use crate::units::HiddenUnit;
 use std::fmt;
 use std::path::Path;
@@ -59,20 +61,15 @@ impl FromStr for VisibleUnit {
 pub(crate) fn hidden_mean_activation(unit: HiddenUnit) -> Activation {
     match unit {
         HiddenUnit::Bernoulli => Activation::Sigmoid,
-        HiddenUnit::Binomial(k) => Activation::BinomialMean(k),
+        HiddenUnit::Binomial(b) => Activation::BinomialMean(b),
         HiddenUnit::Ssu => Activation::SsuMean,
         HiddenUnit::Nrelu => Activation::Relu,
     }
 }
 
-/// The sampler of a hidden unit type.
+/// The sampler of a hidden unit type ([`HiddenUnit::sampler`]).
 pub(crate) fn hidden_sampler(unit: HiddenUnit) -> Sampler {
-    match unit {
-        HiddenUnit::Bernoulli => Sampler::Bernoulli,
-        HiddenUnit::Binomial(k) => Sampler::Binomial(k),
-        HiddenUnit::Ssu => Sampler::Ssu,
-        HiddenUnit::Nrelu => Sampler::Nrelu,
-    }
+    unit.sampler()
 }
 
 /// The noise-free mean activation of a visible unit type.
@@ -461,23 +458,27 @@ impl Rbm {
     }
 
     fn up(&self, v: &[f32], epilogue: Epilogue<'_>, out: &mut [f32], rows: usize) {
-        let shape = AffineShape {
-            batch: rows,
-            n_in: self.n_visible,
-            n_out: self.n_hidden,
-            layout: WeightLayout::InOut,
-        };
-        Kernels::active().affine(shape, v, &self.weights, &self.hidden_bias, epilogue, out);
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        Kernels::active().product(
+            MatRef::row_major(v, rows, nv),
+            MatRef::row_major(&self.weights, nv, nh),
+            MatMut::row_major(out, rows, nh),
+            Product::new(Accumulate::Overwrite)
+                .bias(&self.hidden_bias)
+                .then(epilogue),
+        );
     }
 
     fn down(&self, h: &[f32], epilogue: Epilogue<'_>, out: &mut [f32], rows: usize) {
-        let shape = AffineShape {
-            batch: rows,
-            n_in: self.n_hidden,
-            n_out: self.n_visible,
-            layout: WeightLayout::OutIn,
-        };
-        Kernels::active().affine(shape, h, &self.weights, &self.visible_bias, epilogue, out);
+        let (nv, nh) = (self.n_visible, self.n_hidden);
+        Kernels::active().product(
+            MatRef::row_major(h, rows, nh),
+            MatRef::row_major(&self.weights, nv, nh).transpose(),
+            MatMut::row_major(out, rows, nv),
+            Product::new(Accumulate::Overwrite)
+                .bias(&self.visible_bias)
+                .then(epilogue),
+        );
     }
 
     /// Noise-free hidden activations for rows of visible states: σ(x),

@@ -17,7 +17,7 @@
 //!    made. Bias gradients are the f64 column sums of `X − v⁻` and
 //!    `h⁺ − h⁻` ([`Kernels::column_sums`]).
 //! 4. **Update**, folded into that product through sgemm's α and β
-//!    ([`Kernels::gemm_scaled_into`]), so `G` is never stored: without
+//!    ([`Kernels::product`] with [`Product::scaled`]), so `G` is never stored: without
 //!    momentum `W ← (1 − ηλ)W + (η/B)G` in the product, then a finiteness
 //!    check; with momentum `Δ ← mΔ + (η/B)G` in the product, then
 //!    `Δ ← Δ − ηλW; W ← W + Δ` with the check ([`Kernels::apply_velocity`]).
@@ -32,8 +32,8 @@
 //! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
 //! contiguous runs of whole blocks for the element-wise work, blocks of
 //! columns for the layer products and blocks of 16 rows of `W` for the
-//! gradient; the products use the kernels' `gemm_into_unpadded` (the layer
-//! passes, split by columns only) and `gemm_scaled_into` (the gradient with
+//! gradient; the products use the kernels' unpadded `Product::new` (the layer
+//! passes, split by columns only) and `Product::scaled` (the gradient with
 //! the update folded in, split at multiples of 16 rows), whose bits do not
 //! depend on those splits, and reductions run in a fixed order.
 //! The same seed therefore gives **bit-identical weights for any thread
@@ -41,7 +41,7 @@
 
 use crate::error::{RbmError, Result, check_finite, invalid};
 use crate::kernels::{
-    Accumulate, Activation, Kernels, MatMut, MatRef, SGEMM_ROW_TILE, Sampler, Stream,
+    Accumulate, Activation, Kernels, MatMut, MatRef, Product, SGEMM_ROW_TILE, Sampler, Stream,
 };
 use crate::parallel::{Balance, Workers};
 use crate::rbm::{
@@ -694,7 +694,12 @@ impl Trainer {
         // Columns j0.. of the product into `c`; returns the end column.
         let product = |j0: usize, c: MatMut<'_>| {
             let j1 = j0 + c.cols();
-            k.gemm_into_unpadded(inp, layer.w.cols_range(j0, j1), Accumulate::Overwrite, c);
+            k.product(
+                inp,
+                layer.w.cols_range(j0, j1),
+                c,
+                Product::new(Accumulate::Overwrite),
+            );
             j1
         };
         let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
@@ -956,10 +961,20 @@ impl Trainer {
                 let r1 = r0 + gb.len();
                 let a = xvt.rows_range(r0, r1);
                 let finite = if m == 0.0 {
-                    k.gemm_scaled_into(a, hh, scale, 1.0 - decay, MatMut::row_major(w, r1 - r0, h));
+                    k.product(
+                        a,
+                        hh,
+                        MatMut::row_major(w, r1 - r0, h),
+                        Product::scaled(scale, 1.0 - decay),
+                    );
                     k.all_finite(w)
                 } else {
-                    k.gemm_scaled_into(a, hh, scale, m, MatMut::row_major(vel, r1 - r0, h));
+                    k.product(
+                        a,
+                        hh,
+                        MatMut::row_major(vel, r1 - r0, h),
+                        Product::scaled(scale, m),
+                    );
                     k.apply_velocity(decay, w, vel)
                 };
                 if !finite {
@@ -1073,13 +1088,13 @@ fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut
 }
 
 /// The five bare matrix products of one CD-1 step, each one sgemm call
-/// (the kernels' `gemm`) with the same views as [`Trainer`]: `X·W`, `H·Wᵀ`,
+/// (the kernels' padded `Product`) with the same views as [`Trainer`]: `X·W`, `H·Wᵀ`,
 /// `V·W` (B × H, B × V and B × H results) and the gradient `G = Xᵀ·H`, then
 /// `G −= Vᵀ·H` (V × H). This is the floor a training step is measured
 /// against (`rbm bench`, the `train` benchmarks). A step can come under it
 /// only because the trainer runs the two gradient products as one call with
 /// inner dimension 2B and the three layer products unpadded
-/// (`gemm_into_unpadded`: no padded 16-row tile for a batch that is not a
+/// (an unpadded `Product::new`: no padded 16-row tile for a batch that is not a
 /// multiple of 16).
 ///
 /// ```
@@ -1149,11 +1164,15 @@ impl FiveProducts {
         let w = MatRef::row_major(&self.w, nv, nh);
         let h = MatRef::row_major(&self.h, b, nh);
         let v = MatRef::row_major(&self.v, b, nv);
-        k.gemm(x, w, Accumulate::Overwrite, &mut self.up);
-        k.gemm(h, w.transpose(), Accumulate::Overwrite, &mut self.down);
-        k.gemm(v, w, Accumulate::Overwrite, &mut self.up);
-        k.gemm(x.transpose(), h, Accumulate::Overwrite, &mut self.grad);
-        k.gemm(v.transpose(), h, Accumulate::Subtract, &mut self.grad);
+        let over = || Product::new(Accumulate::Overwrite).padded();
+        let (up, down) = (&mut self.up[..], &mut self.down[..]);
+        k.product(x, w, MatMut::row_major(up, b, nh), over());
+        k.product(h, w.transpose(), MatMut::row_major(down, b, nv), over());
+        k.product(v, w, MatMut::row_major(up, b, nh), over());
+        let grad = &mut self.grad[..];
+        k.product(x.transpose(), h, MatMut::row_major(grad, nv, nh), over());
+        let sub = Product::new(Accumulate::Subtract).padded();
+        k.product(v.transpose(), h, MatMut::row_major(grad, nv, nh), sub);
     }
 
     /// The results (`up`, `down`, `grad`), so that a caller can
@@ -1242,7 +1261,7 @@ mod tests {
             HiddenUnit::Bernoulli,
             HiddenUnit::Nrelu,
             HiddenUnit::Ssu,
-            HiddenUnit::Binomial(3),
+            HiddenUnit::binomial_of::<3>(),
         ];
         let mut setups = Vec::new();
         for unit in units {

@@ -9,13 +9,13 @@
 //! ```
 //! use nrelu_rbm::units::HiddenUnit;
 //! let unit: HiddenUnit = "binomial:8".parse()?;
-//! assert_eq!(unit, HiddenUnit::Binomial(8));
+//! assert_eq!(unit, HiddenUnit::binomial(8)?);
 //! assert_eq!(unit.to_string(), "binomial:8");
 //! assert!("binomial:0".parse::<HiddenUnit>().is_err());
 //! # Ok::<(), nrelu_rbm::units::ParseUnitError>(())
 //! ```
 
-use crate::kernels::{Kernels, MAX_BINOMIAL_K, Sampler, Stream};
+use crate::kernels::{Binomial, Kernels, MAX_BINOMIAL_K, Sampler, Stream};
 use std::fmt;
 use std::str::FromStr;
 
@@ -43,6 +43,7 @@ pub const UNIT_NAMES: &str = "bernoulli, nrelu, ssu, binomial:K";
 ///     assert_eq!(unit.to_string(), name);
 /// }
 /// ```
+#[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HiddenUnit {
     /// Binary unit: 1 with probability σ(x), else 0.
@@ -51,10 +52,11 @@ pub enum HiddenUnit {
     Nrelu,
     /// Exact stepped sigmoid unit: Σ_{j>=1} Bernoulli(σ(x − j + ½)).
     Ssu,
-    /// Binomial unit: the sum of `K` independent Bernoulli(σ(x)) draws.
-    /// `K` must be in `1..=MAX_BINOMIAL_K`; build it with
-    /// [`HiddenUnit::binomial`] or by parsing to have that checked.
-    Binomial(u32),
+    /// Binomial unit: the sum of `K` independent Bernoulli(σ(x)) draws,
+    /// `K` in `1..=MAX_BINOMIAL_K`, held by the kernels' checked
+    /// [`Binomial`]: build it with [`HiddenUnit::binomial`], by parsing, or
+    /// in a `const` with [`HiddenUnit::binomial_of`].
+    Binomial(Binomial),
 }
 
 /// Why a unit name or binomial `K` was rejected.
@@ -80,24 +82,37 @@ impl HiddenUnit {
     ///
     /// ```
     /// use nrelu_rbm::units::HiddenUnit;
-    /// assert_eq!(HiddenUnit::binomial(4), Ok(HiddenUnit::Binomial(4)));
+    /// assert_eq!(HiddenUnit::binomial(4)?.to_string(), "binomial:4");
     /// assert!(HiddenUnit::binomial(0).is_err());
+    /// # Ok::<(), nrelu_rbm::units::ParseUnitError>(())
     /// ```
     pub fn binomial(k: u32) -> Result<HiddenUnit, ParseUnitError> {
-        if (1..=MAX_BINOMIAL_K).contains(&k) {
-            Ok(HiddenUnit::Binomial(k))
-        } else {
-            Err(ParseUnitError::KOutOfRange(k.to_string()))
+        match Binomial::new(k) {
+            Ok(b) => Ok(HiddenUnit::Binomial(b)),
+            Err(_) => Err(ParseUnitError::KOutOfRange(k.to_string())),
         }
     }
 
-    /// The kernel sampler for this unit.
+    /// A binomial unit with a `K` known when compiling, checked then (an
+    /// out-of-range `K` does not compile): for `const` items.
+    ///
+    /// ```
+    /// use nrelu_rbm::units::HiddenUnit;
+    /// const UNITS: [HiddenUnit; 2] = [HiddenUnit::Nrelu, HiddenUnit::binomial_of::<3>()];
+    /// assert_eq!(UNITS[1].to_string(), "binomial:3");
+    /// ```
+    pub const fn binomial_of<const K: u32>() -> HiddenUnit {
+        HiddenUnit::Binomial(Binomial::of::<K>())
+    }
+
+    /// The kernel sampler for this unit: the one value the kernels
+    /// dispatch on to reach the unit's distribution.
     pub fn sampler(self) -> Sampler {
         match self {
             HiddenUnit::Bernoulli => Sampler::Bernoulli,
             HiddenUnit::Nrelu => Sampler::Nrelu,
             HiddenUnit::Ssu => Sampler::Ssu,
-            HiddenUnit::Binomial(k) => Sampler::Binomial(k),
+            HiddenUnit::Binomial(b) => Sampler::Binomial(b),
         }
     }
 
@@ -110,19 +125,20 @@ impl HiddenUnit {
     /// use nrelu_rbm::units::HiddenUnit;
     /// let x = [0.5f32; 32];
     /// let mut h = [0.0f32; 32];
-    /// HiddenUnit::Binomial(3).sample(Kernels::active(), &x, &mut h, &mut Stream::new(1, 0));
+    /// let unit = HiddenUnit::binomial(3)?;
+    /// unit.sample(Kernels::active(), &x, &mut h, &mut Stream::new(1, 0));
     /// assert!(h.iter().all(|&v| v == v.round() && (0.0..=3.0).contains(&v)));
+    /// # Ok::<(), nrelu_rbm::units::ParseUnitError>(())
     /// ```
     ///
     /// # Panics
-    /// If `x.len() != out.len()`, or for a [`HiddenUnit::Binomial`] whose
-    /// `K` is outside `1..=MAX_BINOMIAL_K` (parsed units never are).
+    /// If `x.len() != out.len()`.
     pub fn sample(self, kernels: Kernels, x: &[f32], out: &mut [f32], stream: &mut Stream) {
         match self {
             HiddenUnit::Bernoulli => kernels.bernoulli(x, out, stream),
             HiddenUnit::Nrelu => kernels.nrelu(x, out, stream),
             HiddenUnit::Ssu => kernels.ssu(x, out, stream),
-            HiddenUnit::Binomial(k) => kernels.binomial(k, x, out, stream),
+            HiddenUnit::Binomial(b) => kernels.binomial(b, x, out, stream),
         }
     }
 }
@@ -162,7 +178,7 @@ impl fmt::Display for HiddenUnit {
             HiddenUnit::Bernoulli => f.write_str("bernoulli"),
             HiddenUnit::Nrelu => f.write_str("nrelu"),
             HiddenUnit::Ssu => f.write_str("ssu"),
-            HiddenUnit::Binomial(k) => write!(f, "binomial:{k}"),
+            HiddenUnit::Binomial(b) => write!(f, "binomial:{}", b.k()),
         }
     }
 }
@@ -177,13 +193,13 @@ mod tests {
             HiddenUnit::Bernoulli,
             HiddenUnit::Nrelu,
             HiddenUnit::Ssu,
-            HiddenUnit::Binomial(1),
-            HiddenUnit::Binomial(MAX_BINOMIAL_K),
+            HiddenUnit::binomial_of::<1>(),
+            HiddenUnit::binomial_of::<MAX_BINOMIAL_K>(),
         ];
         for unit in units {
             assert_eq!(unit.to_string().parse::<HiddenUnit>(), Ok(unit));
         }
-        assert_eq!("binomial:007".parse(), Ok(HiddenUnit::Binomial(7)));
+        assert_eq!("binomial:007".parse(), HiddenUnit::binomial(7));
     }
 
     #[test]
@@ -217,7 +233,8 @@ mod tests {
 
     #[test]
     fn sampler_matches_unit() {
-        assert_eq!(HiddenUnit::Binomial(5).sampler(), Sampler::Binomial(5));
+        let b5 = Binomial::new(5).unwrap();
+        assert_eq!(HiddenUnit::Binomial(b5).sampler(), Sampler::Binomial(b5));
         assert_eq!(HiddenUnit::Ssu.sampler(), Sampler::Ssu);
         assert_eq!(HiddenUnit::Nrelu.sampler(), Sampler::Nrelu);
         assert_eq!(HiddenUnit::Bernoulli.sampler(), Sampler::Bernoulli);

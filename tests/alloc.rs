@@ -70,7 +70,7 @@ static GLOBAL: Counting = Counting;
 const ROWS: usize = 250;
 const BATCH: usize = 30;
 const BATCHES: usize = ROWS.div_ceil(BATCH);
-/// Batches of at least 16 rows (`Kernels::gemm_into_unpadded` gives sgemm
+/// Batches of at least 16 rows (an unpadded `Kernels::product` gives sgemm
 /// only whole 16-row tiles, so a layer pass of the 10-row batch runs
 /// entirely in the small-row kernel, which allocates nothing).
 const BIG_BATCHES: usize = ROWS / BATCH;
@@ -117,7 +117,7 @@ fn steady_state_training_allocates_only_sgemm_packing_buffers() {
         for (unit, momentum) in [
             (HiddenUnit::Nrelu, 0.5),
             (HiddenUnit::Ssu, 0.5),
-            (HiddenUnit::Binomial(4), 0.5),
+            (HiddenUnit::binomial_of::<4>(), 0.5),
             (HiddenUnit::Nrelu, 0.0),
         ] {
             // The warm-up grows the product kernel's per-thread buffer.
@@ -158,7 +158,7 @@ fn features_into_allocates_nothing_of_its_own() {
     let plain = Rbm::new(20, 11, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 2).unwrap();
     let stack = Stack::new(vec![
         mapped.clone(),
-        Rbm::new(11, 7, VisibleUnit::Gaussian, HiddenUnit::Binomial(3), 3).unwrap(),
+        Rbm::new(11, 7, VisibleUnit::Gaussian, HiddenUnit::binomial(3).unwrap(), 3).unwrap(),
         Rbm::new(7, 5, VisibleUnit::Gaussian, HiddenUnit::Bernoulli, 4).unwrap(),
     ])
     .unwrap();

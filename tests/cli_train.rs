@@ -132,7 +132,7 @@ fn gaussian_visible_units_and_options() {
     assert_success(&rbm(train_args(&out, &extra)));
     let m = model_io::load(&out).unwrap();
     assert_eq!(m.visible(), VisibleUnit::Gaussian);
-    assert_eq!(m.hidden(), HiddenUnit::Binomial(3));
+    assert_eq!(m.hidden(), HiddenUnit::binomial_of::<3>());
     // The fitted standardisation of the digits: pixel 0 is always 0 (std 1),
     // pixel 20 varies.
     let map = m.standardization().unwrap();

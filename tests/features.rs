@@ -12,7 +12,7 @@ use nrelu_rbm::{Rbm, RbmError, Stack, Standardization, VisibleUnit, npy};
 
 const UNITS: [HiddenUnit; 4] = [
     HiddenUnit::Bernoulli,
-    HiddenUnit::Binomial(3),
+    HiddenUnit::binomial_of::<3>(),
     HiddenUnit::Ssu,
     HiddenUnit::Nrelu,
 ];

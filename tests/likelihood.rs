@@ -40,7 +40,7 @@ fn ln_choose(k: u32, h: u32) -> f64 {
 fn brute_log_z(rbm: &Rbm) -> f64 {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let k = match rbm.hidden() {
-        HiddenUnit::Binomial(k) => k,
+        HiddenUnit::Binomial(b) => b.k(),
         _ => 1,
     };
     let mut terms = Vec::new();
@@ -100,7 +100,7 @@ fn exact_log_z_matches_brute_force_for_both_enumerations_and_unit_types() {
         assert_eq!(layer, Enumerated::Visible);
         assert!((lz - brute_log_z(&rbm)).abs() < 1e-9);
         // Binomial hidden units: multiplicities C(K, h).
-        let rbm = random_rbm(5, 3, HiddenUnit::Binomial(3), scale, seed);
+        let rbm = random_rbm(5, 3, HiddenUnit::binomial_of::<3>(), scale, seed);
         let (lz, _) = exact_log_z(&rbm, 2).unwrap();
         assert!(
             (lz - brute_log_z(&rbm)).abs() < 1e-9,
@@ -123,7 +123,7 @@ fn exact_log_z_is_thread_count_invariant_and_log_probabilities_sum_to_one() {
     for hidden in [
         HiddenUnit::Bernoulli,
         HiddenUnit::Ssu,
-        HiddenUnit::Binomial(2),
+        HiddenUnit::binomial_of::<2>(),
     ] {
         let rbm = random_rbm(8, 5, hidden, 1.0, 5);
         let (lz, _) = exact_log_z(&rbm, 0).unwrap();
@@ -159,7 +159,7 @@ fn free_energy_of_ssu_units_is_the_sum_over_shifted_copies() {
 fn pseudo_likelihood_matches_exact_conditionals() {
     for hidden in [
         HiddenUnit::Bernoulli,
-        HiddenUnit::Binomial(3),
+        HiddenUnit::binomial_of::<3>(),
         HiddenUnit::Ssu,
     ] {
         let rbm = random_rbm(6, 4, hidden, 1.2, 7);
@@ -288,7 +288,7 @@ fn ais_error_shrinks_as_temperatures_are_added() {
 
 #[test]
 fn ais_is_reproducible_for_any_thread_count() {
-    let rbm = random_rbm(30, 8, HiddenUnit::Binomial(2), 0.7, 31);
+    let rbm = random_rbm(30, 8, HiddenUnit::binomial_of::<2>(), 0.7, 31);
     let base = base_rate_bias(&data_for(&rbm, 100, 1), 30).unwrap();
     let run = |threads| {
         let cfg = AisConfig {
@@ -304,7 +304,7 @@ fn ais_is_reproducible_for_any_thread_count() {
     assert_eq!(a, run(3));
     // Binomial hidden units: against the exact value too (16 visible units
     // can be enumerated).
-    let rbm = random_rbm(16, 8, HiddenUnit::Binomial(2), 0.7, 32);
+    let rbm = random_rbm(16, 8, HiddenUnit::binomial_of::<2>(), 0.7, 32);
     let base = base_rate_bias(&data_for(&rbm, 100, 1), 16).unwrap();
     let (exact, _) = exact_log_z(&rbm, 0).unwrap();
     let cfg = AisConfig {

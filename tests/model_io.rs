@@ -15,8 +15,8 @@ const HIDDEN: [HiddenUnit; 5] = [
     HiddenUnit::Bernoulli,
     HiddenUnit::Nrelu,
     HiddenUnit::Ssu,
-    HiddenUnit::Binomial(1),
-    HiddenUnit::Binomial(65_536),
+    HiddenUnit::binomial_of::<1>(),
+    HiddenUnit::binomial_of::<65_536>(),
 ];
 const VISIBLE: [VisibleUnit; 2] = [VisibleUnit::Bernoulli, VisibleUnit::Gaussian];
 
@@ -140,7 +140,7 @@ fn round_trip_is_bit_exact_for_every_unit_type() {
 fn header_holds_exactly_the_documented_keys() {
     let cases = [
         (VisibleUnit::Bernoulli, HiddenUnit::Nrelu, true),
-        (VisibleUnit::Gaussian, HiddenUnit::Binomial(5), false),
+        (VisibleUnit::Gaussian, HiddenUnit::binomial_of::<5>(), false),
         (VisibleUnit::Gaussian, HiddenUnit::Ssu, true),
     ];
     for (visible, hidden, std) in cases {
@@ -263,7 +263,13 @@ fn every_truncation_is_an_error() {
 
 #[test]
 fn every_header_byte_flip_is_an_error() {
-    let rbm = model(4, 3, VisibleUnit::Bernoulli, HiddenUnit::Binomial(3), false);
+    let rbm = model(
+        4,
+        3,
+        VisibleUnit::Bernoulli,
+        HiddenUnit::binomial_of::<3>(),
+        false,
+    );
     let bytes = model_io::to_bytes(&rbm).unwrap();
     let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
     for i in 0..8 + n {
@@ -416,7 +422,7 @@ fn files_from_other_writers_load() {
     });
     let rbm = model_io::from_bytes(&bytes, Path::new("h")).unwrap();
     assert!(rbm.standardization().is_none());
-    assert_eq!(rbm.hidden(), HiddenUnit::Binomial(3));
+    assert_eq!(rbm.hidden(), HiddenUnit::binomial_of::<3>());
 }
 
 type Edit = Box<dyn FnOnce(&mut HashMap<String, T>, &mut HashMap<String, String>)>;
@@ -674,7 +680,13 @@ fn failed_saves_leave_existing_files_untouched() {
 #[test]
 fn layers_under_prefixes() {
     let a = model(5, 4, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, true);
-    let b = model(4, 3, VisibleUnit::Gaussian, HiddenUnit::Binomial(2), false);
+    let b = model(
+        4,
+        3,
+        VisibleUnit::Gaussian,
+        HiddenUnit::binomial_of::<2>(),
+        false,
+    );
     let mut file = ModelFile::new();
     file.insert_layer("layer0.", &a).unwrap();
     file.insert_layer("layer1.", &b).unwrap();

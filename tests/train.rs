@@ -49,7 +49,7 @@ const UNITS: [HiddenUnit; 4] = [
     HiddenUnit::Bernoulli,
     HiddenUnit::Nrelu,
     HiddenUnit::Ssu,
-    HiddenUnit::Binomial(3),
+    HiddenUnit::binomial_of::<3>(),
 ];
 
 #[test]

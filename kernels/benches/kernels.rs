@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the kernels on every available path, and of the
-//! fused affine strategies against the bare sgemm.
+//! fused product schedules against the bare (padded) product.
 //!
 //! * group `kernels`: `kernels/<kernel>/<path>` for sigmoid, softplus,
 //!   bernoulli, normal, nrelu and ssu on 50,000 mixed-range pre-activations
@@ -9,7 +9,7 @@
 //!   `affine/sgemm` (bare product, one matrixmultiply call),
 //!   `affine/unpadded` (the same product as the fused strategies compute
 //!   it: sgemm on 96 rows, the small-row kernel on 4) and
-//!   `affine/<strategy>/<sampler>`.
+//!   `affine/<schedule>/<sampler>`.
 //!
 //! Run with `cargo bench -p nrelu-rbm-kernels --bench kernels`; smoke-run
 //! with `cargo test -p nrelu-rbm-kernels --benches`. Results are recorded in
@@ -18,8 +18,7 @@
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use nrelu_rbm_kernels::{
-    Accumulate, AffineShape, AffineStrategy, Epilogue, Kernels, MatMut, MatRef, Path, Sampler,
-    Stream, WeightLayout,
+    Accumulate, Epilogue, Kernels, MatMut, MatRef, Path, Product, Sampler, Schedule, Stream,
 };
 use std::hint::black_box;
 use std::time::Duration;
@@ -70,12 +69,6 @@ fn kernels(c: &mut Criterion) {
 
 fn affine(c: &mut Criterion) {
     let (x, w, bias) = support::affine_inputs();
-    let shape = AffineShape {
-        batch: BATCH,
-        n_in: N_IN,
-        n_out: N_OUT,
-        layout: WeightLayout::InOut,
-    };
     let k = Kernels::active();
     let mut out = vec![0.0f32; BATCH * N_OUT];
     let mut group = c.benchmark_group("affine");
@@ -84,26 +77,31 @@ fn affine(c: &mut Criterion) {
 
     group.bench_function("sgemm", |b| {
         b.iter(|| {
-            k.sgemm(shape, black_box(&x), black_box(&w), &mut out);
+            k.product(
+                MatRef::row_major(black_box(&x), BATCH, N_IN),
+                MatRef::row_major(black_box(&w), N_IN, N_OUT),
+                MatMut::row_major(&mut out, BATCH, N_OUT),
+                Product::new(Accumulate::Overwrite).padded(),
+            );
             black_box(&mut out);
         })
     });
     group.bench_function("unpadded", |b| {
         b.iter(|| {
-            k.gemm_into_unpadded(
+            k.product(
                 MatRef::row_major(black_box(&x), BATCH, N_IN),
                 MatRef::row_major(black_box(&w), N_IN, N_OUT),
-                Accumulate::Overwrite,
                 MatMut::row_major(&mut out, BATCH, N_OUT),
+                Product::new(Accumulate::Overwrite),
             );
             black_box(&mut out);
         })
     });
     let strategies = [
-        ("unfused", AffineStrategy::Unfused),
-        ("epilogue", AffineStrategy::Epilogue),
-        ("rowblock16", AffineStrategy::RowBlocked(16)),
-        ("rowblock32", AffineStrategy::RowBlocked(32)),
+        ("unfused", Schedule::Unfused),
+        ("epilogue", Schedule::Fused),
+        ("rowblock16", Schedule::RowBlocked(16)),
+        ("rowblock32", Schedule::RowBlocked(32)),
     ];
     let samplers = [("bernoulli", Sampler::Bernoulli), ("nrelu", Sampler::Nrelu)];
     for (sname, sampler) in samplers {
@@ -111,14 +109,14 @@ fn affine(c: &mut Criterion) {
             let mut stream = Stream::new(0x5eed, 2);
             group.bench_function(format!("{gname}/{sname}"), |b| {
                 b.iter(|| {
-                    k.affine_with(
-                        strategy,
-                        shape,
-                        black_box(&x),
-                        black_box(&w),
-                        black_box(&bias),
-                        Epilogue::Sample(sampler, &mut stream),
-                        &mut out,
+                    k.product(
+                        MatRef::row_major(black_box(&x), BATCH, N_IN),
+                        MatRef::row_major(black_box(&w), N_IN, N_OUT),
+                        MatMut::row_major(&mut out, BATCH, N_OUT),
+                        Product::new(Accumulate::Overwrite)
+                            .bias(black_box(&bias))
+                            .then(Epilogue::Sample(sampler, &mut stream))
+                            .schedule(strategy),
                     );
                     black_box(&mut out);
                 })

@@ -25,8 +25,8 @@
 //! default affine strategy.
 
 use nrelu_rbm_kernels::{
-    Accumulate, AffineShape, AffineStrategy, Epilogue, Kernels, MatMut, MatRef, Path, Sampler,
-    Stream, WeightLayout, active_path,
+    Accumulate, Epilogue, Kernels, MatMut, MatRef, Path, Product, Sampler, Schedule, Stream,
+    active_path,
 };
 use std::hint::black_box;
 use std::time::Instant;
@@ -100,7 +100,7 @@ fn main() {
         support::fingerprint(&ab),
         active_path(),
         available.join(", "),
-        AffineStrategy::DEFAULT
+        Schedule::DEFAULT
     );
 
     let mut out = vec![0.0f32; N];
@@ -125,45 +125,46 @@ fn main() {
         }
     }
 
-    let shape = AffineShape {
-        batch: BATCH,
-        n_in: N_IN,
-        n_out: N_OUT,
-        layout: WeightLayout::InOut,
-    };
     let k = Kernels::active();
+    // The bare product `Y = X·W` as one padded call.
+    let bare = |y: &mut [f32]| {
+        k.product(
+            MatRef::row_major(black_box(&ax), BATCH, N_IN),
+            MatRef::row_major(black_box(&aw), N_IN, N_OUT),
+            MatMut::row_major(y, BATCH, N_OUT),
+            Product::new(Accumulate::Overwrite).padded(),
+        );
+        black_box(y);
+    };
     let elements = BATCH * N_OUT;
     let mut y0 = vec![0.0f32; elements];
     let mut y1 = vec![0.0f32; elements];
     let mut stream = Stream::new(0x5eed, 2);
     let strategies = [
-        ("default", AffineStrategy::DEFAULT),
-        ("unfused", AffineStrategy::Unfused),
-        ("epilogue", AffineStrategy::Epilogue),
-        ("rowblock16", AffineStrategy::RowBlocked(16)),
-        ("rowblock32", AffineStrategy::RowBlocked(32)),
+        ("default", Schedule::DEFAULT),
+        ("unfused", Schedule::Unfused),
+        ("epilogue", Schedule::Fused),
+        ("rowblock16", Schedule::RowBlocked(16)),
+        ("rowblock32", Schedule::RowBlocked(32)),
     ];
     let samplers = [("bernoulli", Sampler::Bernoulli), ("nrelu", Sampler::Nrelu)];
     // The fused transform, as each pairing below times it.
     let fused_call = |strategy, sampler, stream: &mut Stream, y: &mut [f32]| {
-        k.affine_with(
-            strategy,
-            shape,
-            black_box(&ax),
-            black_box(&aw),
-            black_box(&ab),
-            Epilogue::Sample(sampler, stream),
-            y,
+        k.product(
+            MatRef::row_major(black_box(&ax), BATCH, N_IN),
+            MatRef::row_major(black_box(&aw), N_IN, N_OUT),
+            MatMut::row_major(y, BATCH, N_OUT),
+            Product::new(Accumulate::Overwrite)
+                .bias(black_box(&ab))
+                .then(Epilogue::Sample(sampler, stream))
+                .schedule(strategy),
         );
         black_box(y);
     };
     for (sname, sampler) in samplers {
         for (gname, strategy) in strategies {
             let (bare, fused) = time_pair(
-                || {
-                    k.sgemm(shape, black_box(&ax), black_box(&aw), &mut y0);
-                    black_box(&mut y0);
-                },
+                || bare(&mut y0),
                 || fused_call(strategy, sampler, &mut stream, &mut y1),
             );
             let extra = format!(
@@ -180,21 +181,21 @@ fn main() {
         }
     }
     // The epilogue alone: the default strategy paired with its own product
-    // (`gemm_into_unpadded`, the same rows through sgemm and the small-row
+    // (`Product::new`, unpadded: the same rows through sgemm and the small-row
     // kernel, no bias and no sampling), so that the ratio is the cost of
     // the bias, activation and sampling over the product it runs on.
     for (sname, sampler) in samplers {
         let (product, fused) = time_pair(
             || {
-                k.gemm_into_unpadded(
+                k.product(
                     MatRef::row_major(black_box(&ax), BATCH, N_IN),
                     MatRef::row_major(black_box(&aw), N_IN, N_OUT),
-                    Accumulate::Overwrite,
                     MatMut::row_major(&mut y0, BATCH, N_OUT),
+                    Product::new(Accumulate::Overwrite),
                 );
                 black_box(&mut y0);
             },
-            || fused_call(AffineStrategy::DEFAULT, sampler, &mut stream, &mut y1),
+            || fused_call(Schedule::DEFAULT, sampler, &mut stream, &mut y1),
         );
         let extra = format!(
             ", \"sampler\": \"{sname}\", \"product_ns\": {product:.0}, \"vs_product\": {:.4}",
@@ -203,9 +204,6 @@ fn main() {
         line("affine_epilogue", k.path(), fused, elements, &extra);
     }
     // A plain sgemm line (its own timing, not paired) for the peer table.
-    let ns = time(|| {
-        k.sgemm(shape, black_box(&ax), black_box(&aw), &mut y0);
-        black_box(&mut y0);
-    });
+    let ns = time(|| bare(&mut y0));
     line("sgemm", k.path(), ns, elements, "");
 }

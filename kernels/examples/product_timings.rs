@@ -13,7 +13,7 @@
 //! have the same bits (they must). Needs an AVX-512 CPU; on others it says
 //! so and exits.
 
-use nrelu_rbm_kernels::{Accumulate, Kernels, MatMut, MatRef, Path};
+use nrelu_rbm_kernels::{Accumulate, Kernels, MatMut, MatRef, Path, Product};
 use std::time::Instant;
 use support::{median, unit};
 
@@ -31,7 +31,7 @@ fn data(n: usize, s: u32) -> Vec<f32> {
 }
 
 /// One product `C = α·A·B + β·C` of the step: (A, B, C rows, C cols, α, β).
-type Product<'a> = (MatRef<'a>, MatRef<'a>, usize, usize, f32, f32);
+type Case<'a> = (MatRef<'a>, MatRef<'a>, usize, usize, f32, f32);
 
 fn main() {
     let (Some(own), Some(mm)) = (Kernels::new(Path::Avx512), Kernels::new(Path::Avx2)) else {
@@ -44,7 +44,7 @@ fn main() {
     let hid = data(batch * h, 3);
     let xv = data(2 * batch * v, 4);
     let hh = data(2 * batch * h, 5);
-    let products: [(&str, bool, Product<'_>); 5] = [
+    let products: [(&str, bool, Case<'_>); 5] = [
         (
             "X·W, 96 rows",
             false,
@@ -115,9 +115,9 @@ fn main() {
             let cm = MatMut::row_major(c, m, n);
             let t = Instant::now();
             if unpadded {
-                kern.gemm_into_unpadded(a, b, Accumulate::Overwrite, cm);
+                kern.product(a, b, cm, Product::new(Accumulate::Overwrite));
             } else {
-                kern.gemm_scaled_into(a, b, alpha, beta, cm);
+                kern.product(a, b, cm, Product::scaled(alpha, beta));
             }
             t.elapsed().as_secs_f64() * 1e6
         };

@@ -23,7 +23,9 @@
 //! for normal and NReLU, `K ceil(n / 16)` for binomial(K) and
 //! `36 ceil(n / 16)` for stepped sigmoid units.
 
+use crate::Kernels;
 use crate::simd::{BLOCK, XO_LANES, XoState};
+use std::convert::Infallible;
 
 /// SplitMix64's increment (2^64 / golden ratio).
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -75,9 +77,27 @@ fn jump(s: &mut [u64; 4]) {
 /// A reproducible stream of random 32-bit words from eight xoshiro256++
 /// lanes; see `docs/kernels.md` ("Random streams") for the design.
 ///
-/// The sampling kernels ([`crate::bernoulli`], [`crate::nrelu`], ...) draw
+/// The sampling kernels ([`crate::Bernoulli`], [`crate::Nrelu`], ...) draw
 /// from a `Stream`; the same `(seed, stream_id)` always gives the same
 /// output, on every kernel path.
+///
+/// A `Stream` is also a [`rand_core::Rng`] and a [`rand_core::SeedableRng`]
+/// (seed: `seed` then `stream_id`, little-endian), so any `rand_distr`
+/// distribution can draw from it. Each of those calls follows the
+/// consumption rule of the kernels: it takes whole blocks of 16 words and
+/// discards the words it does not use (`next_u32` uses word 0 of a block,
+/// `next_u64` words 0 and 1 — lane 0's xoshiro256++ output — and
+/// `fill_bytes` the words it needs, little-endian).
+///
+/// ```
+/// use nrelu_rbm_kernels::Stream;
+/// use rand_distr::{Distribution, Gamma};
+/// let gamma = Gamma::new(2.0f64, 1.5).unwrap();
+/// let mut s = Stream::new(9, 0);
+/// let x: Vec<f64> = (0..1000).map(|_| gamma.sample(&mut s)).collect();
+/// let mean = x.iter().sum::<f64>() / 1000.0;
+/// assert!((mean - 3.0).abs() < 0.3);
+/// ```
 ///
 /// ```
 /// use nrelu_rbm_kernels::Stream;
@@ -141,4 +161,74 @@ impl Stream {
 
     /// Words per block, re-exported for documentation and tests.
     pub const BLOCK_WORDS: usize = BLOCK;
+}
+
+impl Stream {
+    /// Uniform f32 in [0, 1) on [`crate::active_path`]; see
+    /// [`Kernels::uniform`].
+    pub fn uniform(&mut self, out: &mut [f32]) {
+        Kernels::active().uniform(self, out)
+    }
+
+    /// Standard normal f32 on [`crate::active_path`]; see
+    /// [`Kernels::standard_normal`].
+    pub fn standard_normal(&mut self, out: &mut [f32]) {
+        Kernels::active().standard_normal(self, out)
+    }
+
+    /// Raw words on [`crate::active_path`]; see [`Kernels::fill_words`].
+    pub fn fill_words(&mut self, out: &mut [u32]) {
+        Kernels::active().fill_words(self, out)
+    }
+}
+
+impl rand_core::TryRng for Stream {
+    type Error = Infallible;
+
+    /// Word 0 of the next block.
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut w = [0u32; 1];
+        self.fill_words(&mut w);
+        Ok(w[0])
+    }
+
+    /// Words 0 and 1 of the next block: lane 0's next xoshiro256++ output.
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut w = [0u32; 2];
+        self.fill_words(&mut w);
+        Ok(u64::from(w[0]) | (u64::from(w[1]) << 32))
+    }
+
+    /// The next `dst.len().div_ceil(4)` words, little-endian: the same
+    /// blocks as one [`Stream::fill_words`] call for that many words.
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        // Chunks of whole blocks, so the blocks drawn are those of one call.
+        const CHUNK: usize = 4 * BLOCK;
+        let mut words = [0u32; CHUNK];
+        for bytes in dst.chunks_mut(4 * CHUNK) {
+            let w = &mut words[..bytes.len().div_ceil(4)];
+            self.fill_words(w);
+            for (b, w) in bytes.chunks_mut(4).zip(w.iter()) {
+                b.copy_from_slice(&w.to_le_bytes()[..b.len()]);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::SeedableRng for Stream {
+    /// `seed` (bytes 0..8) and `stream_id` (bytes 8..16), little-endian.
+    type Seed = [u8; 16];
+
+    /// [`Stream::new`] of the seed's two halves.
+    fn from_seed(seed: [u8; 16]) -> Stream {
+        let (a, b) = seed.split_at(8);
+        let half = |h: &[u8]| u64::from_le_bytes(h.try_into().expect("8 bytes"));
+        Stream::new(half(a), half(b))
+    }
+
+    /// `Stream::new(state, 0)`.
+    fn seed_from_u64(state: u64) -> Stream {
+        Stream::new(state, 0)
+    }
 }

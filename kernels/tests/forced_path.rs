@@ -1,7 +1,8 @@
 //! Proves that the path forced by `NRELU_RBM_KERNEL` is the one that ran.
 //!
 //! CI runs this test binary once per available path with the variable set
-//! (see `.ci/run`). Without the variable it checks that the best path is
+//! (see `.ci/run`). It needs the `test-hooks` feature, which records the
+//! path each kernel family ran (`cargo test --features test-hooks`). Without the variable it checks that the best path is
 //! chosen, which on an AVX2 or AVX-512 machine means a binary built for
 //! baseline x86-64 still runs the wide kernels.
 //!
@@ -9,8 +10,8 @@
 //! can run a different path in between.
 
 use nrelu_rbm_kernels::{
-    Accumulate, Family, Kernels, MatRef, Path, Sgd, Stream, active_path, bernoulli, forced_path,
-    last_path, sigmoid,
+    Accumulate, Family, Kernels, MatMut, MatRef, Path, Product, Sgd, Stream, active_path,
+    bernoulli, forced_path, last_path, sigmoid,
 };
 
 #[test]
@@ -56,14 +57,14 @@ fn the_forced_or_best_path_is_the_one_that_ran() {
     );
 
     // A product of at most 256 rows: on the AVX-512 path the crate's own
-    // kernel, on the others matrixmultiply's (same bits; tests/affine.rs).
+    // kernel, on the others matrixmultiply's (same bits; tests/product.rs).
     let a = [0.25f32; 6];
     let mut c = [0.0f32; 4];
-    Kernels::active().gemm(
+    Kernels::active().product(
         MatRef::row_major(&a, 2, 3),
         MatRef::row_major(&a, 3, 2),
-        Accumulate::Overwrite,
-        &mut c,
+        MatMut::row_major(&mut c, 2, 2),
+        Product::new(Accumulate::Overwrite),
     );
     assert_eq!(c, [0.1875; 4]);
     assert_eq!(

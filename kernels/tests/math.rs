@@ -77,7 +77,7 @@ fn binomial_mean_is_k_times_sigmoid() {
     // K σ(x): one extra rounding of the product, so 4 + 0.5 ulp.
     check_map(
         "binomial_mean(7)",
-        |k, x, o| k.binomial_mean(7, x, o),
+        |k, x, o| k.binomial_mean(bin(7), x, o),
         |x| 7.0 * flushed(reference::sigmoid, x),
         |_| MAX_ULPS + 0.5,
     );
@@ -159,7 +159,7 @@ fn nan_in_gives_nan_out() {
             ("sigmoid", |k, x, o| k.sigmoid(x, o)),
             ("softplus", |k, x, o| k.softplus(x, o)),
             ("relu", |k, x, o| k.relu(x, o)),
-            ("binomial_mean", |k, x, o| k.binomial_mean(3, x, o)),
+            ("binomial_mean", |k, x, o| k.binomial_mean(bin(3), x, o)),
             ("ssu_mean", |k, x, o| k.ssu_mean(x, o)),
         ];
         for (name, f) in fns {
@@ -184,7 +184,7 @@ fn all_paths_are_bit_identical_on_a_dense_grid() {
     let fns: [(&str, F); 4] = [
         ("sigmoid", |k, x, o| k.sigmoid(x, o)),
         ("softplus", |k, x, o| k.softplus(x, o)),
-        ("binomial_mean", |k, x, o| k.binomial_mean(5, x, o)),
+        ("binomial_mean", |k, x, o| k.binomial_mean(bin(5), x, o)),
         ("ssu_mean", |k, x, o| k.ssu_mean(x, o)),
     ];
     for (name, f) in fns {
@@ -243,7 +243,7 @@ fn activate_from_equals_copy_then_activate_in_place() {
         Activation::Sigmoid,
         Activation::Softplus,
         Activation::Relu,
-        Activation::BinomialMean(7),
+        Activation::BinomialMean(bin(7)),
         Activation::SsuMean,
     ];
     for k in all_kernels() {

@@ -288,7 +288,7 @@ fn binomial_counts_k_uniforms_per_element_in_block_order() {
             let mut p = vec![0.0; n];
             k.sigmoid(&x, &mut p);
             let mut out = nan_buf(n, 5);
-            k.binomial(K as u32, &x, &mut out[..n], &mut s);
+            k.binomial(bin(K as u32), &x, &mut out[..n], &mut s);
             assert_guard(&out, n, "binomial");
             assert_eq!(s, copy);
             for i in 0..n {
@@ -315,7 +315,7 @@ fn every_random_kernel_is_bit_identical_on_every_path() {
         ("normal", |k, _, o, s| k.standard_normal(s, o)),
         ("bernoulli", |k, x, o, s| k.bernoulli(x, o, s)),
         ("nrelu", |k, x, o, s| k.nrelu(x, o, s)),
-        ("binomial(3)", |k, x, o, s| k.binomial(3, x, o, s)),
+        ("binomial(3)", |k, x, o, s| k.binomial(bin(3), x, o, s)),
         ("ssu", |k, x, o, s| k.ssu(x, o, s)),
     ];
     for (name, f) in fns {
@@ -366,7 +366,10 @@ fn consumption_follows_the_documented_rule() {
     assert_eq!(blocks_after(&|s| k.bernoulli(&x, &mut [0.0; 40], s)), 3);
     assert_eq!(blocks_after(&|s| k.standard_normal(s, &mut [0.0; 40])), 4);
     assert_eq!(blocks_after(&|s| k.nrelu(&x, &mut [0.0; 40], s)), 4);
-    assert_eq!(blocks_after(&|s| k.binomial(4, &x, &mut [0.0; 40], s)), 12);
+    assert_eq!(
+        blocks_after(&|s| k.binomial(bin(4), &x, &mut [0.0; 40], s)),
+        12
+    );
     assert_eq!(blocks_after(&|s| k.ssu(&x, &mut [0.0; 40], s)), 36 * 3);
 }
 
@@ -418,7 +421,12 @@ fn smoke_bernoulli_and_binomial_means() {
         let mut out = vec![0.0; N];
         nrelu_rbm_kernels::bernoulli(&vec![x; N], &mut out, &mut Stream::new(100, i as u64));
         assert_mean(&format!("bernoulli({x})"), &out, p, p * (1.0 - p));
-        nrelu_rbm_kernels::binomial(6, &vec![x; N], &mut out, &mut Stream::new(101, i as u64));
+        nrelu_rbm_kernels::binomial(
+            bin(6),
+            &vec![x; N],
+            &mut out,
+            &mut Stream::new(101, i as u64),
+        );
         assert_mean(
             &format!("binomial(6, {x})"),
             &out,
@@ -475,7 +483,7 @@ fn sample_rows_equals_one_call_per_row() {
     let samplers = [
         Sampler::Bernoulli,
         Sampler::Nrelu,
-        Sampler::Binomial(3),
+        Sampler::Binomial(bin(3)),
         Sampler::Ssu,
     ];
     for k in all_kernels() {

@@ -44,7 +44,7 @@ fn random_data(rows: usize, id: u64) -> Vec<f32> {
 
 const UNITS: [HiddenUnit; 3] = [
     HiddenUnit::Bernoulli,
-    HiddenUnit::Binomial(3),
+    HiddenUnit::binomial_of::<3>(),
     HiddenUnit::Ssu,
 ];
 
@@ -176,7 +176,7 @@ fn cd_training_increases_the_exact_log_likelihood() {
         let data = prototypes();
         for unit in [
             HiddenUnit::Bernoulli,
-            HiddenUnit::Binomial(3),
+            HiddenUnit::binomial_of::<3>(),
             HiddenUnit::Ssu,
             HiddenUnit::Nrelu,
         ] {

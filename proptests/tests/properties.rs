@@ -91,7 +91,7 @@ proptest! {
 
 // ------------------------------------------------- intensity equivariance
 
-use nrelu_rbm::kernels::{Activation, AffineShape, Epilogue, WeightLayout};
+use nrelu_rbm::kernels::{Accumulate, Activation, Epilogue, MatMut, MatRef, Product};
 
 /// Layer widths of the stack: 16 → 12 → 10 → 8.
 const WIDTHS: [usize; 4] = [16, 12, 10, 8];
@@ -113,24 +113,25 @@ fn stack_weights(seed: u64) -> Vec<Vec<f32>> {
 }
 
 /// The noise-free 3-layer stack `act(W3ᵀ act(W2ᵀ act(W1ᵀ v + b) + b) + b)`
-/// on one path, through the fused affine kernel.
+/// on one path, through the fused product.
 fn stack(k: Kernels, w: &[Vec<f32>], bias: f32, act: Activation, v: &[f32]) -> Vec<f32> {
     let mut x = v.to_vec();
     for l in 0..3 {
         let (n_in, n_out) = (WIDTHS[l], WIDTHS[l + 1]);
-        let shape = AffineShape {
-            batch: 1,
-            n_in,
-            n_out,
-            layout: WeightLayout::InOut,
-        };
         let b = if bias == 0.0 {
             Vec::new()
         } else {
             vec![bias; n_out]
         };
         let mut y = vec![0.0f32; n_out];
-        k.affine(shape, &x, &w[l], &b, Epilogue::Activation(act), &mut y);
+        k.product(
+            MatRef::row_major(&x, 1, n_in),
+            MatRef::row_major(&w[l], n_in, n_out),
+            MatMut::row_major(&mut y, 1, n_out),
+            Product::new(Accumulate::Overwrite)
+                .bias(&b)
+                .then(Epilogue::Activation(act)),
+        );
         x = y;
     }
     x

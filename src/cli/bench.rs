@@ -243,7 +243,7 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         HiddenUnit::Bernoulli,
         HiddenUnit::Nrelu,
         HiddenUnit::Ssu,
-        HiddenUnit::Binomial(4),
+        HiddenUnit::binomial_of::<4>(),
     ];
     let mut steps = units
         .iter()

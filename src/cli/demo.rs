@@ -91,7 +91,7 @@ written whole (through a temporary file and a rename), report.md last.";
 /// The four hidden unit types compared, in table order.
 const UNITS: [HiddenUnit; 4] = [
     HiddenUnit::Bernoulli,
-    HiddenUnit::Binomial(BINOMIAL_K),
+    HiddenUnit::binomial_of::<BINOMIAL_K>(),
     HiddenUnit::Ssu,
     HiddenUnit::Nrelu,
 ];

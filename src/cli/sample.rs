@@ -106,9 +106,8 @@ impl SampleJob {
     /// # Errors
     /// [`InputError::NotFinite`] for a NaN or infinite `x`,
     /// [`InputError::Zero`] for `count == 0`, [`InputError::TooLarge`] if
-    /// the file's byte size does not fit in `usize`, and
-    /// [`InputError::Unit`] for a [`HiddenUnit::Binomial`] whose `K` is out
-    /// of range.
+    /// the file's byte size does not fit in `usize` (a [`HiddenUnit`] is
+    /// valid by construction).
     pub fn new(
         unit: HiddenUnit,
         x: f32,
@@ -132,9 +131,6 @@ impl SampleJob {
         let n = usize::try_from(count).map_err(|_| too_large.clone())?;
         // The file's byte size must be representable too.
         n.checked_mul(4).ok_or(too_large)?;
-        if let HiddenUnit::Binomial(k) = unit {
-            HiddenUnit::binomial(k)?;
-        }
         Ok(SampleJob {
             unit,
             x,
@@ -234,7 +230,7 @@ mod tests {
             HiddenUnit::Bernoulli,
             HiddenUnit::Nrelu,
             HiddenUnit::Ssu,
-            HiddenUnit::Binomial(3),
+            HiddenUnit::binomial_of::<3>(),
         ];
         for unit in units {
             let n = CHUNK + 77;
@@ -267,7 +263,7 @@ mod tests {
             SampleJob::new(ok, 0.0, 0, 0, 0),
             Err(InputError::Zero { option: "count" })
         );
-        assert!(SampleJob::new(HiddenUnit::Binomial(0), 0.0, 1, 0, 0).is_err());
+        assert!(HiddenUnit::binomial(0).is_err());
         assert!(SampleJob::new(ok, 0.0, u64::MAX, 0, 0).is_err());
     }
 

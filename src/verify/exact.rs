@@ -47,7 +47,7 @@ pub enum EnumerationError {
 pub fn hidden_log_partition(unit: HiddenUnit, x: f64) -> Option<f64> {
     match unit {
         HiddenUnit::Bernoulli => Some(softplus(x)),
-        HiddenUnit::Binomial(k) => Some(f64::from(k) * softplus(x)),
+        HiddenUnit::Binomial(b) => Some(f64::from(b.k()) * softplus(x)),
         HiddenUnit::Ssu => {
             // Σ_{i≥1} softplus(x − i + ½): the terms with x − i + ½ > 40
             // are (x − i + ½) + e^{−(x−i+½)}; those below −40 are below
@@ -69,7 +69,7 @@ pub fn hidden_log_partition(unit: HiddenUnit, x: f64) -> Option<f64> {
 pub fn hidden_mean(unit: HiddenUnit, x: f64) -> Option<f64> {
     match unit {
         HiddenUnit::Bernoulli => Some(sigmoid(x)),
-        HiddenUnit::Binomial(k) => Some(f64::from(k) * sigmoid(x)),
+        HiddenUnit::Binomial(b) => Some(f64::from(b.k()) * sigmoid(x)),
         HiddenUnit::Ssu => Some(ssu_mean(x)),
         HiddenUnit::Nrelu => None,
     }

@@ -43,7 +43,7 @@ pub mod wasserstein;
 pub use battery::{Check, Family, Item, Preset, plan, run_item};
 pub use stats::Outcome;
 
-use crate::kernels::{Kernels, Path, Stream};
+use crate::kernels::{Binomial, Kernels, Path, Stream};
 use rayon::prelude::*;
 use std::fmt;
 use std::time::Instant;
@@ -108,7 +108,8 @@ impl Samplers for KernelSamplers {
         self.kernels.nrelu(x, out, &mut self.stream)
     }
     fn binomial(&mut self, k: u32, x: &[f32], out: &mut [f32]) {
-        self.kernels.binomial(k, x, out, &mut self.stream)
+        let b = Binomial::new(k).expect("the battery's binomial K is in range");
+        self.kernels.binomial(b, x, out, &mut self.stream)
     }
     fn ssu(&mut self, x: &[f32], out: &mut [f32]) {
         self.kernels.ssu(x, out, &mut self.stream)

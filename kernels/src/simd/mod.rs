@@ -1,7 +1,7 @@
 //! The lane abstraction that every kernel body is written against.
 //!
 //! Each kernel is one `#[inline(always)]` generic body over [`Simd`]. The
-//! dispatch point of its family instantiates that body once per instruction
+//! dispatcher instantiates that body once per instruction
 //! set inside a `#[target_feature]` wrapper (see `crate::dispatch`), so there
 //! is one copy of the source to read and four compiled copies to run.
 //!

@@ -1,16 +1,18 @@
 //! Helpers shared by the kernel tests.
 #![allow(dead_code)]
 
-use nrelu_rbm_kernels::{Kernels, Path};
+pub mod forms;
+
+use nrelu_rbm_kernels::{Binomial, Kernels, Path};
 
 /// Lane widths of the paths, for the awkward sizes.
 pub fn lanes(path: Path) -> usize {
-    match path {
-        Path::Scalar => 1,
-        Path::Portable => 4,
-        Path::Avx2 => 8,
-        Path::Avx512 => 16,
-    }
+    path.lanes()
+}
+
+/// Binomial(K) units for a K the test knows is valid.
+pub fn bin(k: u32) -> Binomial {
+    Binomial::new(k).expect("a valid K")
 }
 
 /// Sizes 0, 1, lane-1, lane, lane+1, and 1000+3, plus the random-block
