@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side single-thread timings, in one invocation, on the same inputs:
-# 1. our kernels (kernels/examples/peer_timings.rs) and their numpy
+# 1. our kernels (kernels/benches/probes/peer_timings.rs) and their numpy
 #    equivalents (numpy_kernels.py);
 # 2. one RBM training step: ours, plain numpy CD-1 and scikit-learn's
 #    BernoulliRBM (run_train.sh, also runnable alone);

@@ -1,5 +1,5 @@
 //! The CD-1 training workload shared by `benches/train.rs` (criterion) and
-//! `examples/train_timings.rs` (the timer behind `benches/peers/run.sh`),
+//! `benches/probes/train_timings.rs` (the timer behind `benches/peers/run.sh`),
 //! and rebuilt bit for bit by `benches/peers/numpy_train.py`.
 //!
 //! * Shape: 784 visible × 500 hidden units, mini-batch of 100 rows, CD-1,
@@ -8,7 +8,7 @@
 //!   numpy and scikit-learn peers). [`config_momentum`] adds the trainer's
 //!   default momentum 0.5 and weight decay 1e-4, for the `cd1_momentum`
 //!   workload.
-//! * Data: the affine inputs of `kernels/examples/support/mod.rs`:
+//! * Data: the affine inputs of `kernels/benches/support/mod.rs`:
 //!   `X[r, c] = U(2, r·784 + c)` in [0, 1), initial weights
 //!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`, hidden bias
 //!   `c[j] = U(4, j) − 0.5`, visible bias 0.
@@ -27,7 +27,7 @@ use nrelu_rbm::train::{FiveProducts, Sampling, TrainConfig, Trainer};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, VisibleUnit};
 
-#[path = "../../kernels/examples/support/mod.rs"]
+#[path = "../../kernels/benches/support/mod.rs"]
 mod hash;
 
 // Used by the timer examples, not by the criterion benches.
@@ -146,7 +146,7 @@ pub fn five_products() -> FiveProducts {
     FiveProducts::new(BATCH, VISIBLE, HIDDEN, x, w, h, v)
 }
 
-/// The AIS workload of `benches/ais.rs` and `examples/ais_timings.rs`
+/// The AIS workload of `benches/ais.rs` and `benches/probes/ais_timings.rs`
 /// (rebuilt by `benches/peers/numpy_ais.py`): a Bernoulli–Bernoulli model
 /// with the benchmark weights and hidden bias, visible bias
 /// `b[i] = U(7, i) − 0.5`, and the base-rate biases of 100 binary rows

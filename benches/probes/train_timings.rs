@@ -39,7 +39,7 @@ use nrelu_rbm::units::HiddenUnit;
 use std::hint::black_box;
 use std::time::Instant;
 
-#[path = "../benches/support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
 use support::{FAR_CORES_NS, Step, core_to_core_ns, median};
