@@ -13,22 +13,29 @@
 //!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`, hidden bias
 //!   `c[j] = U(4, j) − 0.5`, visible bias 0.
 //! * The five bare products of a CD-1 step, with the trainer's shapes and
-//!   views, through the kernels' `gemm` ([`five_products`]): `X·W`, `H·Wᵀ`, `V·W` (100 × 500 or
-//!   100 × 784 results) and the gradient `Xᵀ·H` then `−= Vᵀ·H` (784 × 500).
-//!   (The trainer computes the last two as one product with inner
-//!   dimension 200; the floor keeps the five separate calls of the goal's
-//!   definition.)
+//!   views, through the kernels' `gemm` ([`five_products`], the floor of
+//!   `rbm bench`, whose source file this module includes): `X·W`, `H·Wᵀ`,
+//!   `V·W` (100 × 500 or 100 × 784 results) and the gradient `Xᵀ·H` then
+//!   `−= Vᵀ·H` (784 × 500). (The trainer computes the last two as one
+//!   product with inner dimension 200; the floor keeps the five separate
+//!   calls of the goal's definition.)
 
 // Shared by several bench and example targets, each of which uses a part.
 #![allow(dead_code)]
 
 use nrelu_rbm::likelihood::base_rate_bias;
-use nrelu_rbm::train::{FiveProducts, Sampling, TrainConfig, Trainer};
+use nrelu_rbm::train::{Sampling, TrainConfig, Trainer};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, VisibleUnit};
 
 #[path = "../../kernels/benches/support/mod.rs"]
 mod hash;
+
+// The floor of `rbm bench`, the same calls (private to the CLI).
+#[path = "../../src/cli/bench/five_products.rs"]
+mod floor;
+
+pub use floor::FiveProducts;
 
 // Used by the timer examples, not by the criterion benches.
 #[allow(unused_imports)]
