@@ -333,7 +333,7 @@ impl Workers {
     /// rides along with one part instead of taking a parallel region of
     /// its own, and the balance then gives that part fewer rows.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn for_row_tiles_2f64<F>(
+    pub(crate) fn for_row_tiles<F>(
         &self,
         bal: &Balance,
         tile: usize,
@@ -442,7 +442,7 @@ impl Workers {
 
     /// [`Workers::for_col_tiles`] over two matrices with the same columns:
     /// `f(first_col, c_block, d_block)` gets the same columns of both.
-    pub(crate) fn for_col_tiles2<F>(&self, bal: &Balance, c: MatMut<'_>, d: MatMut<'_>, f: F)
+    pub(crate) fn for_col_tiles_pair<F>(&self, bal: &Balance, c: MatMut<'_>, d: MatMut<'_>, f: F)
     where
         F: Fn(usize, MatMut<'_>, MatMut<'_>) + Sync,
     {

@@ -259,11 +259,11 @@ pub fn train(
     t.in_pool(|t| {
         for epoch in 1..=cfg.epochs {
             let start = Instant::now();
-            shuffle_order(t.k, &mut shuffle, &mut words, &mut order);
+            shuffle_order(t.kernels, &mut shuffle, &mut words, &mut order);
             let mut sq = 0f64;
             for batch in 0..batches {
-                let r0 = batch * t.b;
-                let rows = t.b.min(n - r0);
+                let r0 = batch * t.batch_rows;
+                let rows = t.batch_rows.min(n - r0);
                 sq += t
                     .step_rows(rbm, rows, Batch::Gather(data, &order[r0..r0 + rows]))
                     .expect("the data was checked before training");
@@ -328,7 +328,7 @@ enum Draw {
 /// (CD-1, where the first reconstruction is the negative statistics `v⁻`
 /// the region reads anyway) rather than right after the first
 /// reconstruction (CD-k with k > 1, whose later Gibbs steps overwrite it).
-fn sq_in_gradient_region(sampling: Sampling) -> bool {
+fn recon_error_in_gradient_region(sampling: Sampling) -> bool {
     sampling == Sampling::Cd(1)
 }
 
@@ -341,15 +341,95 @@ enum Batch<'a> {
     Gather(&'a [f32], &'a [u32]),
 }
 
-/// A layer pass: `mean = act(inp · W' + bias)`, plus samples.
+/// A layer pass: `mean = activation(input · weights + bias)`, plus samples.
+#[derive(Clone, Copy)]
 struct Layer<'a> {
-    w: MatRef<'a>,
+    /// `W` (V × H) for a pass up, its transpose for a pass down.
+    weights: MatRef<'a>,
     bias: &'a [f32],
-    act: Activation,
+    activation: Activation,
     draw: Draw,
     /// Write `-mean` instead of `mean` (the negative hidden statistics, for
     /// the gradient product `[X; v⁻]ᵀ [h⁺; −h⁻]`).
     negate_mean: bool,
+}
+
+impl<'a> Layer<'a> {
+    /// The pass up, `act(vW + c)`, drawing hidden samples.
+    fn up(rbm: &'a Rbm) -> Layer<'a> {
+        Layer {
+            weights: MatRef::row_major(&rbm.weights, rbm.n_visible, rbm.n_hidden),
+            bias: &rbm.hidden_bias,
+            activation: hidden_mean_activation(rbm.hidden),
+            draw: Draw::Hidden(hidden_sampler(rbm.hidden)),
+            negate_mean: false,
+        }
+    }
+
+    /// The pass down, `act(hWᵀ + b)`, drawing visible samples.
+    fn down(rbm: &'a Rbm) -> Layer<'a> {
+        Layer {
+            weights: MatRef::row_major(&rbm.weights, rbm.n_visible, rbm.n_hidden).transpose(),
+            bias: &rbm.visible_bias,
+            activation: visible_mean_activation(rbm.visible),
+            draw: match rbm.visible {
+                VisibleUnit::Bernoulli => Draw::BernoulliVisible,
+                VisibleUnit::Gaussian => Draw::GaussianVisible,
+            },
+            negate_mean: false,
+        }
+    }
+
+    /// The same pass with its samples drawn only if `draw` is true.
+    fn drawing_if(self, draw: bool) -> Layer<'a> {
+        Layer {
+            draw: if draw { self.draw } else { Draw::None },
+            ..self
+        }
+    }
+}
+
+/// What every layer pass of a trainer shares: the kernels, the worker
+/// threads, the per-block random streams, and whether Gaussian visible
+/// units are sampled.
+struct PassContext<'a> {
+    kernels: Kernels,
+    workers: &'a Workers,
+    streams: &'a mut [Stream],
+    sample_visible: bool,
+}
+
+/// One layer pass: `rows` rows of `input` through `layer`, writing the
+/// means into `means` and, if the layer draws, the samples into `samples`
+/// (both `rows` rows of the layer's output width; the buffers may be
+/// longer).
+struct Pass<'a, 'l> {
+    layer: &'a Layer<'l>,
+    balance: &'a PassBalance,
+    input: &'a [f32],
+    rows: usize,
+    means: &'a mut [f32],
+    samples: &'a mut [f32],
+}
+
+/// The step sizes of one update: momentum m, decay ηλ and gradient scale
+/// η/B for a batch of B rows.
+#[derive(Clone, Copy)]
+struct Rates {
+    momentum: f32,
+    decay: f32,
+    scale: f32,
+}
+
+impl Rates {
+    fn new(cfg: &TrainConfig, rows: usize) -> Rates {
+        let lr = cfg.learning_rate;
+        Rates {
+            momentum: cfg.momentum,
+            decay: lr * cfg.weight_decay,
+            scale: lr / rows as f32,
+        }
+    }
 }
 
 /// The state of a training run: every buffer, the worker threads and the
@@ -370,38 +450,43 @@ struct Layer<'a> {
 /// # Ok::<(), nrelu_rbm::RbmError>(())
 /// ```
 pub struct Trainer {
-    k: Kernels,
+    kernels: Kernels,
     workers: Workers,
     cfg: TrainConfig,
     /// Rows per full batch.
-    b: usize,
-    v: usize,
-    h: usize,
+    batch_rows: usize,
+    n_visible: usize,
+    n_hidden: usize,
     visible: VisibleUnit,
     hidden: crate::units::HiddenUnit,
+    /// One random stream per block of [`ROW_BLOCK`] batch rows.
     streams: Vec<Stream>,
     /// The batch `X` (its first `rows` rows) followed at once by the
     /// negative visible statistics `v⁻` (the next `rows` rows): 2B × V, so
     /// that `[X; v⁻]ᵀ` is one matrix for the gradient product.
-    xv: Vec<f32>,
+    visible_stats: Vec<f32>,
     /// The positive hidden means `h⁺` (first `rows` rows) followed by the
     /// negated negative hidden means `−h⁻`: 2B × H.
-    hh: Vec<f32>,
+    hidden_stats: Vec<f32>,
     /// Hidden samples driving the chain (B × H); persistent under PCD.
-    hchain: Vec<f32>,
+    hidden_chain: Vec<f32>,
     /// Visible means of the intermediate Gibbs steps (B × V).
-    vmean: Vec<f32>,
+    visible_means: Vec<f32>,
     /// Visible samples (B × V).
-    vsamp: Vec<f32>,
-    vel_w: Vec<f32>,
+    visible_samples: Vec<f32>,
+    /// The momentum term Δ of the weights (V × H).
+    weight_velocity: Vec<f32>,
     /// Per visible unit, Σ over the batch of (x − v⁻)² (the CD-1
     /// reconstruction error, summed in the gradient region).
-    sq_cols: Vec<f64>,
-    vel_b: Vec<f32>,
-    vel_c: Vec<f32>,
-    grad_b: Vec<f64>,
-    grad_c: Vec<f64>,
+    recon_error_cols: Vec<f64>,
+    visible_bias_velocity: Vec<f32>,
+    hidden_bias_velocity: Vec<f32>,
+    /// Column sums of `X − v⁻`.
+    visible_bias_grad: Vec<f64>,
+    /// Column sums of `h⁺ − h⁻`.
+    hidden_bias_grad: Vec<f64>,
     chains_started: bool,
+    /// Whether every parameter was finite after the last step.
     finite: bool,
     /// Where each parallel region cuts its work between the threads.
     balance: Balances,
@@ -413,10 +498,10 @@ pub struct Trainer {
 /// depends on them, never a bit of the results.
 struct Balances {
     load: Balance,
-    pos: PassBalance,
+    positive: PassBalance,
     down: PassBalance,
-    hid: PassBalance,
-    grad: Balance,
+    negative_hidden: PassBalance,
+    gradient: Balance,
     eval_up: PassBalance,
     eval_down: PassBalance,
 }
@@ -441,14 +526,20 @@ impl Balances {
     fn new(workers: &Workers) -> Balances {
         Balances {
             load: workers.balance(),
-            pos: PassBalance::new(workers),
+            positive: PassBalance::new(workers),
             down: PassBalance::new(workers),
-            hid: PassBalance::new(workers),
-            grad: workers.balance(),
+            negative_hidden: PassBalance::new(workers),
+            gradient: workers.balance(),
             eval_up: PassBalance::new(workers),
             eval_down: PassBalance::new(workers),
         }
     }
+}
+
+/// The first `rows` rows of `buf` (rows `width` wide) and the `rows` rows
+/// right below them: `[X; v⁻]` or `[h⁺; −h⁻]` as its two halves.
+fn halves(buf: &mut [f32], rows: usize, width: usize) -> (&mut [f32], &mut [f32]) {
+    buf[..2 * rows * width].split_at_mut(rows * width)
 }
 
 impl Trainer {
@@ -456,34 +547,34 @@ impl Trainer {
     /// Block `i` of every batch draws from `Stream::new(cfg.seed, i)`.
     pub fn new(rbm: &Rbm, cfg: &TrainConfig) -> Result<Trainer> {
         cfg.validate()?;
-        let (v, h) = (rbm.n_visible, rbm.n_hidden);
+        let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
         let b = cfg.batch_size;
         let blocks = b.div_ceil(ROW_BLOCK);
         let workers = Workers::new(cfg.threads)?;
         Ok(Trainer {
-            k: Kernels::active(),
+            kernels: Kernels::active(),
             balance: Balances::new(&workers),
             workers,
             cfg: cfg.clone(),
-            b,
-            v,
-            h,
+            batch_rows: b,
+            n_visible: nv,
+            n_hidden: nh,
             visible: rbm.visible,
             hidden: rbm.hidden,
             streams: (0..blocks as u64)
                 .map(|i| Stream::new(cfg.seed, i))
                 .collect(),
-            xv: vec![0.0; 2 * b * v],
-            hh: vec![0.0; 2 * b * h],
-            hchain: vec![0.0; b * h],
-            vmean: vec![0.0; b * v],
-            vsamp: vec![0.0; b * v],
-            vel_w: vec![0.0; v * h],
-            sq_cols: vec![0.0; v],
-            vel_b: vec![0.0; v],
-            vel_c: vec![0.0; h],
-            grad_b: vec![0.0; v],
-            grad_c: vec![0.0; h],
+            visible_stats: vec![0.0; 2 * b * nv],
+            hidden_stats: vec![0.0; 2 * b * nh],
+            hidden_chain: vec![0.0; b * nh],
+            visible_means: vec![0.0; b * nv],
+            visible_samples: vec![0.0; b * nv],
+            weight_velocity: vec![0.0; nv * nh],
+            recon_error_cols: vec![0.0; nv],
+            visible_bias_velocity: vec![0.0; nv],
+            hidden_bias_velocity: vec![0.0; nh],
+            visible_bias_grad: vec![0.0; nv],
+            hidden_bias_grad: vec![0.0; nh],
             chains_started: false,
             finite: true,
         })
@@ -496,12 +587,11 @@ impl Trainer {
     ///
     /// With one thread (`threads: 1`) `f` simply runs on the calling thread.
     /// With more, it runs on a pool thread, which is why `f` and its result
-    /// must be `Send`. On the 2-core reference machine a single region
-    /// handed to the pool from outside cost 20–165 µs; over whole blocks of
-    /// 200 two-thread 784 × 500 steps at batch 100, steps inside one
-    /// `in_pool` call ran at 1.69–1.78× one thread and steps called one by
-    /// one at 1.61–1.75×, in the same runs (within the host's noise;
-    /// `docs/benchmarks.md`). Results are the same bits either way.
+    /// must be `Send`. A step called from outside the pool hands its work
+    /// to a pool thread and waits to be woken again, which costs more than
+    /// a join between pool threads; inside `in_pool` only the joins are
+    /// paid (`docs/benchmarks.md` measures both ways). Results are the same
+    /// bits either way.
     ///
     /// ```
     /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
@@ -536,7 +626,7 @@ impl Trainer {
     /// leaves `rbm` as the failed update made it.
     pub fn step(&mut self, rbm: &mut Rbm, batch: &[f32]) -> Result<f64> {
         if (rbm.n_visible, rbm.n_hidden, rbm.visible, rbm.hidden)
-            != (self.v, self.h, self.visible, self.hidden)
+            != (self.n_visible, self.n_hidden, self.visible, self.hidden)
         {
             return Err(invalid(
                 "model",
@@ -544,131 +634,24 @@ impl Trainer {
                 "must be the model the trainer was made for",
             ));
         }
-        let rows = rbm.check_input_shape("batch", batch, self.v)?;
-        if rows > self.b {
+        let rows = rbm.check_input_shape("batch", batch, self.n_visible)?;
+        if rows > self.batch_rows {
             return Err(RbmError::ShapeMismatch {
                 what: "batch rows",
                 got: rows,
-                want: self.b,
+                want: self.batch_rows,
             });
         }
         let Some(sq) = self.step_rows(rbm, rows, Batch::Check(batch)) else {
             // A part of the batch is not finite: the serial check names
             // the first bad value.
-            check_finite(batch, self.v)?;
+            check_finite(batch, self.n_visible)?;
             return Err(invalid("batch", "a value", "must be finite"));
         };
         if !self.finite {
             return Err(RbmError::StepDiverged);
         }
         Ok(sq)
-    }
-
-    /// One pass of `rows` rows of `inp` (width `in_w`) through `layer`,
-    /// writing means (width `out_w`) and, if asked, samples.
-    #[allow(clippy::too_many_arguments)]
-    fn pass(
-        k: Kernels,
-        workers: &Workers,
-        bal: &PassBalance,
-        streams: &mut [Stream],
-        sample_visible: bool,
-        layer: &Layer<'_>,
-        inp: &[f32],
-        rows: usize,
-        mean: &mut [f32],
-        samp: &mut [f32],
-    ) {
-        let (in_w, out_w) = (layer.w.rows, layer.w.cols);
-        let draws = !matches!(layer.draw, Draw::None);
-        let inp = MatRef::row_major(&inp[..rows * in_w], rows, in_w);
-        // The product, split by columns: each thread reads only its block
-        // of the weights (matrixmultiply packs it; the AVX-512 kernel reads
-        // it in place), and every row stays in one call (a row split made
-        // matrixmultiply repack all the weights per thread and left ragged
-        // row tiles on each; with the AVX-512 kernel it measured no better,
-        // see docs/benchmarks.md, session 5). The call gives the product
-        // whole 16-row tiles only and computes the last `rows % 16` rows
-        // with the small-row kernel's arithmetic (a batch of 100 would
-        // otherwise cost 112 rows of work); either part has the same bits
-        // for any column split.
-        //
-        // The means are element-wise, so they are computed in the same
-        // parallel region, on the block the thread has just written: in
-        // place without samples; with samples the product goes to `samp`
-        // (the pre-activations the samplers need) and the means from there
-        // to `mean`, which leaves the sampling region below only the draws
-        // (no copy of the pre-activations, and no pass over columns another
-        // thread wrote). Negated means (`layer.negate_mean`) are negated
-        // there too. Element-wise work, so the same bits for any split.
-        let mean_block = |j0: usize, j1: usize, pre: Option<&[f32]>, out: &mut [f32]| {
-            let bias = &layer.bias[j0..j1];
-            match pre {
-                Some(pre) => k.activate_from(layer.act, bias, pre, out),
-                None => k.activate(layer.act, bias, out),
-            }
-            if layer.negate_mean {
-                for a in out.iter_mut() {
-                    *a = -*a;
-                }
-            }
-        };
-        // Columns j0.. of the product into `c`; returns the end column.
-        let product = |j0: usize, c: MatMut<'_>| {
-            let j1 = j0 + c.cols();
-            k.gemm_into_unpadded(inp, layer.w.cols_range(j0, j1), Accumulate::Overwrite, c);
-            j1
-        };
-        let c = MatMut::row_major(&mut mean[..rows * out_w], rows, out_w);
-        if !draws {
-            workers.for_col_tiles(&bal.product, c, |j0, mut c| {
-                let j1 = product(j0, c.reborrow());
-                for r in 0..c.rows() {
-                    mean_block(j0, j1, None, c.row_mut(r));
-                }
-            });
-            return;
-        }
-        let d = MatMut::row_major(&mut samp[..rows * out_w], rows, out_w);
-        workers.for_col_tiles2(&bal.product, d, c, |j0, mut pre, mut c| {
-            let j1 = product(j0, pre.reborrow());
-            for r in 0..c.rows() {
-                mean_block(j0, j1, Some(pre.row_mut(r)), c.row_mut(r));
-            }
-        });
-        // The draws, split by row blocks with their streams, in place on
-        // the pre-activations.
-        workers.for_block_streams(
-            &bal.draws,
-            ROW_BLOCK,
-            (&mut samp[..rows * out_w], out_w),
-            streams,
-            |s, streams| {
-                let rows_per_block = ROW_BLOCK * out_w;
-                for (bi, s) in s.chunks_mut(rows_per_block).enumerate() {
-                    let stream = &mut streams[bi];
-                    // Samples of the whole block in one kernel call (the
-                    // same bits as one call per row).
-                    match layer.draw {
-                        Draw::Hidden(sampler) => {
-                            k.sample_rows(sampler, layer.bias, s, out_w, stream)
-                        }
-                        Draw::BernoulliVisible => {
-                            k.sample_rows(Sampler::Bernoulli, layer.bias, s, out_w, stream)
-                        }
-                        Draw::GaussianVisible => {
-                            for row in s.chunks_mut(out_w) {
-                                k.activate(Activation::Identity, layer.bias, row);
-                                if sample_visible {
-                                    add_unit_noise(row, stream);
-                                }
-                            }
-                        }
-                        Draw::None => unreachable!("passes without samples returned above"),
-                    }
-                }
-            },
-        );
     }
 
     /// One CD-k / PCD-k update on `rows` rows loaded from `batch`. Returns
@@ -686,30 +669,29 @@ impl Trainer {
 
     /// Loads the batch into the first `rows` rows of `[X; v⁻]` in one
     /// parallel region (a serial copy would leave the other threads idle
-    /// long enough to be parked, and waking them delayed the first product
-    /// by about 30 µs on the reference machine). Returns whether every
-    /// value is finite (always true for `Batch::Gather`, whose data was
-    /// checked once).
+    /// long enough to be parked, and waking them would delay the first
+    /// product). Returns whether every value is finite (always true for
+    /// `Batch::Gather`, whose data was checked once).
     fn load_batch(&mut self, rows: usize, batch: Batch<'_>) -> bool {
-        let (v, k) = (self.v, self.k);
+        let (nv, k) = (self.n_visible, self.kernels);
         let bad = AtomicBool::new(false);
         self.workers.for_row_blocks(
             &self.balance.load,
             ROW_BLOCK,
-            v,
-            &mut self.xv[..rows * v],
+            nv,
+            &mut self.visible_stats[..rows * nv],
             |r0, dst| match batch {
                 Batch::Check(src) => {
-                    let src = &src[r0 * v..r0 * v + dst.len()];
+                    let src = &src[r0 * nv..r0 * nv + dst.len()];
                     if !k.all_finite(src) {
                         bad.store(true, Ordering::Relaxed);
                     }
                     dst.copy_from_slice(src);
                 }
                 Batch::Gather(data, order) => {
-                    for (dst, &src) in dst.chunks_exact_mut(v).zip(&order[r0..]) {
-                        let s = src as usize * v;
-                        dst.copy_from_slice(&data[s..s + v]);
+                    for (dst, &src) in dst.chunks_exact_mut(nv).zip(&order[r0..]) {
+                        let s = src as usize * nv;
+                        dst.copy_from_slice(&data[s..s + nv]);
                     }
                 }
             },
@@ -717,270 +699,464 @@ impl Trainer {
         !bad.load(Ordering::Relaxed)
     }
 
+    /// The update on the `rows` rows of `X` already loaded, inside the
+    /// pool: the two phases, the weights, then the biases. Returns the
+    /// summed squared error of the first reconstruction (CD; 0 under PCD).
     fn step_rows_in_pool(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
-        let (v, h, k) = (self.v, self.h, self.k);
-        let sampling = self.cfg.sampling;
-        let w = MatRef::row_major(&rbm.weights, v, h);
-        let up_mean = hidden_mean_activation(rbm.hidden);
-        let sampler = hidden_sampler(rbm.hidden);
-        let up = Layer {
-            w,
-            bias: &rbm.hidden_bias,
-            act: up_mean,
-            draw: Draw::Hidden(sampler),
-            negate_mean: false,
-        };
-        let visible_draw = match rbm.visible {
-            VisibleUnit::Bernoulli => Draw::BernoulliVisible,
-            VisibleUnit::Gaussian => Draw::GaussianVisible,
-        };
-        let sv = self.cfg.sample_visible;
-        // `[X; v⁻]` and `[h⁺; h⁻]`, each `rows` rows on top of `rows` rows.
-        let (x, vneg) = self.xv[..2 * rows * v].split_at_mut(rows * v);
-        let (hpos, hneg) = self.hh[..2 * rows * h].split_at_mut(rows * h);
+        self.positive_phase(rbm, rows);
+        let mut sq = self.negative_phase(rbm, rows);
+        let rates = Rates::new(&self.cfg, rows);
+        let weights_finite = self.update_weights(&mut rbm.weights, rows, rates);
+        if recon_error_in_gradient_region(self.cfg.sampling) {
+            // Column by column in order: the same sum for any split.
+            sq = self.recon_error_cols.iter().sum();
+        }
+        // The biases are updated even when a weight is no longer finite:
+        // a failed step leaves the model as the whole update made it.
+        let biases_finite = !self.cfg.update_biases || self.update_biases(rbm, rates);
+        self.finite = weights_finite && biases_finite;
+        sq
+    }
 
-        // Positive phase. Under PCD the chains keep their own samples, so the
-        // data's hidden samples are only needed to start them.
-        let pcd = matches!(sampling, Sampling::Pcd(_));
-        let need_pos_samples = !pcd || !self.chains_started;
-        let pos_layer = Layer {
-            draw: if need_pos_samples {
-                up.draw
-            } else {
-                Draw::None
-            },
-            ..up
+    /// The positive phase: the hidden means `h⁺` of the batch into the top
+    /// half of `[h⁺; −h⁻]`, and hidden samples into the chain. Under PCD
+    /// the chains keep their own samples, so the data's hidden samples are
+    /// only drawn to start them.
+    fn positive_phase(&mut self, rbm: &Rbm, rows: usize) {
+        let pcd = matches!(self.cfg.sampling, Sampling::Pcd(_));
+        let layer = Layer::up(rbm).drawing_if(!pcd || !self.chains_started);
+        let (x, _) = halves(&mut self.visible_stats, rows, self.n_visible);
+        let (h_pos, _) = halves(&mut self.hidden_stats, rows, self.n_hidden);
+        let mut ctx = PassContext {
+            kernels: self.kernels,
+            workers: &self.workers,
+            streams: &mut self.streams,
+            sample_visible: self.cfg.sample_visible,
         };
-        Self::pass(
-            k,
-            &self.workers,
-            &self.balance.pos,
-            &mut self.streams,
-            sv,
-            &pos_layer,
-            x,
+        ctx.run(Pass {
+            layer: &layer,
+            balance: &self.balance.positive,
+            input: x,
             rows,
-            hpos,
-            &mut self.hchain,
-        );
+            means: h_pos,
+            samples: &mut self.hidden_chain,
+        });
         self.chains_started = true;
+    }
 
-        // Negative phase: k Gibbs steps from `hchain`. The last step writes
-        // the negative visible statistics straight into `vneg`: the noise-
-        // free means under CD, the samples (the chains' states) under PCD.
+    /// The negative phase: k Gibbs steps from the hidden chain. The last
+    /// step writes the negative statistics: `v⁻` straight into the bottom
+    /// half of `[X; v⁻]` (the noise-free means under CD, the samples, the
+    /// chains' states, under PCD) and `−h⁻` into the bottom half of
+    /// `[h⁺; −h⁻]`. Returns the squared error of the first reconstruction
+    /// when it is summed here (CD-k with k > 1), else 0.
+    fn negative_phase(&mut self, rbm: &Rbm, rows: usize) -> f64 {
+        let sampling = self.cfg.sampling;
+        let pcd = matches!(sampling, Sampling::Pcd(_));
         let steps = sampling.k();
         let mut sq = 0.0;
         for t in 1..=steps {
             let last = t == steps;
-            let down = Layer {
-                w: w.transpose(),
-                bias: &rbm.visible_bias,
-                act: visible_mean_activation(rbm.visible),
-                draw: if last && !pcd {
-                    Draw::None
-                } else {
-                    visible_draw
-                },
-                negate_mean: false,
-            };
-            let (mean, samp): (&mut [f32], &mut [f32]) = match (last, pcd) {
-                (true, false) => (&mut *vneg, &mut self.vsamp),
-                (true, true) => (&mut self.vmean, &mut *vneg),
-                (false, _) => (&mut self.vmean, &mut self.vsamp),
-            };
-            Self::pass(
-                k,
-                &self.workers,
-                &self.balance.down,
-                &mut self.streams,
-                sv,
-                &down,
-                &self.hchain,
-                rows,
-                mean,
-                samp,
-            );
-            if t == 1 && !pcd && !sq_in_gradient_region(sampling) {
-                let recon = if last {
-                    &*vneg
-                } else {
-                    &self.vmean[..rows * v]
-                };
-                sq = k.squared_distance(x, recon);
+            self.reconstruct(rbm, rows, last);
+            if t == 1 && !pcd && !recon_error_in_gradient_region(sampling) {
+                sq = self.first_recon_error(rows, last);
             }
-            // Visible states for the next hidden pass and the statistics:
-            // means at the end of CD, samples otherwise (and for PCD chains).
-            let vstate: &[f32] = if last { vneg } else { &self.vsamp };
-            // The last hidden means enter the gradient negated.
-            let hid = Layer {
-                draw: if last && !pcd { Draw::None } else { up.draw },
-                negate_mean: last,
-                ..up
-            };
-            Self::pass(
-                k,
-                &self.workers,
-                &self.balance.hid,
-                &mut self.streams,
-                sv,
-                &hid,
-                vstate,
-                rows,
-                hneg,
-                &mut self.hchain,
-            );
+            self.negative_hidden_pass(rbm, rows, last);
         }
+        sq
+    }
 
-        // One parallel phase over parts of the visible units (rows of W):
-        // the gradient rows G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻] (one product
-        // with inner dimension 2B) go straight into the update through
-        // sgemm's α and β, so G is never stored:
-        // * without momentum, W ← (1 − λ)·W + s·G in the product, then a
-        //   finiteness check of the same rows;
-        // * with momentum, Δ ← m·Δ + s·G in the product, then
-        //   Δ ← Δ − λW, W ← W + Δ with the check, while the rows are hot;
-        // then the visible bias gradient of the same units (f64 column sums
-        // of X − v⁻). With a general α, sgemm rounds its whole tiles and its
-        // ragged edge tiles differently, so the parts are cut at multiples
-        // of 16 rows: every call then tiles its rows as the whole product
-        // would, and the bits do not depend on the thread count.
-        let lr = self.cfg.learning_rate;
-        let (m, decay, scale) = (
-            self.cfg.momentum,
-            lr * self.cfg.weight_decay,
-            lr / rows as f32,
-        );
+    /// The pass down of one Gibbs step, from the hidden chain: the visible
+    /// means and samples of the intermediate steps, or at the `last` step
+    /// `v⁻` (the means under CD, which draws nothing then; the samples
+    /// under PCD).
+    fn reconstruct(&mut self, rbm: &Rbm, rows: usize, last: bool) {
+        let pcd = matches!(self.cfg.sampling, Sampling::Pcd(_));
+        let layer = Layer::down(rbm).drawing_if(!last || pcd);
+        let (_, v_neg) = halves(&mut self.visible_stats, rows, self.n_visible);
+        let (means, samples): (&mut [f32], &mut [f32]) = match (last, pcd) {
+            (true, false) => (v_neg, &mut self.visible_samples),
+            (true, true) => (&mut self.visible_means, v_neg),
+            (false, _) => (&mut self.visible_means, &mut self.visible_samples),
+        };
+        let mut ctx = PassContext {
+            kernels: self.kernels,
+            workers: &self.workers,
+            streams: &mut self.streams,
+            sample_visible: self.cfg.sample_visible,
+        };
+        ctx.run(Pass {
+            layer: &layer,
+            balance: &self.balance.down,
+            input: &self.hidden_chain,
+            rows,
+            means,
+            samples,
+        });
+    }
+
+    /// The squared distance between the batch and its first, noise-free
+    /// reconstruction (in `v⁻` if that step was the `last`).
+    fn first_recon_error(&self, rows: usize, last: bool) -> f64 {
+        let nv = self.n_visible;
+        let (x, v_neg) = self.visible_stats[..2 * rows * nv].split_at(rows * nv);
+        let recon = if last {
+            v_neg
+        } else {
+            &self.visible_means[..rows * nv]
+        };
+        self.kernels.squared_distance(x, recon)
+    }
+
+    /// The pass up of one Gibbs step, from the visible states (the means
+    /// `v⁻` at the end of CD, samples otherwise and for PCD chains): hidden
+    /// means negated into the bottom half of `[h⁺; −h⁻]` (where the last
+    /// step's are `−h⁻`) and, if another step follows or the chains
+    /// persist, hidden samples into the chain.
+    fn negative_hidden_pass(&mut self, rbm: &Rbm, rows: usize, last: bool) {
+        let pcd = matches!(self.cfg.sampling, Sampling::Pcd(_));
+        let layer = Layer {
+            negate_mean: last,
+            ..Layer::up(rbm).drawing_if(!last || pcd)
+        };
+        let nv = self.n_visible;
+        let v_state: &[f32] = if last {
+            &self.visible_stats[rows * nv..2 * rows * nv]
+        } else {
+            &self.visible_samples
+        };
+        let (_, h_neg) = halves(&mut self.hidden_stats, rows, self.n_hidden);
+        let mut ctx = PassContext {
+            kernels: self.kernels,
+            workers: &self.workers,
+            streams: &mut self.streams,
+            sample_visible: self.cfg.sample_visible,
+        };
+        ctx.run(Pass {
+            layer: &layer,
+            balance: &self.balance.negative_hidden,
+            input: v_state,
+            rows,
+            means: h_neg,
+            samples: &mut self.hidden_chain,
+        });
+    }
+
+    /// The gradient region: one parallel phase over parts of the visible
+    /// units (rows of W). The gradient rows
+    /// G = Xᵀh⁺ − v⁻ᵀh⁻ = [X; v⁻]ᵀ [h⁺; −h⁻] (one product with inner
+    /// dimension 2B) go straight into the update through sgemm's α and β,
+    /// so G is never stored:
+    /// * without momentum, W ← (1 − ηλ)·W + (η/B)·G in the product, then a
+    ///   finiteness check of the same rows;
+    /// * with momentum, Δ ← m·Δ + (η/B)·G in the product, then
+    ///   Δ ← Δ − ηλW, W ← W + Δ with the check, while the rows are hot;
+    ///
+    /// then the visible bias gradient of the same units (f64 column sums of
+    /// X − v⁻) and, under CD-1, their reconstruction error. With a general
+    /// α, sgemm rounds its whole tiles and its ragged edge tiles
+    /// differently, so the parts are cut at multiples of 16 rows: every
+    /// call then tiles its rows as the whole product would, and the bits
+    /// do not depend on the thread count. Returns whether every weight is
+    /// finite.
+    fn update_weights(&mut self, weights: &mut [f32], rows: usize, rates: Rates) -> bool {
+        let (nv, nh, k) = (self.n_visible, self.n_hidden, self.kernels);
+        let Rates {
+            momentum: m,
+            decay,
+            scale,
+        } = rates;
         let bad = AtomicBool::new(false);
-        let xvt = MatRef::row_major(&self.xv[..2 * rows * v], 2 * rows, v).transpose();
-        let hh = MatRef::row_major(&self.hh[..2 * rows * h], 2 * rows, h);
-        let (x, vneg) = self.xv[..2 * rows * v].split_at(rows * v);
+        let stats = &self.visible_stats[..2 * rows * nv];
+        let xvt = MatRef::row_major(stats, 2 * rows, nv).transpose();
+        let hh = MatRef::row_major(&self.hidden_stats[..2 * rows * nh], 2 * rows, nh);
+        let (x, v_neg) = stats.split_at(rows * nv);
         let (xs, vs) = (
-            MatRef::row_major(x, rows, v),
-            MatRef::row_major(vneg, rows, v),
+            MatRef::row_major(x, rows, nv),
+            MatRef::row_major(v_neg, rows, nv),
         );
         // Under CD-1 the reconstruction error is summed here too, per
         // visible unit (the first reconstruction is v⁻ itself); the other
         // samplings computed it right after the first reconstruction.
-        let sq_here = sq_in_gradient_region(sampling);
+        let recon_error_here = recon_error_in_gradient_region(self.cfg.sampling);
         // The hidden bias gradient (f64 column sums of h⁺ − h⁻, which `hh`
         // holds as [h⁺; −h⁻]) rides along with the last part, so the step
         // has one parallel region fewer; the region's balance gives that
         // part fewer rows of W to make up for it. Each column is one
         // sequential sum, so the bits do not depend on who computes it.
-        self.workers.for_row_tiles_2f64(
-            &self.balance.grad,
+        self.workers.for_row_tiles(
+            &self.balance.gradient,
             SGEMM_ROW_TILE,
-            h,
-            [&mut rbm.weights, &mut self.vel_w],
-            [&mut self.grad_b, &mut self.sq_cols],
-            &mut self.grad_c,
-            |r0, w, vel, [gb, sqc], grad_c| {
-                let r1 = r0 + gb.len();
+            nh,
+            [weights, &mut self.weight_velocity],
+            [&mut self.visible_bias_grad, &mut self.recon_error_cols],
+            &mut self.hidden_bias_grad,
+            |r0, w, vel, [grad_b, recon_cols], grad_c| {
+                let r1 = r0 + grad_b.len();
                 let a = xvt.rows_range(r0, r1);
                 let finite = if m == 0.0 {
-                    k.gemm_scaled_into(a, hh, scale, 1.0 - decay, MatMut::row_major(w, r1 - r0, h));
+                    k.gemm_scaled_into(
+                        a,
+                        hh,
+                        scale,
+                        1.0 - decay,
+                        MatMut::row_major(w, r1 - r0, nh),
+                    );
                     k.all_finite(w)
                 } else {
-                    k.gemm_scaled_into(a, hh, scale, m, MatMut::row_major(vel, r1 - r0, h));
+                    k.gemm_scaled_into(a, hh, scale, m, MatMut::row_major(vel, r1 - r0, nh));
                     k.apply_velocity(decay, w, vel)
                 };
                 if !finite {
                     bad.store(true, Ordering::Relaxed);
                 }
                 // Each column is one sequential sum: any split, same bits.
-                k.column_sums(xs.cols_range(r0, r1), Accumulate::Overwrite, gb);
-                k.column_sums(vs.cols_range(r0, r1), Accumulate::Subtract, gb);
-                if sq_here {
-                    k.column_squared_distances(xs.cols_range(r0, r1), vs.cols_range(r0, r1), sqc);
+                let (x, v_neg) = (xs.cols_range(r0, r1), vs.cols_range(r0, r1));
+                k.column_sums(x, Accumulate::Overwrite, grad_b);
+                k.column_sums(v_neg, Accumulate::Subtract, grad_b);
+                if recon_error_here {
+                    k.column_squared_distances(x, v_neg, recon_cols);
                 }
                 if let Some(grad_c) = grad_c {
                     k.column_sums(hh, Accumulate::Overwrite, grad_c);
                 }
             },
         );
-        if sq_here {
-            // Column by column in order: the same sum for any split.
-            sq = self.sq_cols.iter().sum();
-        }
-        let mut ok = !bad.load(Ordering::Relaxed);
-        if !self.cfg.update_biases {
-            self.finite = ok;
-            return sq;
-        }
-        for (b, (d, &g)) in rbm
-            .visible_bias
-            .iter_mut()
-            .zip(self.vel_b.iter_mut().zip(&self.grad_b))
-        {
-            *d = m * *d + scale * g as f32;
-            *b += *d;
-            ok &= b.is_finite();
-        }
-        for (c, (d, &g)) in rbm
-            .hidden_bias
-            .iter_mut()
-            .zip(self.vel_c.iter_mut().zip(&self.grad_c))
-        {
-            *d = m * *d + scale * g as f32;
-            *c += *d;
-            ok &= c.is_finite();
-        }
-        self.finite = ok;
-        sq
+        !bad.load(Ordering::Relaxed)
+    }
+
+    /// The bias updates, by the weights' rule without decay:
+    /// `Δ ← mΔ + (η/B)·g`, `b ← b + Δ`, with `g` the f64 gradient of the
+    /// gradient region. Returns whether every bias is finite.
+    fn update_biases(&mut self, rbm: &mut Rbm, rates: Rates) -> bool {
+        let visible = momentum_update(
+            &mut rbm.visible_bias,
+            &mut self.visible_bias_velocity,
+            &self.visible_bias_grad,
+            rates,
+        );
+        let hidden = momentum_update(
+            &mut rbm.hidden_bias,
+            &mut self.hidden_bias_velocity,
+            &self.hidden_bias_grad,
+            rates,
+        );
+        visible && hidden
     }
 
     /// Mean squared error of noise-free reconstructions of the first `rows`
     /// rows of `data`, through the trainer's buffers (no allocation).
     fn evaluate(&mut self, rbm: &Rbm, data: &[f32], rows: usize) -> f64 {
-        let (v, h, k) = (self.v, self.h, self.k);
-        let w = MatRef::row_major(&rbm.weights, v, h);
-        let up = Layer {
-            w,
-            bias: &rbm.hidden_bias,
-            act: hidden_mean_activation(rbm.hidden),
-            draw: Draw::None,
-            negate_mean: false,
-        };
-        let down = Layer {
-            w: w.transpose(),
-            bias: &rbm.visible_bias,
-            act: visible_mean_activation(rbm.visible),
-            draw: Draw::None,
-            negate_mean: false,
+        let nv = self.n_visible;
+        let up = Layer::up(rbm).drawing_if(false);
+        let down = Layer::down(rbm).drawing_if(false);
+        let mut ctx = PassContext {
+            kernels: self.kernels,
+            workers: &self.workers,
+            streams: &mut self.streams,
+            sample_visible: false,
         };
         let mut sq = 0.0;
         let mut r0 = 0;
         while r0 < rows {
-            let r = self.b.min(rows - r0);
-            let x = &data[r0 * v..(r0 + r) * v];
-            Self::pass(
-                k,
-                &self.workers,
-                &self.balance.eval_up,
-                &mut self.streams,
-                false,
-                &up,
-                x,
-                r,
-                &mut self.hh,
-                &mut self.hchain,
-            );
-            Self::pass(
-                k,
-                &self.workers,
-                &self.balance.eval_down,
-                &mut self.streams,
-                false,
-                &down,
-                &self.hh,
-                r,
-                &mut self.vmean,
-                &mut self.vsamp,
-            );
-            sq += k.squared_distance(x, &self.vmean[..r * v]);
+            let r = self.batch_rows.min(rows - r0);
+            let x = &data[r0 * nv..(r0 + r) * nv];
+            ctx.run(Pass {
+                layer: &up,
+                balance: &self.balance.eval_up,
+                input: x,
+                rows: r,
+                means: &mut self.hidden_stats,
+                samples: &mut self.hidden_chain,
+            });
+            ctx.run(Pass {
+                layer: &down,
+                balance: &self.balance.eval_down,
+                input: &self.hidden_stats,
+                rows: r,
+                means: &mut self.visible_means,
+                samples: &mut self.visible_samples,
+            });
+            sq += ctx
+                .kernels
+                .squared_distance(x, &self.visible_means[..r * nv]);
             r0 += r;
         }
-        sq / (rows * v) as f64
+        sq / (rows * nv) as f64
+    }
+}
+
+/// `Δ ← mΔ + (η/B)·g`, `value ← value + Δ` for each value with its
+/// velocity `Δ` and f64 gradient `g`. Returns whether every value is
+/// finite.
+fn momentum_update(values: &mut [f32], velocity: &mut [f32], grad: &[f64], rates: Rates) -> bool {
+    let mut finite = true;
+    for (b, (d, &g)) in values.iter_mut().zip(velocity.iter_mut().zip(grad)) {
+        *d = rates.momentum * *d + rates.scale * g as f32;
+        *b += *d;
+        finite &= b.is_finite();
+    }
+    finite
+}
+
+impl PassContext<'_> {
+    /// Runs `pass`. The product is split by columns: each thread reads
+    /// only its block of the weights (matrixmultiply packs it; the AVX-512
+    /// kernel reads it in place), and every row stays in one call (a row
+    /// split made matrixmultiply repack all the weights per thread and
+    /// left ragged row tiles on each; see docs/benchmarks.md). The call
+    /// gives the product whole 16-row tiles only and computes the last
+    /// `rows % 16` rows with the small-row kernel's arithmetic (a batch of
+    /// 100 would otherwise cost 112 rows of work); either part has the same
+    /// bits for any column split.
+    ///
+    /// The means are element-wise, so they are computed in the same
+    /// parallel region, on the block the thread has just written: in place
+    /// without samples; with samples the product goes to `samples` (the
+    /// pre-activations the samplers need) and the means from there to
+    /// `means`, which leaves the sampling region only the draws (no copy of
+    /// the pre-activations, and no pass over columns another thread
+    /// wrote). Negated means (`layer.negate_mean`) are negated there too.
+    /// Element-wise work, so the same bits for any split.
+    fn run(&mut self, pass: Pass<'_, '_>) {
+        let Pass {
+            layer,
+            balance,
+            input,
+            rows,
+            means,
+            samples,
+        } = pass;
+        let (in_w, out_w) = (layer.weights.rows, layer.weights.cols);
+        let input = MatRef::row_major(&input[..rows * in_w], rows, in_w);
+        let means = MatMut::row_major(&mut means[..rows * out_w], rows, out_w);
+        if matches!(layer.draw, Draw::None) {
+            self.product_and_means(layer, &balance.product, input, means);
+            return;
+        }
+        let pre = MatMut::row_major(&mut samples[..rows * out_w], rows, out_w);
+        self.product_means_and_preactivations(layer, &balance.product, input, pre, means);
+        self.draw(layer, &balance.draws, &mut samples[..rows * out_w]);
+    }
+
+    /// `means = act(input · W + bias)` (negated if the layer says so), in
+    /// place, split by column tiles.
+    fn product_and_means(
+        &self,
+        layer: &Layer<'_>,
+        bal: &Balance,
+        input: MatRef<'_>,
+        means: MatMut<'_>,
+    ) {
+        let k = self.kernels;
+        self.workers.for_col_tiles(bal, means, |j0, mut c| {
+            let j1 = layer_product(k, layer, input, j0, c.reborrow());
+            for r in 0..c.rows() {
+                layer_means(k, layer, j0, j1, None, c.row_mut(r));
+            }
+        });
+    }
+
+    /// The pre-activations `input · W` into `pre` and the means computed
+    /// from them into `means`, split by the same column tiles of both.
+    fn product_means_and_preactivations(
+        &self,
+        layer: &Layer<'_>,
+        bal: &Balance,
+        input: MatRef<'_>,
+        pre: MatMut<'_>,
+        means: MatMut<'_>,
+    ) {
+        let k = self.kernels;
+        self.workers
+            .for_col_tiles_pair(bal, pre, means, |j0, mut pre, mut c| {
+                let j1 = layer_product(k, layer, input, j0, pre.reborrow());
+                for r in 0..c.rows() {
+                    layer_means(k, layer, j0, j1, Some(pre.row_mut(r)), c.row_mut(r));
+                }
+            });
+    }
+
+    /// The draws of the layer, in place on the pre-activations `pre`, split
+    /// by row blocks with their streams.
+    fn draw(&mut self, layer: &Layer<'_>, bal: &Balance, pre: &mut [f32]) {
+        let (k, sample_visible) = (self.kernels, self.sample_visible);
+        let out_w = layer.weights.cols;
+        self.workers
+            .for_block_streams(bal, ROW_BLOCK, (pre, out_w), self.streams, |s, streams| {
+                for (bi, block) in s.chunks_mut(ROW_BLOCK * out_w).enumerate() {
+                    draw_block(k, layer, sample_visible, block, &mut streams[bi]);
+                }
+            });
+    }
+}
+
+/// Columns `j0..` of `input · layer.weights` into `c`, unpadded; returns
+/// the end column.
+fn layer_product(
+    k: Kernels,
+    layer: &Layer<'_>,
+    input: MatRef<'_>,
+    j0: usize,
+    c: MatMut<'_>,
+) -> usize {
+    let j1 = j0 + c.cols();
+    k.gemm_into_unpadded(
+        input,
+        layer.weights.cols_range(j0, j1),
+        Accumulate::Overwrite,
+        c,
+    );
+    j1
+}
+
+/// The means of columns `j0..j1` of one row into `out`: from `pre` when
+/// given, else in place on `out`; negated if the layer says so.
+fn layer_means(
+    k: Kernels,
+    layer: &Layer<'_>,
+    j0: usize,
+    j1: usize,
+    pre: Option<&[f32]>,
+    out: &mut [f32],
+) {
+    let bias = &layer.bias[j0..j1];
+    match pre {
+        Some(pre) => k.activate_from(layer.activation, bias, pre, out),
+        None => k.activate(layer.activation, bias, out),
+    }
+    if layer.negate_mean {
+        for a in out.iter_mut() {
+            *a = -*a;
+        }
+    }
+}
+
+/// The samples of one block of rows, in place on its pre-activations, from
+/// the block's stream: all rows in one kernel call (the same bits as one
+/// call per row), or row by row for Gaussian visible units.
+fn draw_block(
+    k: Kernels,
+    layer: &Layer<'_>,
+    sample_visible: bool,
+    block: &mut [f32],
+    stream: &mut Stream,
+) {
+    let out_w = layer.weights.cols;
+    match layer.draw {
+        Draw::Hidden(sampler) => k.sample_rows(sampler, layer.bias, block, out_w, stream),
+        Draw::BernoulliVisible => {
+            k.sample_rows(Sampler::Bernoulli, layer.bias, block, out_w, stream)
+        }
+        Draw::GaussianVisible => {
+            for row in block.chunks_mut(out_w) {
+                k.activate(Activation::Identity, layer.bias, row);
+                if sample_visible {
+                    add_unit_noise(row, stream);
+                }
+            }
+        }
+        Draw::None => unreachable!("passes without samples draw nothing"),
     }
 }
 
@@ -1039,16 +1215,16 @@ mod tests {
             if seed.is_some() {
                 let Balances {
                     load,
-                    pos,
+                    positive,
                     down,
-                    hid,
-                    grad,
+                    negative_hidden,
+                    gradient,
                     ..
                 } = &t.balance;
-                for bal in [load, grad] {
+                for bal in [load, gradient] {
                     bal.scramble(&mut s);
                 }
-                for p in [pos, down, hid] {
+                for p in [positive, down, negative_hidden] {
                     p.product.scramble(&mut s);
                     p.draws.scramble(&mut s);
                 }
