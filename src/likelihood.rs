@@ -179,49 +179,87 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
             ));
         }
     };
-    let w: Vec<f64> = rbm.weights.iter().map(|&x| f64::from(x)).collect();
-    let b: Vec<f64> = rbm.visible_bias.iter().map(|&x| f64::from(x)).collect();
-    let c: Vec<f64> = rbm.hidden_bias.iter().map(|&x| f64::from(x)).collect();
-    // Enumerated layer: m units with bias `own`; the other layer has total
-    // input `other + Σ_k s_k · row(k)` and contributes `term` per unit.
-    let (m, n) = match layer {
-        Enumerated::Visible => (nv, nh),
-        Enumerated::Hidden => (nh, nv),
-    };
-    let row = |k: usize, j: usize| match layer {
-        Enumerated::Visible => w[k * nh + j],
-        Enumerated::Hidden => w[j * nh + k],
-    };
-    let (own, other) = match layer {
-        Enumerated::Visible => (&b, &c),
-        Enumerated::Hidden => (&c, &b),
-    };
-    let term = |x: f64| match layer {
-        Enumerated::Visible => hidden_term(rbm.hidden, x),
-        Enumerated::Hidden => softplus(x),
-    };
+    let states = Enumeration::new(rbm, layer);
     // 2^m states in 64 chunks (fewer for small m), reduced in chunk order.
-    let total = 1usize << m;
+    let total = 1usize << states.m;
     let chunks = total.min(64);
     let per = total / chunks;
     let workers = Workers::new(threads)?;
     let mut results = vec![0f64; chunks];
     workers.for_each_index(&mut results, |ci, out| {
-        let start = ci * per;
+        *out = states.log_sum(ci * per, per);
+    });
+    Ok((log_sum_exp(results.iter().copied()), layer))
+}
+
+/// The states of the enumerated layer of [`exact_log_z`]: `m` units with
+/// biases `own`; the other layer (`n` units) has total input
+/// `other + Σ_k s_k · row(k)` and contributes `term` per unit. All in f64.
+struct Enumeration {
+    layer: Enumerated,
+    hidden: HiddenUnit,
+    m: usize,
+    n: usize,
+    /// The weights, V × H.
+    w: Vec<f64>,
+    own: Vec<f64>,
+    other: Vec<f64>,
+}
+
+impl Enumeration {
+    fn new(rbm: &Rbm, layer: Enumerated) -> Enumeration {
+        let f64s = |v: &[f32]| -> Vec<f64> { v.iter().map(|&x| f64::from(x)).collect() };
+        let (b, c) = (f64s(&rbm.visible_bias), f64s(&rbm.hidden_bias));
+        let (m, n, own, other) = match layer {
+            Enumerated::Visible => (rbm.n_visible, rbm.n_hidden, b, c),
+            Enumerated::Hidden => (rbm.n_hidden, rbm.n_visible, c, b),
+        };
+        Enumeration {
+            layer,
+            hidden: rbm.hidden,
+            m,
+            n,
+            w: f64s(&rbm.weights),
+            own,
+            other,
+        }
+    }
+
+    /// The weight between enumerated unit `k` and other unit `j`.
+    fn row(&self, k: usize, j: usize) -> f64 {
+        match self.layer {
+            Enumerated::Visible => self.w[k * self.n + j],
+            Enumerated::Hidden => self.w[j * self.m + k],
+        }
+    }
+
+    /// The other layer's contribution of one unit with total input `x`.
+    fn term(&self, x: f64) -> f64 {
+        match self.layer {
+            Enumerated::Visible => hidden_term(self.hidden, x),
+            Enumerated::Hidden => softplus(x),
+        }
+    }
+
+    /// log Σ of the unnormalised log weights of the `per` states from
+    /// number `start` on, visited in Gray-code order so that each step
+    /// adds or removes one row of W.
+    fn log_sum(&self, start: usize, per: usize) -> f64 {
+        let (m, n) = (self.m, self.n);
         let gray = |i: usize| i ^ (i >> 1);
         let mut state = gray(start);
         let mut input: Vec<f64> = (0..n)
             .map(|j| {
-                other[j]
+                self.other[j]
                     + (0..m)
                         .filter(|&k| state >> k & 1 == 1)
-                        .map(|k| row(k, j))
+                        .map(|k| self.row(k, j))
                         .sum::<f64>()
             })
             .collect();
         let mut own_sum: f64 = (0..m)
             .filter(|&k| state >> k & 1 == 1)
-            .map(|k| own[k])
+            .map(|k| self.own[k])
             .sum();
         let mut lse_max = f64::NEG_INFINITY;
         let mut lse_sum = 0.0;
@@ -231,12 +269,12 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
                 let k = (next ^ state).trailing_zeros() as usize;
                 let sign = if next >> k & 1 == 1 { 1.0 } else { -1.0 };
                 for (j, x) in input.iter_mut().enumerate() {
-                    *x += sign * row(k, j);
+                    *x += sign * self.row(k, j);
                 }
-                own_sum += sign * own[k];
+                own_sum += sign * self.own[k];
                 state = next;
             }
-            let log_weight = own_sum + input.iter().map(|&x| term(x)).sum::<f64>();
+            let log_weight = own_sum + input.iter().map(|&x| self.term(x)).sum::<f64>();
             if log_weight > lse_max {
                 lse_sum = lse_sum * (lse_max - log_weight).exp() + 1.0;
                 lse_max = log_weight;
@@ -244,9 +282,8 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
                 lse_sum += (log_weight - lse_max).exp();
             }
         }
-        *out = lse_max + lse_sum.ln();
-    });
-    Ok((log_sum_exp(results.iter().copied()), layer))
+        lse_max + lse_sum.ln()
+    }
 }
 
 /// Annealed importance sampling settings.
@@ -359,6 +396,38 @@ const AIS_BLOCK: usize = 8;
 /// `Stream::new(seed, block)`, threads take whole blocks, and the result does
 /// not depend on the number of threads.
 pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate> {
+    let k_copies = check_ais_inputs(rbm, base_bias, cfg)?;
+    let workers = Workers::new(cfg.threads)?;
+    let blocks = cfg.runs.div_ceil(AIS_BLOCK);
+    let mut streams: Vec<Stream> = (0..blocks as u64)
+        .map(|i| Stream::new(cfg.seed, i))
+        .collect();
+    let mut log_weights = vec![0f64; cfg.runs];
+    // Parts of whole 16-row tiles (multiples of AIS_BLOCK): the products
+    // give sgemm whole tiles and the small-row kernel the last
+    // `runs % 16` rows, the same rows for any thread count.
+    let part = workers.part_rows_unpadded(cfg.runs);
+    debug_assert_eq!(part % AIS_BLOCK, 0);
+    let w_t = transposed(&rbm.weights, rbm.n_visible, rbm.n_hidden);
+    let chains = AisChains::new(rbm, base_bias, k_copies, &w_t);
+    workers.for_row_parts_with_streams(
+        part,
+        AIS_BLOCK,
+        &mut log_weights,
+        &mut streams,
+        |_row0, lw, streams| chains.anneal(&cfg.betas, lw, streams),
+    );
+    let log_z_base: f64 = base_bias
+        .iter()
+        .map(|&a| softplus(f64::from(a)))
+        .sum::<f64>()
+        + rbm.n_hidden as f64 * chains.kf * 2f64.ln();
+    Ok(estimate_from_log_weights(&log_weights, log_z_base, cfg))
+}
+
+/// Checks the model, the settings and the base-rate biases of [`ais`];
+/// returns the copies K per hidden unit (1 for Bernoulli units).
+fn check_ais_inputs(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<u32> {
     require_bernoulli_visible(rbm, "AIS is implemented for Bernoulli visible units")?;
     let k_copies = match rbm.hidden {
         HiddenUnit::Bernoulli => 1u32,
@@ -394,152 +463,217 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
         });
     }
     crate::error::check_finite(base_bias, rbm.n_visible)?;
-    let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
-    let k = Kernels::active();
-    let workers = Workers::new(cfg.threads)?;
-    let blocks = cfg.runs.div_ceil(AIS_BLOCK);
-    let mut streams: Vec<Stream> = (0..blocks as u64)
-        .map(|i| Stream::new(cfg.seed, i))
-        .collect();
-    let mut log_w64 = vec![0f64; cfg.runs];
-    // Parts of whole 16-row tiles (multiples of AIS_BLOCK): the products
-    // below give sgemm whole tiles and the small-row kernel the last
-    // `runs % 16` rows, the same rows for any thread count.
-    let part = workers.part_rows_unpadded(cfg.runs);
-    debug_assert_eq!(part % AIS_BLOCK, 0);
-    let w = MatRef::row_major(&rbm.weights, nv, nh);
-    // Wᵀ as its own row-major copy: the product H·Wᵀ then packs contiguous
-    // rows instead of gathering a strided view at every temperature (same
-    // values, same packed panels, so the same results).
-    let mut w_t = vec![0f32; nv * nh];
-    for (i, row) in rbm.weights.chunks_exact(nh).enumerate() {
+    Ok(k_copies)
+}
+
+/// `w` (`rows × cols`, row-major) transposed into its own row-major copy.
+fn transposed(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut w_t = vec![0f32; rows * cols];
+    for (i, row) in w.chunks_exact(cols).enumerate() {
         for (j, &x) in row.iter().enumerate() {
-            w_t[j * nv + i] = x;
+            w_t[j * rows + i] = x;
         }
     }
-    let w_t = MatRef::row_major(&w_t, nh, nv);
-    let db: Vec<f64> = rbm
-        .visible_bias
+    w_t
+}
+
+/// Σ_i a_i (p_i + q_i) in f64 over eight interleaved partial sums, so the
+/// adds pipeline and vectorise instead of forming one serial chain.
+fn dot8<P: Copy + Into<f64>>(a: &[f32], p: &[P], q: &[P]) -> f64 {
+    let mut acc = [0f64; 8];
+    let (ca, cp, cq) = (a.chunks_exact(8), p.chunks_exact(8), q.chunks_exact(8));
+    let mut tail = 0f64;
+    for ((&x, &y), &z) in ca
+        .remainder()
         .iter()
-        .zip(base_bias)
-        .map(|(&b, &a)| f64::from(b) - f64::from(a))
-        .collect();
-    // (b − b_A)ᵀv is dot8(v, b − b_A, 0).
-    let zeros = vec![0f64; nv];
-    let kf = f64::from(k_copies);
-    // Σ_i a_i (p_i + q_i) in f64 over eight interleaved partial sums, so the
-    // adds pipeline and vectorise instead of forming one serial chain.
-    fn dot8<P: Copy + Into<f64>>(a: &[f32], p: &[P], q: &[P]) -> f64 {
-        let mut acc = [0f64; 8];
-        let (ca, cp, cq) = (a.chunks_exact(8), p.chunks_exact(8), q.chunks_exact(8));
-        let mut tail = 0f64;
-        for ((&x, &y), &z) in ca
-            .remainder()
-            .iter()
-            .zip(cp.remainder())
-            .zip(cq.remainder())
+        .zip(cp.remainder())
+        .zip(cq.remainder())
+    {
+        tail += f64::from(x) * (y.into() + z.into());
+    }
+    for ((xa, ya), za) in ca.zip(cp).zip(cq) {
+        for (((s, &x), &y), &z) in acc.iter_mut().zip(xa).zip(ya).zip(za) {
+            *s += f64::from(x) * (y.into() + z.into());
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// What every part of the AIS runs shares: the model, the base-rate
+/// biases and the quantities derived from them once.
+struct AisChains<'a> {
+    k: Kernels,
+    nv: usize,
+    nh: usize,
+    /// W (V × H).
+    w: MatRef<'a>,
+    /// Wᵀ as its own row-major copy: the product H·Wᵀ then packs
+    /// contiguous rows instead of gathering a strided view at every
+    /// temperature (same values, same packed panels, so the same results).
+    w_t: MatRef<'a>,
+    visible_bias: &'a [f32],
+    hidden_bias: &'a [f32],
+    base_bias: &'a [f32],
+    /// b − b_A in f64: (b − b_A)ᵀv is `dot8(v, db, zeros)`.
+    db: Vec<f64>,
+    zeros: Vec<f64>,
+    /// K, the copies per hidden unit.
+    kf: f64,
+    sampler: Sampler,
+}
+
+/// The state of one part of the runs: `rows` chains' visible states `v`,
+/// total hidden inputs `x = vW + c` and two buffers of hidden values.
+struct AisPart {
+    rows: usize,
+    v: Vec<f32>,
+    x: Vec<f32>,
+    t: Vec<f32>,
+    t2: Vec<f32>,
+    /// The visible biases of the current temperature.
+    bias_k: Vec<f32>,
+}
+
+impl<'a> AisChains<'a> {
+    fn new(rbm: &'a Rbm, base_bias: &'a [f32], k_copies: u32, w_t: &'a [f32]) -> AisChains<'a> {
+        let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
+        AisChains {
+            k: Kernels::active(),
+            nv,
+            nh,
+            w: MatRef::row_major(&rbm.weights, nv, nh),
+            w_t: MatRef::row_major(w_t, nh, nv),
+            visible_bias: &rbm.visible_bias,
+            hidden_bias: &rbm.hidden_bias,
+            base_bias,
+            db: rbm
+                .visible_bias
+                .iter()
+                .zip(base_bias)
+                .map(|(&b, &a)| f64::from(b) - f64::from(a))
+                .collect(),
+            zeros: vec![0f64; nv],
+            kf: f64::from(k_copies),
+            sampler: match rbm.hidden {
+                HiddenUnit::Binomial(kk) => Sampler::Binomial(kk),
+                _ => Sampler::Bernoulli,
+            },
+        }
+    }
+
+    /// Runs the chains of one part (`lw.len()` runs, their blocks'
+    /// `streams`) from the base-rate model through every temperature,
+    /// adding each step's increment to the log weights `lw`.
+    fn anneal(&self, betas: &[f64], lw: &mut [f64], streams: &mut [Stream]) {
+        let (nv, nh) = (self.nv, self.nh);
+        let rows = lw.len();
+        let mut part = AisPart {
+            rows,
+            v: vec![0f32; rows * nv],
+            x: vec![0f32; rows * nh],
+            t: vec![0f32; rows * nh],
+            t2: vec![0f32; rows * nh],
+            bias_k: vec![0f32; nv],
+        };
+        // v ~ base-rate model.
+        for (bi, blk) in part.v.chunks_mut(AIS_BLOCK * nv).enumerate() {
+            for row in blk.chunks_exact_mut(nv) {
+                row.fill(0.0);
+                self.k
+                    .sample(Sampler::Bernoulli, self.base_bias, row, &mut streams[bi]);
+            }
+        }
+        let mut beta_prev = 0f64;
+        for &beta in betas {
+            self.add_increment(&mut part, beta_prev, beta, lw);
+            if beta == 1.0 {
+                break; // the last transition would not change the estimate
+            }
+            self.sample_hidden(&mut part, beta, streams);
+            self.sample_visible(&mut part, beta, streams);
+            beta_prev = beta;
+        }
+    }
+
+    /// x = vW + c, then each run's log weight increment from β' to β:
+    /// Δβ (b − b_A)ᵀv + K Σ_j x_j ∫_{β'}^{β} σ(t x_j) dt, the integral by
+    /// two-point Gauss–Legendre quadrature (σ of the two nodes into `t`
+    /// and `t2`).
+    fn add_increment(&self, part: &mut AisPart, beta_prev: f64, beta: f64, lw: &mut [f64]) {
+        let (k, nv, nh, rows) = (self.k, self.nv, self.nh, part.rows);
+        let dbeta = beta - beta_prev;
+        k.gemm_into_unpadded(
+            MatRef::row_major(&part.v, rows, nv),
+            self.w,
+            Accumulate::Overwrite,
+            MatMut::row_major(&mut part.x, rows, nh),
+        );
+        for row in part.x.chunks_exact_mut(nh) {
+            k.activate(Activation::Identity, self.hidden_bias, row);
+        }
+        let mid = 0.5 * (beta + beta_prev);
+        let half = dbeta / (2.0 * 3f64.sqrt());
+        let (g1, g2) = ((mid - half) as f32, (mid + half) as f32);
+        for ((o1, o2), &xi) in part.t.iter_mut().zip(part.t2.iter_mut()).zip(&part.x) {
+            *o1 = g1 * xi;
+            *o2 = g2 * xi;
+        }
+        k.activate(Activation::Sigmoid, &[], &mut part.t);
+        k.activate(Activation::Sigmoid, &[], &mut part.t2);
+        for (r, l) in lw.iter_mut().enumerate() {
+            let hid = r * nh..(r + 1) * nh;
+            let acc = dot8(&part.x[hid.clone()], &part.t[hid.clone()], &part.t2[hid]);
+            let vis = dot8(&part.v[r * nv..(r + 1) * nv], &self.db, &self.zeros);
+            *l += dbeta * vis + self.kf * dbeta * 0.5 * acc;
+        }
+    }
+
+    /// h ~ p_β(h | v) into `t`: pre-activation β x.
+    fn sample_hidden(&self, part: &mut AisPart, beta: f64, streams: &mut [Stream]) {
+        let bf = beta as f32;
+        for (o, &xi) in part.t.iter_mut().zip(&part.x) {
+            *o = bf * xi;
+        }
+        for (bi, blk) in part.t.chunks_mut(AIS_BLOCK * self.nh).enumerate() {
+            for row in blk.chunks_exact_mut(self.nh) {
+                self.k.sample(self.sampler, &[], row, &mut streams[bi]);
+            }
+        }
+    }
+
+    /// v ~ p_β(v | h) into `v`: pre-activation β(Wh + b) + (1 − β) b_A.
+    fn sample_visible(&self, part: &mut AisPart, beta: f64, streams: &mut [Stream]) {
+        let (k, nv, nh, rows) = (self.k, self.nv, self.nh, part.rows);
+        k.gemm_into_unpadded(
+            MatRef::row_major(&part.t, rows, nh),
+            self.w_t,
+            Accumulate::Overwrite,
+            MatMut::row_major(&mut part.v, rows, nv),
+        );
+        for ((o, &b), &a) in part
+            .bias_k
+            .iter_mut()
+            .zip(self.visible_bias)
+            .zip(self.base_bias)
         {
-            tail += f64::from(x) * (y.into() + z.into());
+            *o = (beta * f64::from(b) + (1.0 - beta) * f64::from(a)) as f32;
         }
-        for ((xa, ya), za) in ca.zip(cp).zip(cq) {
-            for (((s, &x), &y), &z) in acc.iter_mut().zip(xa).zip(ya).zip(za) {
-                *s += f64::from(x) * (y.into() + z.into());
+        let bf = beta as f32;
+        for vi in part.v.iter_mut() {
+            *vi *= bf;
+        }
+        for (bi, blk) in part.v.chunks_mut(AIS_BLOCK * nv).enumerate() {
+            for row in blk.chunks_exact_mut(nv) {
+                k.sample(Sampler::Bernoulli, &part.bias_k, row, &mut streams[bi]);
             }
         }
-        acc.iter().sum::<f64>() + tail
     }
-    let sampler = match rbm.hidden {
-        HiddenUnit::Binomial(kk) => Sampler::Binomial(kk),
-        _ => Sampler::Bernoulli,
-    };
-    workers.for_parts_streams_f64(
-        part,
-        AIS_BLOCK,
-        &mut log_w64,
-        &mut streams,
-        |_row0, lw, streams| {
-            let rows = lw.len();
-            let mut v = vec![0f32; rows * nv];
-            let mut x = vec![0f32; rows * nh];
-            let mut t = vec![0f32; rows * nh];
-            let mut t2 = vec![0f32; rows * nh];
-            let mut bias_k = vec![0f32; nv];
-            // v ~ base-rate model.
-            for (bi, blk) in v.chunks_mut(AIS_BLOCK * nv).enumerate() {
-                for row in blk.chunks_exact_mut(nv) {
-                    row.fill(0.0);
-                    k.sample(Sampler::Bernoulli, base_bias, row, &mut streams[bi]);
-                }
-            }
-            let mut beta_prev = 0f64;
-            for &beta in &cfg.betas {
-                let dbeta = beta - beta_prev;
-                // x = vW + c.
-                k.gemm_into_unpadded(
-                    MatRef::row_major(&v, rows, nv),
-                    w,
-                    Accumulate::Overwrite,
-                    MatMut::row_major(&mut x, rows, nh),
-                );
-                for row in x.chunks_exact_mut(nh) {
-                    k.activate(Activation::Identity, &rbm.hidden_bias, row);
-                }
-                // Weight increment: Δβ (b − b_A)ᵀv + K Σ_j x_j ∫ σ(t x_j) dt.
-                let mid = 0.5 * (beta + beta_prev);
-                let half = dbeta / (2.0 * 3f64.sqrt());
-                let (g1, g2) = ((mid - half) as f32, (mid + half) as f32);
-                for ((o1, o2), &xi) in t.iter_mut().zip(t2.iter_mut()).zip(&x) {
-                    *o1 = g1 * xi;
-                    *o2 = g2 * xi;
-                }
-                k.activate(Activation::Sigmoid, &[], &mut t);
-                k.activate(Activation::Sigmoid, &[], &mut t2);
-                for (r, l) in lw.iter_mut().enumerate() {
-                    let hid = r * nh..(r + 1) * nh;
-                    let acc = dot8(&x[hid.clone()], &t[hid.clone()], &t2[hid]);
-                    let vis = dot8(&v[r * nv..(r + 1) * nv], &db, &zeros);
-                    *l += dbeta * vis + kf * dbeta * 0.5 * acc;
-                }
-                if beta == 1.0 {
-                    break; // the last transition would not change the estimate
-                }
-                // h ~ p_β(h | v): pre-activation β x.
-                let bf = beta as f32;
-                for (o, &xi) in t.iter_mut().zip(&x) {
-                    *o = bf * xi;
-                }
-                for (bi, blk) in t.chunks_mut(AIS_BLOCK * nh).enumerate() {
-                    for row in blk.chunks_exact_mut(nh) {
-                        k.sample(sampler, &[], row, &mut streams[bi]);
-                    }
-                }
-                // v ~ p_β(v | h): pre-activation β(Wh + b) + (1 − β) b_A.
-                k.gemm_into_unpadded(
-                    MatRef::row_major(&t, rows, nh),
-                    w_t,
-                    Accumulate::Overwrite,
-                    MatMut::row_major(&mut v, rows, nv),
-                );
-                for ((o, &b), &a) in bias_k.iter_mut().zip(&rbm.visible_bias).zip(base_bias) {
-                    *o = (beta * f64::from(b) + (1.0 - beta) * f64::from(a)) as f32;
-                }
-                for vi in v.iter_mut() {
-                    *vi *= bf;
-                }
-                for (bi, blk) in v.chunks_mut(AIS_BLOCK * nv).enumerate() {
-                    for row in blk.chunks_exact_mut(nv) {
-                        k.sample(Sampler::Bernoulli, &bias_k, row, &mut streams[bi]);
-                    }
-                }
-                beta_prev = beta;
-            }
-        },
-    );
-    let log_z_base: f64 = base_bias
-        .iter()
-        .map(|&a| softplus(f64::from(a)))
-        .sum::<f64>()
-        + nh as f64 * kf * 2f64.ln();
+}
+
+/// The estimate of [`ais`] from the runs' log importance weights: log Ẑ
+/// from their mean r̂, its delta-method standard error and the ±3σ̂_r band
+/// (all relative to the largest log weight, so nothing overflows).
+fn estimate_from_log_weights(log_w64: &[f64], log_z_base: f64, cfg: &AisConfig) -> AisEstimate {
     let m = cfg.runs as f64;
     let lmax = log_w64.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // r̂ and σ̂_r relative to e^lmax.
@@ -553,7 +687,7 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
     };
     let se = (var / m).sqrt();
     let log_z = log_z_base + lmax + mean.ln();
-    Ok(AisEstimate {
+    AisEstimate {
         log_z,
         log_z_std: se / mean,
         log_z_lower: if mean > 3.0 * se {
@@ -565,7 +699,7 @@ pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate>
         log_z_base,
         runs: cfg.runs,
         betas: cfg.betas.len(),
-    })
+    }
 }
 
 /// The average log-likelihood (1/N) Σ_n log p(v_n) = −mean F(v_n) − log Z of

@@ -23,10 +23,11 @@
 //! The training step's regions halve their threads recursively with
 //! [`join_spin`], a `rayon::join` whose two halves wait for each other by
 //! spinning (at most 200 µs) rather than letting rayon park the thread that
-//! finished first: a training step is a chain of regions of about 0.5 ms,
-//! and waking a parked thread cost 25–30 µs per region on the reference
-//! machine. (`for_each_index` and `for_parts_streams_f64`, used by longer
-//! jobs such as AIS, keep rayon's parallel iterators.)
+//! finished first: a training step is a chain of short regions, and waking
+//! a parked thread at each of them would be a sizeable part of a region
+//! (`docs/benchmarks.md` has the measurements). (`for_each_index` and
+//! `for_row_parts_with_streams`, used by longer jobs such as AIS, keep
+//! rayon's parallel iterators.)
 
 use crate::error::{Result, invalid};
 use crate::kernels::MatMut;
@@ -51,11 +52,12 @@ fn may_spin() -> bool {
 /// `rayon::join(a, b)`, except that whichever half finishes first, when the
 /// two run on different threads, spins until the other is done (for at
 /// most [`SPIN_LIMIT`]) instead of going back to rayon, which soon parks an
-/// idle thread. On the reference machine (a 2-vCPU virtual machine) a
-/// parked thread took about 25–30 µs to wake: at the end of a layer product
-/// when the calling thread had to be woken by the one that finished `b`,
-/// and at the start of the next product when the other thread had been
-/// parked while the caller finished `a`. With more pool threads than cores
+/// idle thread. Waking a parked thread takes a system call and a trip
+/// through the scheduler, and a step would pay it twice per region: at the
+/// end of a layer product when the calling thread had to be woken by the
+/// one that finished `b`, and at the start of the next product when the
+/// other thread had been parked while the caller finished `a`
+/// (`docs/benchmarks.md` measures the cost). With more pool threads than cores
 /// this is plain `rayon::join` (a spinning thread could hold the core the
 /// other half needs). Nothing is computed differently; only who waits how.
 fn join_spin<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
@@ -124,15 +126,15 @@ fn split_cols(m: MatMut<'_>, at: usize) -> (MatMut<'_>, MatMut<'_>) {
 ///
 /// A region's work is a row of equal *units* (tiles of 16 columns of a
 /// layer product, blocks of rows with their random streams, tiles of 16
-/// rows of `W`), and [`fork`] halves the threads recursively, giving
+/// rows of `W`), and [`Fork`] halves the threads recursively, giving
 /// each side of a cut a number of units. Every kernel a region calls gives
 /// the same bits however its units are cut (see the module docs), so the
 /// cut can move from call to call: after each call the side that finished
-/// first gets a little more of the next one. Even cuts were not even in
-/// time on the reference machine: two threads on 25 and 24 row tiles of
-/// the gradient product, or 16 and 16 column tiles of which one ragged,
-/// finished 3–5 % apart, and which thread was the slower one changed with
-/// the host's load.
+/// first gets a little more of the next one. Even cuts need not be even in
+/// time: a ragged edge tile, a thread that also carries work not split by
+/// units, or a core the host shares with other work make one side slower,
+/// and which side that is can change with the host's load
+/// (`docs/benchmarks.md`).
 pub(crate) struct Balance {
     /// For each inner node of the fork tree (heap order: the root is 1, the
     /// children of node `i` are `2i` and `2i + 1`), the share of the node's
@@ -188,62 +190,56 @@ impl Balance {
     }
 }
 
-/// Runs `f(first_unit, data)` at most once per thread of a fork over `threads`
-/// threads of the current rayon pool, on `units` units of `data`
-/// (`split(data, k)` splits off the first `k` units): the threads are
-/// halved recursively with [`join_spin`], each half getting the number of
-/// units `bal` has learned for its node (at least one each), and each side
-/// is timed to its end (from the start of the fork, so a late start
-/// counts) to teach `bal` the next cut. With one thread or one unit, `f`
-/// runs once on all of `data`.
-#[allow(clippy::too_many_arguments)]
-fn fork<T, S, F>(
-    bal: &Balance,
-    node: usize,
-    threads: usize,
-    first: usize,
-    units: usize,
-    data: T,
-    split: &S,
-    f: &F,
-) where
-    T: Send,
-    S: Fn(T, usize) -> (T, T) + Sync,
-    F: Fn(usize, T) + Sync,
-{
-    if threads <= 1 || units <= 1 {
-        f(first, data);
-        return;
-    }
-    let lt = threads / 2;
-    let share = bal.share(node, lt as f64 / threads as f64);
-    let left = ((share * units as f64).round() as usize).clamp(1, units - 1);
-    let (l, r) = split(data, left);
-    let t0 = Instant::now();
-    let caller = rayon::current_thread_index();
-    let (tl, (tr, stolen)) = join_spin(
-        || {
-            fork(bal, 2 * node, lt, first, left, l, split, f);
-            t0.elapsed()
-        },
-        || {
-            let rt = threads - lt;
-            fork(
-                bal,
-                2 * node + 1,
-                rt,
-                first + left,
-                units - left,
-                r,
-                split,
-                f,
-            );
-            (t0.elapsed(), rayon::current_thread_index() != caller)
-        },
-    );
-    // Both sides on one thread, one after the other: no measure of speed.
-    if stolen {
-        bal.learn(node, share, units, left, tl.as_secs_f64(), tr.as_secs_f64());
+/// A fork over the threads of the current rayon pool: the learned cuts
+/// `bal`, how to split the data (`split(data, k)` splits off the first `k`
+/// units) and the work `f(first_unit, data)`, shared by every node of the
+/// fork tree.
+struct Fork<'a, S, F> {
+    bal: &'a Balance,
+    split: &'a S,
+    f: &'a F,
+}
+
+impl<S, F> Fork<'_, S, F> {
+    /// Runs `f` at most once per thread of a fork over `threads` threads,
+    /// on `units` units of `data` (the first of which is unit `first`):
+    /// the threads are halved recursively with [`join_spin`], each half
+    /// getting the number of units `bal` has learned for its `node` (at
+    /// least one each), and each side is timed to its end (from the start
+    /// of the fork, so a late start counts) to teach `bal` the next cut.
+    /// With one thread or one unit, `f` runs once on all of `data`.
+    fn run<T>(&self, node: usize, threads: usize, first: usize, units: usize, data: T)
+    where
+        T: Send,
+        S: Fn(T, usize) -> (T, T) + Sync,
+        F: Fn(usize, T) + Sync,
+    {
+        if threads <= 1 || units <= 1 {
+            (self.f)(first, data);
+            return;
+        }
+        let lt = threads / 2;
+        let share = self.bal.share(node, lt as f64 / threads as f64);
+        let left = ((share * units as f64).round() as usize).clamp(1, units - 1);
+        let (l, r) = (self.split)(data, left);
+        let t0 = Instant::now();
+        let caller = rayon::current_thread_index();
+        let (tl, (tr, stolen)) = join_spin(
+            || {
+                self.run(2 * node, lt, first, left, l);
+                t0.elapsed()
+            },
+            || {
+                let rt = threads - lt;
+                self.run(2 * node + 1, rt, first + left, units - left, r);
+                (t0.elapsed(), rayon::current_thread_index() != caller)
+            },
+        );
+        // Both sides on one thread, one after the other: no measure of speed.
+        if stolen {
+            let (tl, tr) = (tl.as_secs_f64(), tr.as_secs_f64());
+            self.bal.learn(node, share, units, left, tl, tr);
+        }
     }
 }
 
@@ -251,11 +247,10 @@ fn fork<T, S, F>(
 /// regions inside it are joins between the pool's own threads.
 ///
 /// A region started from outside the pool pays for handing the work to a
-/// worker and waking the calling thread again; on the reference machine (a
-/// 2-core virtual machine) that cost 22 µs per region back to back and
-/// 80–165 µs after a pause, against 5 µs for a join inside the pool. A
-/// training step has several regions, so it runs as a whole inside the
-/// pool.
+/// worker and waking the calling thread again, several times the cost of
+/// a join between the pool's own threads (more still after a pause, when
+/// the workers have gone to sleep; `docs/benchmarks.md`). A training step
+/// has several regions, so it runs as a whole inside the pool.
 pub(crate) fn in_pool<R: Send>(
     pool: Option<Arc<rayon::ThreadPool>>,
     f: impl FnOnce() -> R + Send,
@@ -406,7 +401,7 @@ impl Workers {
 
     /// Runs `f(first_unit, data)` at most once per thread over `units` units of
     /// `data`, where `split(data, k)` splits off the first `k` units: cut
-    /// by [`fork`] with `bal` when there are workers, in one call
+    /// by [`Fork`] with `bal` when there are workers, in one call
     /// otherwise. Every region of a training step is this with its own
     /// `split`.
     fn for_units<T, S, F>(&self, bal: &Balance, units: usize, data: T, split: S, f: F)
@@ -417,7 +412,14 @@ impl Workers {
     {
         match &self.pool {
             None => f(0, data),
-            Some(pool) => pool.install(|| fork(bal, 1, self.threads, 0, units, data, &split, &f)),
+            Some(pool) => pool.install(|| {
+                let fork = Fork {
+                    bal,
+                    split: &split,
+                    f: &f,
+                };
+                fork.run(1, self.threads, 0, units, data)
+            }),
         }
     }
 }
@@ -472,7 +474,7 @@ impl Workers {
 
     /// Runs `f(first_row, values, streams)` over parts of `part` rows of a
     /// one-value-per-row buffer and the matching per-block streams.
-    pub(crate) fn for_parts_streams_f64<F>(
+    pub(crate) fn for_row_parts_with_streams<F>(
         &self,
         part: usize,
         block: usize,
