@@ -17,9 +17,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
 # Both sides' element-wise speeds vary from one process to the next (numpy
-# has a fast and a slow mode; ours moves by up to 10 % with the host's
-# load), so each side runs in several processes and report.py keeps the
-# fastest process median of each kernel, on both sides alike.
+# has a fast and a slow mode; ours moves with the host's load), so each
+# side runs in several processes and report.py keeps the fastest process
+# median of each kernel, on both sides alike.
 ours_runs="${PEERS_OURS_RUNS:-3}"
 echo "== ours: cargo run --release -p nrelu-rbm-kernels --example peer_timings ($ours_runs processes)" >&2
 (cd "$root" && cargo build --release --quiet -p nrelu-rbm-kernels --example peer_timings)

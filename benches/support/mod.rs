@@ -193,12 +193,13 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// A core-to-core round trip ([`core_to_core_ns`]) above this (ns) means
-/// the host was running the two vCPUs far apart. On the reference machine
-/// (a 2-vCPU virtual machine) the round trip was 70–130 ns (median about
-/// 120) most of the time and 370–430 ns for spells of a second or more;
-/// in those spells two independent trainers slowed by 0–7 %, and the
-/// pool's two threads, which read what the other wrote at every region,
-/// by 32–40 % (session 8, `docs/benchmarks.md`).
+/// the host is running the two cores far apart: a cache line passed
+/// between cores that share a cache makes the trip in about a hundred
+/// nanoseconds, one passed across sockets, cache complexes or a
+/// hypervisor's moves takes several times that. The trainer's pool
+/// threads read what the other wrote at every region, so they slow down
+/// in such spells far more than independent jobs do; the timers report
+/// near and far spells apart (`docs/benchmarks.md` has the figures).
 pub const FAR_CORES_NS: f64 = 250.0;
 
 /// The median round trip, in ns, of a value bounced 2000 times between
