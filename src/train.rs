@@ -868,10 +868,10 @@ impl Trainer {
         } = rates;
         let bad = AtomicBool::new(false);
         let stats = &self.visible_stats[..2 * rows * nv];
-        let xvt = MatRef::row_major(stats, 2 * rows, nv).transpose();
-        let hh = MatRef::row_major(&self.hidden_stats[..2 * rows * nh], 2 * rows, nh);
+        let visible_t = MatRef::row_major(stats, 2 * rows, nv).transpose();
+        let hidden = MatRef::row_major(&self.hidden_stats[..2 * rows * nh], 2 * rows, nh);
         let (x, v_neg) = stats.split_at(rows * nv);
-        let (xs, vs) = (
+        let (x, v_neg) = (
             MatRef::row_major(x, rows, nv),
             MatRef::row_major(v_neg, rows, nv),
         );
@@ -879,7 +879,7 @@ impl Trainer {
         // visible unit (the first reconstruction is v⁻ itself); the other
         // samplings computed it right after the first reconstruction.
         let recon_error_here = recon_error_in_gradient_region(self.cfg.sampling);
-        // The hidden bias gradient (f64 column sums of h⁺ − h⁻, which `hh`
+        // The hidden bias gradient (f64 column sums of h⁺ − h⁻, which `hidden`
         // holds as [h⁺; −h⁻]) rides along with the last part, so the step
         // has one parallel region fewer; the region's balance gives that
         // part fewer rows of W to make up for it. Each column is one
@@ -893,32 +893,32 @@ impl Trainer {
             &mut self.hidden_bias_grad,
             |r0, w, vel, [grad_b, recon_cols], grad_c| {
                 let r1 = r0 + grad_b.len();
-                let a = xvt.rows_range(r0, r1);
+                let a = visible_t.rows_range(r0, r1);
                 let finite = if m == 0.0 {
                     k.gemm_scaled_into(
                         a,
-                        hh,
+                        hidden,
                         scale,
                         1.0 - decay,
                         MatMut::row_major(w, r1 - r0, nh),
                     );
                     k.all_finite(w)
                 } else {
-                    k.gemm_scaled_into(a, hh, scale, m, MatMut::row_major(vel, r1 - r0, nh));
+                    k.gemm_scaled_into(a, hidden, scale, m, MatMut::row_major(vel, r1 - r0, nh));
                     k.apply_velocity(decay, w, vel)
                 };
                 if !finite {
                     bad.store(true, Ordering::Relaxed);
                 }
                 // Each column is one sequential sum: any split, same bits.
-                let (x, v_neg) = (xs.cols_range(r0, r1), vs.cols_range(r0, r1));
+                let (x, v_neg) = (x.cols_range(r0, r1), v_neg.cols_range(r0, r1));
                 k.column_sums(x, Accumulate::Overwrite, grad_b);
                 k.column_sums(v_neg, Accumulate::Subtract, grad_b);
                 if recon_error_here {
                     k.column_squared_distances(x, v_neg, recon_cols);
                 }
                 if let Some(grad_c) = grad_c {
-                    k.column_sums(hh, Accumulate::Overwrite, grad_c);
+                    k.column_sums(hidden, Accumulate::Overwrite, grad_c);
                 }
             },
         );
