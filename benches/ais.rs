@@ -4,9 +4,9 @@
 //! 784 visible × 500 hidden units, 100 runs on `default_schedule(1000)`,
 //! from the base-rate model of 100 binary rows; on one thread
 //! (`ais/runs100/betas1000/threads1`) and two (`.../threads2`). The model
-//! and data are those of `examples/ais_timings.rs` (the timer behind
+//! and data are those of `benches/probes/ais_timings.rs` (the timer behind
 //! `benches/peers/run_ais.sh`), made from the integer hash of
-//! `kernels/examples/support/mod.rs`: `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`,
+//! `kernels/benches/support/mod.rs`: `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`,
 //! `c[j] = U(4, j) − 0.5`, `b[i] = U(7, i) − 0.5`, data
 //! `d[r, i] = [U(2, r·784 + i) < 0.05 + 0.9·U(8, i)]`.
 //!

@@ -12,13 +12,15 @@
 //!
 //! For Gaussian visible units `bᵀv` becomes `−½‖v − b‖²`. NReLU units have
 //! no energy of their own (they approximate stepped sigmoid units), so the
-//! functions here return [`RbmError::InvalidParameter`] for them.
+//! functions here return
+//! [`RbmError::InvalidParameter`](crate::RbmError::InvalidParameter) for
+//! them.
 //!
 //! The SSU sum is truncated once `x − i + ½ < −40`; the neglected tail is
 //! below `e^−40 / (1 − e^−1) < 6.7e−18` per unit.
 
-use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Product, Sampler, Stream};
+use crate::error::{Result, invalid};
+use crate::kernels::{Accumulate, Kernels, MatMut, MatRef, Product};
 use crate::parallel::Workers;
 use crate::rbm::{Rbm, VisibleUnit};
 use crate::units::HiddenUnit;
@@ -179,49 +181,87 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
             ));
         }
     };
-    let w: Vec<f64> = rbm.weights.iter().map(|&x| f64::from(x)).collect();
-    let b: Vec<f64> = rbm.visible_bias.iter().map(|&x| f64::from(x)).collect();
-    let c: Vec<f64> = rbm.hidden_bias.iter().map(|&x| f64::from(x)).collect();
-    // Enumerated layer: m units with bias `own`; the other layer has total
-    // input `other + Σ_k s_k · row(k)` and contributes `term` per unit.
-    let (m, n) = match layer {
-        Enumerated::Visible => (nv, nh),
-        Enumerated::Hidden => (nh, nv),
-    };
-    let row = |k: usize, j: usize| match layer {
-        Enumerated::Visible => w[k * nh + j],
-        Enumerated::Hidden => w[j * nh + k],
-    };
-    let (own, other) = match layer {
-        Enumerated::Visible => (&b, &c),
-        Enumerated::Hidden => (&c, &b),
-    };
-    let term = |x: f64| match layer {
-        Enumerated::Visible => hidden_term(rbm.hidden, x),
-        Enumerated::Hidden => softplus(x),
-    };
+    let states = Enumeration::new(rbm, layer);
     // 2^m states in 64 chunks (fewer for small m), reduced in chunk order.
-    let total = 1usize << m;
+    let total = 1usize << states.m;
     let chunks = total.min(64);
     let per = total / chunks;
     let workers = Workers::new(threads)?;
     let mut results = vec![0f64; chunks];
     workers.for_each_index(&mut results, |ci, out| {
-        let start = ci * per;
+        *out = states.log_sum(ci * per, per);
+    });
+    Ok((log_sum_exp(results.iter().copied()), layer))
+}
+
+/// The states of the enumerated layer of [`exact_log_z`]: `m` units with
+/// biases `own`; the other layer (`n` units) has total input
+/// `other + Σ_k s_k · row(k)` and contributes `term` per unit. All in f64.
+struct Enumeration {
+    layer: Enumerated,
+    hidden: HiddenUnit,
+    m: usize,
+    n: usize,
+    /// The weights, V × H.
+    w: Vec<f64>,
+    own: Vec<f64>,
+    other: Vec<f64>,
+}
+
+impl Enumeration {
+    fn new(rbm: &Rbm, layer: Enumerated) -> Enumeration {
+        let f64s = |v: &[f32]| -> Vec<f64> { v.iter().map(|&x| f64::from(x)).collect() };
+        let (b, c) = (f64s(&rbm.visible_bias), f64s(&rbm.hidden_bias));
+        let (m, n, own, other) = match layer {
+            Enumerated::Visible => (rbm.n_visible, rbm.n_hidden, b, c),
+            Enumerated::Hidden => (rbm.n_hidden, rbm.n_visible, c, b),
+        };
+        Enumeration {
+            layer,
+            hidden: rbm.hidden,
+            m,
+            n,
+            w: f64s(&rbm.weights),
+            own,
+            other,
+        }
+    }
+
+    /// The weight between enumerated unit `k` and other unit `j`.
+    fn row(&self, k: usize, j: usize) -> f64 {
+        match self.layer {
+            Enumerated::Visible => self.w[k * self.n + j],
+            Enumerated::Hidden => self.w[j * self.m + k],
+        }
+    }
+
+    /// The other layer's contribution of one unit with total input `x`.
+    fn term(&self, x: f64) -> f64 {
+        match self.layer {
+            Enumerated::Visible => hidden_term(self.hidden, x),
+            Enumerated::Hidden => softplus(x),
+        }
+    }
+
+    /// log Σ of the unnormalised log weights of the `per` states from
+    /// number `start` on, visited in Gray-code order so that each step
+    /// adds or removes one row of W.
+    fn log_sum(&self, start: usize, per: usize) -> f64 {
+        let (m, n) = (self.m, self.n);
         let gray = |i: usize| i ^ (i >> 1);
         let mut state = gray(start);
         let mut input: Vec<f64> = (0..n)
             .map(|j| {
-                other[j]
+                self.other[j]
                     + (0..m)
                         .filter(|&k| state >> k & 1 == 1)
-                        .map(|k| row(k, j))
+                        .map(|k| self.row(k, j))
                         .sum::<f64>()
             })
             .collect();
         let mut own_sum: f64 = (0..m)
             .filter(|&k| state >> k & 1 == 1)
-            .map(|k| own[k])
+            .map(|k| self.own[k])
             .sum();
         let mut lse_max = f64::NEG_INFINITY;
         let mut lse_sum = 0.0;
@@ -231,12 +271,12 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
                 let k = (next ^ state).trailing_zeros() as usize;
                 let sign = if next >> k & 1 == 1 { 1.0 } else { -1.0 };
                 for (j, x) in input.iter_mut().enumerate() {
-                    *x += sign * row(k, j);
+                    *x += sign * self.row(k, j);
                 }
-                own_sum += sign * own[k];
+                own_sum += sign * self.own[k];
                 state = next;
             }
-            let log_weight = own_sum + input.iter().map(|&x| term(x)).sum::<f64>();
+            let log_weight = own_sum + input.iter().map(|&x| self.term(x)).sum::<f64>();
             if log_weight > lse_max {
                 lse_sum = lse_sum * (lse_max - log_weight).exp() + 1.0;
                 lse_max = log_weight;
@@ -244,329 +284,13 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
                 lse_sum += (log_weight - lse_max).exp();
             }
         }
-        *out = lse_max + lse_sum.ln();
-    });
-    Ok((log_sum_exp(results.iter().copied()), layer))
-}
-
-/// Annealed importance sampling settings.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AisConfig {
-    /// Independent runs (the batch of chains).
-    pub runs: usize,
-    /// Inverse temperatures β_1 < ... < β_K = 1 (β_0 = 0 is implicit).
-    pub betas: Vec<f64>,
-    /// Seed of the run streams.
-    pub seed: u64,
-    /// Worker threads; 0 = all cores (the result does not depend on it).
-    pub threads: usize,
-}
-
-impl AisConfig {
-    /// 100 runs on [`default_schedule`]`(14_500)`.
-    pub fn new(seed: u64) -> AisConfig {
-        AisConfig {
-            runs: 100,
-            betas: default_schedule(14_500),
-            seed,
-            threads: 0,
-        }
+        lse_max + lse_sum.ln()
     }
 }
 
-/// Salakhutdinov & Murray's schedule scaled to `n` temperatures: a fraction
-/// 500/14500 spaced uniformly in (0, 0.5], 4000/14500 in (0.5, 0.9] and the
-/// rest in (0.9, 1], so it is dense near β = 1. `default_schedule(14_500)`
-/// is their schedule exactly.
-pub fn default_schedule(n: usize) -> Vec<f64> {
-    let n = n.max(3);
-    let a = ((n as f64) * 500.0 / 14_500.0).round().max(1.0) as usize;
-    let b = ((n as f64) * 4000.0 / 14_500.0).round().max(1.0) as usize;
-    let c = n - a - b;
-    let seg =
-        |lo: f64, hi: f64, k: usize| (1..=k).map(move |i| lo + (hi - lo) * i as f64 / k as f64);
-    seg(0.0, 0.5, a)
-        .chain(seg(0.5, 0.9, b))
-        .chain(seg(0.9, 1.0, c))
-        .collect()
-}
+mod ais;
 
-/// The result of [`ais`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct AisEstimate {
-    /// log Ẑ = log Z_A + log r̂, with r̂ the mean importance weight.
-    pub log_z: f64,
-    /// Standard error of log Ẑ (delta method: σ̂_w / (r̂ √M)); +inf for a
-    /// single run, whose spread is unknown.
-    pub log_z_std: f64,
-    /// log(r̂ − 3σ̂_r) + log Z_A: the lower end of the ±3 standard-error band
-    /// of Salakhutdinov & Murray (−inf when r̂ − 3σ̂_r <= 0, and for a single
-    /// run).
-    pub log_z_lower: f64,
-    /// log(r̂ + 3σ̂_r) + log Z_A (+inf for a single run).
-    pub log_z_upper: f64,
-    /// log Z of the base-rate model.
-    pub log_z_base: f64,
-    /// Runs used.
-    pub runs: usize,
-    /// Temperatures used.
-    pub betas: usize,
-}
-
-/// Visible biases of the base-rate model fitted to the data's marginals:
-/// log(p/(1 − p)) with p the column mean smoothed towards ½ by a pseudo-count
-/// of 1 (so that no bias is infinite).
-pub fn base_rate_bias(data: &[f32], n_visible: usize) -> Result<Vec<f32>> {
-    let rows = crate::error::rows_of("data", data, n_visible)?;
-    if rows == 0 {
-        return Err(RbmError::EmptyData {
-            rows,
-            cols: n_visible,
-        });
-    }
-    crate::error::check_finite(data, n_visible)?;
-    let mut s = vec![0f64; n_visible];
-    for r in data.chunks_exact(n_visible) {
-        for (a, &x) in s.iter_mut().zip(r) {
-            *a += f64::from(x);
-        }
-    }
-    Ok(s.iter()
-        .map(|&t| {
-            let p = (t + 0.5) / (rows as f64 + 1.0);
-            (p / (1.0 - p)).ln() as f32
-        })
-        .collect())
-}
-
-/// Runs per random-stream block in [`ais`].
-const AIS_BLOCK: usize = 8;
-
-/// Annealed importance sampling estimate of log Z for a Bernoulli-visible
-/// RBM with Bernoulli or binomial hidden units (Salakhutdinov & Murray
-/// 2008), starting from the base-rate model with visible biases `base_bias`
-/// and no hidden interaction.
-///
-/// The intermediate models are p_β(v, h) ∝ exp((1−β) b_Aᵀv + β(bᵀv + cᵀh +
-/// vᵀWh)). Each step adds log p*_β(v) − log p*_β'(v) to the run's log weight
-/// and then makes one Gibbs sweep at β. The hidden part of the increment,
-/// K Σ_j [softplus(β x_j) − softplus(β' x_j)] = K Σ_j x_j ∫_{β'}^{β} σ(t x_j)
-/// dt, is computed by two-point Gauss–Legendre quadrature (error below
-/// (Δβ x)^5 / 4320, i.e. < 1e-12 on the default schedule), so no f32
-/// rounding of two nearly equal softplus values enters the sum.
-///
-/// Runs are processed in blocks of 8 with their own streams
-/// `Stream::new(seed, block)`, threads take whole blocks, and the result does
-/// not depend on the number of threads.
-pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate> {
-    require_bernoulli_visible(rbm, "AIS is implemented for Bernoulli visible units")?;
-    let k_copies = match rbm.hidden {
-        HiddenUnit::Bernoulli => 1u32,
-        HiddenUnit::Binomial(b) => b.k(),
-        other => {
-            return Err(invalid(
-                "hidden units",
-                other,
-                "AIS is implemented for Bernoulli and binomial hidden units",
-            ));
-        }
-    };
-    if cfg.runs == 0 {
-        return Err(invalid("ais-runs", 0, "must be at least 1"));
-    }
-    if cfg.betas.is_empty()
-        || cfg.betas.iter().any(|b| !b.is_finite())
-        || cfg.betas.windows(2).any(|w| w[1] <= w[0])
-        || cfg.betas[0] <= 0.0
-        || *cfg.betas.last().expect("non-empty") != 1.0
-    {
-        return Err(invalid(
-            "ais-betas",
-            cfg.betas.len(),
-            "inverse temperatures must increase strictly from above 0 to exactly 1",
-        ));
-    }
-    if base_bias.len() != rbm.n_visible {
-        return Err(RbmError::ShapeMismatch {
-            what: "base-rate biases",
-            got: base_bias.len(),
-            want: rbm.n_visible,
-        });
-    }
-    crate::error::check_finite(base_bias, rbm.n_visible)?;
-    let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
-    let k = Kernels::active();
-    let workers = Workers::new(cfg.threads)?;
-    let blocks = cfg.runs.div_ceil(AIS_BLOCK);
-    let mut streams: Vec<Stream> = (0..blocks as u64)
-        .map(|i| Stream::new(cfg.seed, i))
-        .collect();
-    let mut log_w64 = vec![0f64; cfg.runs];
-    // Parts of whole 16-row tiles (multiples of AIS_BLOCK): the products
-    // below give sgemm whole tiles and the small-row kernel the last
-    // `runs % 16` rows, the same rows for any thread count.
-    let part = workers.part_rows_unpadded(cfg.runs);
-    debug_assert_eq!(part % AIS_BLOCK, 0);
-    let w = MatRef::row_major(&rbm.weights, nv, nh);
-    // Wᵀ as its own row-major copy: the product H·Wᵀ then packs contiguous
-    // rows instead of gathering a strided view at every temperature (same
-    // values, same packed panels, so the same results).
-    let mut w_t = vec![0f32; nv * nh];
-    for (i, row) in rbm.weights.chunks_exact(nh).enumerate() {
-        for (j, &x) in row.iter().enumerate() {
-            w_t[j * nv + i] = x;
-        }
-    }
-    let w_t = MatRef::row_major(&w_t, nh, nv);
-    let db: Vec<f64> = rbm
-        .visible_bias
-        .iter()
-        .zip(base_bias)
-        .map(|(&b, &a)| f64::from(b) - f64::from(a))
-        .collect();
-    // (b − b_A)ᵀv is dot8(v, b − b_A, 0).
-    let zeros = vec![0f64; nv];
-    let kf = f64::from(k_copies);
-    // Σ_i a_i (p_i + q_i) in f64 over eight interleaved partial sums, so the
-    // adds pipeline and vectorise instead of forming one serial chain.
-    fn dot8<P: Copy + Into<f64>>(a: &[f32], p: &[P], q: &[P]) -> f64 {
-        let mut acc = [0f64; 8];
-        let (ca, cp, cq) = (a.chunks_exact(8), p.chunks_exact(8), q.chunks_exact(8));
-        let mut tail = 0f64;
-        for ((&x, &y), &z) in ca
-            .remainder()
-            .iter()
-            .zip(cp.remainder())
-            .zip(cq.remainder())
-        {
-            tail += f64::from(x) * (y.into() + z.into());
-        }
-        for ((xa, ya), za) in ca.zip(cp).zip(cq) {
-            for (((s, &x), &y), &z) in acc.iter_mut().zip(xa).zip(ya).zip(za) {
-                *s += f64::from(x) * (y.into() + z.into());
-            }
-        }
-        acc.iter().sum::<f64>() + tail
-    }
-    let sampler = match rbm.hidden {
-        HiddenUnit::Binomial(b) => Sampler::Binomial(b),
-        _ => Sampler::Bernoulli,
-    };
-    workers.for_parts_streams_f64(
-        part,
-        AIS_BLOCK,
-        &mut log_w64,
-        &mut streams,
-        |_row0, lw, streams| {
-            let rows = lw.len();
-            let mut v = vec![0f32; rows * nv];
-            let mut x = vec![0f32; rows * nh];
-            let mut t = vec![0f32; rows * nh];
-            let mut t2 = vec![0f32; rows * nh];
-            let mut bias_k = vec![0f32; nv];
-            // v ~ base-rate model.
-            for (bi, blk) in v.chunks_mut(AIS_BLOCK * nv).enumerate() {
-                for row in blk.chunks_exact_mut(nv) {
-                    row.fill(0.0);
-                    k.sample(Sampler::Bernoulli, base_bias, row, &mut streams[bi]);
-                }
-            }
-            let mut beta_prev = 0f64;
-            for &beta in &cfg.betas {
-                let dbeta = beta - beta_prev;
-                // x = vW + c.
-                k.product(
-                    MatRef::row_major(&v, rows, nv),
-                    w,
-                    MatMut::row_major(&mut x, rows, nh),
-                    Product::new(Accumulate::Overwrite),
-                );
-                for row in x.chunks_exact_mut(nh) {
-                    k.activate(Activation::Identity, &rbm.hidden_bias, row);
-                }
-                // Weight increment: Δβ (b − b_A)ᵀv + K Σ_j x_j ∫ σ(t x_j) dt.
-                let mid = 0.5 * (beta + beta_prev);
-                let half = dbeta / (2.0 * 3f64.sqrt());
-                let (g1, g2) = ((mid - half) as f32, (mid + half) as f32);
-                for ((o1, o2), &xi) in t.iter_mut().zip(t2.iter_mut()).zip(&x) {
-                    *o1 = g1 * xi;
-                    *o2 = g2 * xi;
-                }
-                k.activate(Activation::Sigmoid, &[], &mut t);
-                k.activate(Activation::Sigmoid, &[], &mut t2);
-                for (r, l) in lw.iter_mut().enumerate() {
-                    let hid = r * nh..(r + 1) * nh;
-                    let acc = dot8(&x[hid.clone()], &t[hid.clone()], &t2[hid]);
-                    let vis = dot8(&v[r * nv..(r + 1) * nv], &db, &zeros);
-                    *l += dbeta * vis + kf * dbeta * 0.5 * acc;
-                }
-                if beta == 1.0 {
-                    break; // the last transition would not change the estimate
-                }
-                // h ~ p_β(h | v): pre-activation β x.
-                let bf = beta as f32;
-                for (o, &xi) in t.iter_mut().zip(&x) {
-                    *o = bf * xi;
-                }
-                for (bi, blk) in t.chunks_mut(AIS_BLOCK * nh).enumerate() {
-                    for row in blk.chunks_exact_mut(nh) {
-                        k.sample(sampler, &[], row, &mut streams[bi]);
-                    }
-                }
-                // v ~ p_β(v | h): pre-activation β(Wh + b) + (1 − β) b_A.
-                k.product(
-                    MatRef::row_major(&t, rows, nh),
-                    w_t,
-                    MatMut::row_major(&mut v, rows, nv),
-                    Product::new(Accumulate::Overwrite),
-                );
-                for ((o, &b), &a) in bias_k.iter_mut().zip(&rbm.visible_bias).zip(base_bias) {
-                    *o = (beta * f64::from(b) + (1.0 - beta) * f64::from(a)) as f32;
-                }
-                for vi in v.iter_mut() {
-                    *vi *= bf;
-                }
-                for (bi, blk) in v.chunks_mut(AIS_BLOCK * nv).enumerate() {
-                    for row in blk.chunks_exact_mut(nv) {
-                        k.sample(Sampler::Bernoulli, &bias_k, row, &mut streams[bi]);
-                    }
-                }
-                beta_prev = beta;
-            }
-        },
-    );
-    let log_z_base: f64 = base_bias
-        .iter()
-        .map(|&a| softplus(f64::from(a)))
-        .sum::<f64>()
-        + nh as f64 * kf * 2f64.ln();
-    let m = cfg.runs as f64;
-    let lmax = log_w64.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    // r̂ and σ̂_r relative to e^lmax.
-    let scaled: Vec<f64> = log_w64.iter().map(|&l| (l - lmax).exp()).collect();
-    let mean = scaled.iter().sum::<f64>() / m;
-    // One run has no spread: its standard error is unknown, not 0.
-    let var = if cfg.runs > 1 {
-        scaled.iter().map(|&s| (s - mean).powi(2)).sum::<f64>() / (m - 1.0)
-    } else {
-        f64::INFINITY
-    };
-    let se = (var / m).sqrt();
-    let log_z = log_z_base + lmax + mean.ln();
-    Ok(AisEstimate {
-        log_z,
-        log_z_std: se / mean,
-        log_z_lower: if mean > 3.0 * se {
-            log_z_base + lmax + (mean - 3.0 * se).ln()
-        } else {
-            f64::NEG_INFINITY
-        },
-        log_z_upper: log_z_base + lmax + (mean + 3.0 * se).ln(),
-        log_z_base,
-        runs: cfg.runs,
-        betas: cfg.betas.len(),
-    })
-}
+pub use ais::{AisConfig, AisEstimate, ais, base_rate_bias, default_schedule};
 
 /// The average log-likelihood (1/N) Σ_n log p(v_n) = −mean F(v_n) − log Z of
 /// binary data, given log Z.

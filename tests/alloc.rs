@@ -158,7 +158,14 @@ fn features_into_allocates_nothing_of_its_own() {
     let plain = Rbm::new(20, 11, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 2).unwrap();
     let stack = Stack::new(vec![
         mapped.clone(),
-        Rbm::new(11, 7, VisibleUnit::Gaussian, HiddenUnit::binomial(3).unwrap(), 3).unwrap(),
+        Rbm::new(
+            11,
+            7,
+            VisibleUnit::Gaussian,
+            HiddenUnit::binomial(3).unwrap(),
+            3,
+        )
+        .unwrap(),
         Rbm::new(7, 5, VisibleUnit::Gaussian, HiddenUnit::Bernoulli, 4).unwrap(),
     ])
     .unwrap();

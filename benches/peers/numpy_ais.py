@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """numpy peer of one AIS job, for benches/peers/run_ais.sh.
 
-The job is that of examples/ais_timings.rs and benches/ais.rs, with inputs
-rebuilt bit for bit from the integer hash of kernels/examples/support/mod.rs
+The job is that of benches/probes/ais_timings.rs and benches/ais.rs, with inputs
+rebuilt bit for bit from the integer hash of kernels/benches/support/mod.rs
 (numpy_kernels.py): a Bernoulli-Bernoulli RBM, 784 visible x 500 hidden,
 W[k, j] = 0.1 (U(3, k*500 + j) - 0.5), c[j] = U(4, j) - 0.5,
 b[i] = U(7, i) - 0.5; the base-rate model of 100 binary rows

@@ -3,8 +3,8 @@
 
 Times (median of repetitions, time.perf_counter, float32 except the two
 `_f64` rows, one thread) the numpy equivalents of the kernels timed by
-kernels/examples/peer_timings.rs, on the same data: the inputs are built
-from the integer hash documented in kernels/examples/support/mod.rs and
+kernels/benches/probes/peer_timings.rs, on the same data: the inputs are built
+from the integer hash documented in kernels/benches/support/mod.rs and
 reproduced here bit for bit (the "info" line prints the same fingerprints as
 the Rust side).
 
@@ -34,7 +34,7 @@ M32 = np.uint64(0xFFFF_FFFF)
 
 
 def unit(s, i):
-    """U(s, i) of kernels/examples/support/mod.rs, as float64 (exact)."""
+    """U(s, i) of kernels/benches/support/mod.rs, as float64 (exact)."""
     i = np.asarray(i, dtype=np.uint64)
 
     def mul(a, c):

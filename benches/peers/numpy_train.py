@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Peer timings of one RBM training step for benches/peers/run_train.sh.
 
-The workload is that of examples/train_timings.rs and benches/train.rs
+The workload is that of benches/probes/train_timings.rs and benches/train.rs
 (see benches/support/mod.rs): 784 visible x 500 hidden units, one
 mini-batch of 100 rows, learning rate 0.01, one thread. The batch X, the
 initial weights W (784 x 500) and the hidden bias c are rebuilt bit for bit
-from the integer hash of kernels/examples/support/mod.rs (numpy_kernels.py);
+from the integer hash of kernels/benches/support/mod.rs (numpy_kernels.py);
 the visible bias b starts at 0. The "info" line prints the same fingerprints
 as the Rust side.
 
@@ -58,7 +58,7 @@ def median_ns(samples):
 def rounds(fns):
     """Median nanoseconds per call of each of `fns`. Each round takes one
     sample of each: one untimed call (its buffers back in cache), then REPS
-    timed calls; as examples/train_timings.rs does."""
+    timed calls; as benches/probes/train_timings.rs does."""
     for f in fns:
         for _ in range(WARM_UP):
             f()

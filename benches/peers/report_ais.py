@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Joins the JSON lines of examples/ais_timings.rs (Rust) and numpy_ais.py
+"""Joins the JSON lines of benches/probes/ais_timings.rs (Rust) and numpy_ais.py
 (numpy) into the markdown table printed by benches/peers/run_ais.sh.
 
 usage: report_ais.py RUST_JSONL PYTHON_JSONL

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Joins the JSON lines of examples/train_timings.rs (Rust) and
+"""Joins the JSON lines of benches/probes/train_timings.rs (Rust) and
 numpy_train.py (numpy, scikit-learn) into the markdown tables printed by
 benches/peers/run_train.sh.
 

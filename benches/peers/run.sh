@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side single-thread timings, in one invocation, on the same inputs:
-# 1. our kernels (kernels/examples/peer_timings.rs) and their numpy
+# 1. our kernels (kernels/benches/probes/peer_timings.rs) and their numpy
 #    equivalents (numpy_kernels.py);
 # 2. one RBM training step: ours, plain numpy CD-1 and scikit-learn's
 #    BernoulliRBM (run_train.sh, also runnable alone);
@@ -17,9 +17,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/venv.sh"
 
 # Both sides' element-wise speeds vary from one process to the next (numpy
-# has a fast and a slow mode; ours moves by up to 10 % with the host's
-# load), so each side runs in several processes and report.py keeps the
-# fastest process median of each kernel, on both sides alike.
+# has a fast and a slow mode; ours moves with the host's load), so each
+# side runs in several processes and report.py keeps the fastest process
+# median of each kernel, on both sides alike.
 ours_runs="${PEERS_OURS_RUNS:-3}"
 echo "== ours: cargo run --release -p nrelu-rbm-kernels --example peer_timings ($ours_runs processes)" >&2
 (cd "$root" && cargo build --release --quiet -p nrelu-rbm-kernels --example peer_timings)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side wall-clock timings of one AIS job (784 visible x 500 hidden
 # Bernoulli-Bernoulli RBM, 100 runs, default_schedule(1000), base-rate
-# start): ours (examples/ais_timings.rs, one thread and all cores) and the
+# start): ours (benches/probes/ais_timings.rs, one thread and all cores) and the
 # same algorithm in numpy float32 (numpy_ais.py, one BLAS thread and
 # OpenBLAS's default), in one invocation, on the same inputs. Prints a
 # markdown table; see docs/benchmarks.md. Also run at the end of run.sh.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side single-thread timings of one RBM training step (784 visible x
-# 500 hidden, batch 100): ours (examples/train_timings.rs), plain numpy
+# 500 hidden, batch 100): ours (benches/probes/train_timings.rs), plain numpy
 # float32 CD-1 and scikit-learn's BernoulliRBM (numpy_train.py), in one
 # invocation, on the same batch and initial parameters. Prints markdown
 # tables; see docs/benchmarks.md. Also run at the end of run.sh.

@@ -1,5 +1,5 @@
 //! The CD-1 training workload shared by `benches/train.rs` (criterion) and
-//! `examples/train_timings.rs` (the timer behind `benches/peers/run.sh`),
+//! `benches/probes/train_timings.rs` (the timer behind `benches/peers/run.sh`),
 //! and rebuilt bit for bit by `benches/peers/numpy_train.py`.
 //!
 //! * Shape: 784 visible × 500 hidden units, mini-batch of 100 rows, CD-1,
@@ -8,27 +8,34 @@
 //!   numpy and scikit-learn peers). [`config_momentum`] adds the trainer's
 //!   default momentum 0.5 and weight decay 1e-4, for the `cd1_momentum`
 //!   workload.
-//! * Data: the affine inputs of `kernels/examples/support/mod.rs`:
+//! * Data: the affine inputs of `kernels/benches/support/mod.rs`:
 //!   `X[r, c] = U(2, r·784 + c)` in [0, 1), initial weights
 //!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`, hidden bias
 //!   `c[j] = U(4, j) − 0.5`, visible bias 0.
 //! * The five bare products of a CD-1 step, with the trainer's shapes and
-//!   views, through the kernels' `gemm` ([`five_products`]): `X·W`, `H·Wᵀ`, `V·W` (100 × 500 or
-//!   100 × 784 results) and the gradient `Xᵀ·H` then `−= Vᵀ·H` (784 × 500).
-//!   (The trainer computes the last two as one product with inner
-//!   dimension 200; the floor keeps the five separate calls of the goal's
-//!   definition.)
+//!   views, through the kernels' `gemm` ([`five_products`], the floor of
+//!   `rbm bench`, whose source file this module includes): `X·W`, `H·Wᵀ`,
+//!   `V·W` (100 × 500 or 100 × 784 results) and the gradient `Xᵀ·H` then
+//!   `−= Vᵀ·H` (784 × 500). (The trainer computes the last two as one
+//!   product with inner dimension 200; the floor keeps the five separate
+//!   calls of the goal's definition.)
 
 // Shared by several bench and example targets, each of which uses a part.
 #![allow(dead_code)]
 
 use nrelu_rbm::likelihood::base_rate_bias;
-use nrelu_rbm::train::{FiveProducts, Sampling, TrainConfig, Trainer};
+use nrelu_rbm::train::{Sampling, TrainConfig, Trainer};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, VisibleUnit};
 
-#[path = "../../kernels/examples/support/mod.rs"]
+#[path = "../../kernels/benches/support/mod.rs"]
 mod hash;
+
+// The floor of `rbm bench`, the same calls (private to the CLI).
+#[path = "../../src/cli/bench/five_products.rs"]
+mod floor;
+
+pub use floor::FiveProducts;
 
 // Used by the timer examples, not by the criterion benches.
 #[allow(unused_imports)]
@@ -142,7 +149,7 @@ pub fn five_products() -> FiveProducts {
     FiveProducts::new(BATCH, VISIBLE, HIDDEN, x, w, h, v)
 }
 
-/// The AIS workload of `benches/ais.rs` and `examples/ais_timings.rs`
+/// The AIS workload of `benches/ais.rs` and `benches/probes/ais_timings.rs`
 /// (rebuilt by `benches/peers/numpy_ais.py`): a Bernoulli–Bernoulli model
 /// with the benchmark weights and hidden bias, visible bias
 /// `b[i] = U(7, i) − 0.5`, and the base-rate biases of 100 binary rows
@@ -182,12 +189,13 @@ pub fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// A core-to-core round trip ([`core_to_core_ns`]) above this (ns) means
-/// the host was running the two vCPUs far apart. On the reference machine
-/// (a 2-vCPU virtual machine) the round trip was 70–130 ns (median about
-/// 120) most of the time and 370–430 ns for spells of a second or more;
-/// in those spells two independent trainers slowed by 0–7 %, and the
-/// pool's two threads, which read what the other wrote at every region,
-/// by 32–40 % (session 8, `docs/benchmarks.md`).
+/// the host is running the two cores far apart: a cache line passed
+/// between cores that share a cache makes the trip in about a hundred
+/// nanoseconds, one passed across sockets, cache complexes or a
+/// hypervisor's moves takes several times that. The trainer's pool
+/// threads read what the other wrote at every region, so they slow down
+/// in such spells far more than independent jobs do; the timers report
+/// near and far spells apart (`docs/benchmarks.md` has the figures).
 pub const FAR_CORES_NS: f64 = 250.0;
 
 /// The median round trip, in ns, of a value bounced 2000 times between

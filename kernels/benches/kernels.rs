@@ -4,7 +4,7 @@
 //! * group `kernels`: `kernels/<kernel>/<path>` for sigmoid, softplus,
 //!   bernoulli, normal, nrelu and ssu on 50,000 mixed-range pre-activations
 //!   (most in [-8, 8), some around ±88 where exp overflows, some up to
-//!   ±1000; see `examples/support/mod.rs` for the formula);
+//!   ±1000; see `benches/support/mod.rs` for the formula);
 //! * group `affine`: 100×784 · 784×500 + bias on the active path,
 //!   `affine/sgemm` (bare product, one matrixmultiply call),
 //!   `affine/unpadded` (the same product as the fused strategies compute
@@ -24,7 +24,6 @@ use std::hint::black_box;
 use std::time::Duration;
 
 #[allow(dead_code)]
-#[path = "../examples/support/mod.rs"]
 mod support;
 
 use support::{BATCH, N, N_IN, N_OUT};

@@ -20,13 +20,16 @@
 
 use super::CliError;
 use crate::kernels::{Kernels, Path, Stream, active_path};
-use crate::train::{FiveProducts, TrainConfig, Trainer};
+use crate::train::{TrainConfig, Trainer};
 use crate::units::HiddenUnit;
 use crate::{Rbm, VisibleUnit};
+use five_products::FiveProducts;
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::io::Write;
 use std::time::Instant;
+
+mod five_products;
 
 /// Inputs per kernel call.
 pub const KERNEL_ELEMENTS: usize = 16_384;
@@ -382,6 +385,23 @@ mod tests {
                 scaling_steps: 1,
             }
         }
+    }
+
+    #[test]
+    fn the_five_products_fill_their_outputs() {
+        let (b, v, h) = (4, 6, 3);
+        let mut p = FiveProducts::new(
+            b,
+            v,
+            h,
+            vec![0.5; b * v],
+            vec![0.1; v * h],
+            vec![1.0; b * h],
+            vec![0.25; b * v],
+        );
+        p.run();
+        let (up, down, grad) = p.outputs();
+        assert_eq!((up.len(), down.len(), grad.len()), (b * h, b * v, v * h));
     }
 
     #[test]

@@ -428,6 +428,69 @@ pub fn stack_epoch_line(
 /// `rbm train --layers ...`: trains a stack greedily and saves it as one
 /// file.
 fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
+    let plan = plan_stack(args, widths)?;
+    check_output_path(&args.out)?;
+    probe_writable(&args.out)?;
+    let prepared = if args.equivariant {
+        prepare_equivariant(args.data.as_deref(), args.labels_last_column)?
+    } else {
+        prepare(args.data.as_deref(), args.labels_last_column, args.visible)?
+    };
+    let data = &prepared.data;
+    let log = !args.quiet;
+    if log {
+        print_stack_plan(args, &plan, &prepared);
+    }
+    let bar = batch_bar(log);
+    let n = widths.len();
+    let epochs = plan.configs[0].epochs;
+    let mut current = 0;
+    let progress = |i: usize, p: Progress<'_>| {
+        current = i;
+        show_stack_progress(bar.as_ref(), log, (i, n), epochs, p);
+        ControlFlow::Continue(())
+    };
+    let result = if args.equivariant {
+        train_equivariant_stack(&data.values, data.cols, widths, &plan.configs, progress)
+    } else {
+        train_stack(
+            &data.values,
+            data.cols,
+            plan.visibles[0],
+            &plan.specs,
+            &plan.configs,
+            progress,
+        )
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let stack = match result {
+        Ok((stack, _)) => stack,
+        Err(RbmError::Diverged { epoch, batch, .. }) => {
+            return Err(CliError::Usage(format!(
+                "training diverged in layer {}/{n} at epoch {epoch}, batch {batch}: the weights \
+                 became non-finite; lower --lr (it was {}); no model was written",
+                current + 1,
+                plan.configs[current].learning_rate
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    save_stack(args, stack, &prepared, widths, log)
+}
+
+/// The layers of a stack: each one's hidden units, visible units and
+/// training configuration, from the bottom up.
+struct StackPlan {
+    specs: Vec<LayerSpec>,
+    visibles: Vec<VisibleUnit>,
+    configs: Vec<TrainConfig>,
+}
+
+/// The layers `--layers` asks for (see the [module docs](self)), with
+/// every configuration checked.
+fn plan_stack(args: &TrainArgs, widths: &[usize]) -> Result<StackPlan, CliError> {
     if widths.is_empty() {
         return Err(CliError::Usage(
             "--layers needs at least one width, e.g. --layers 500,200".to_owned(),
@@ -439,7 +502,6 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
             widths.len()
         )));
     }
-    let n = widths.len();
     let hidden = if args.equivariant {
         HiddenUnit::Nrelu
     } else {
@@ -454,7 +516,11 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
     } else {
         args.visible
     }];
-    visibles.extend(specs[..n - 1].iter().map(|s| visible_above(s.hidden)));
+    visibles.extend(
+        specs[..widths.len() - 1]
+            .iter()
+            .map(|s| visible_above(s.hidden)),
+    );
     let configs: Vec<TrainConfig> = visibles
         .iter()
         .enumerate()
@@ -466,50 +532,53 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
     for cfg in &configs {
         cfg.validate()?;
     }
-    check_output_path(&args.out)?;
-    probe_writable(&args.out)?;
-    let prepared = if args.equivariant {
-        prepare_equivariant(args.data.as_deref(), args.labels_last_column)?
-    } else {
-        prepare(args.data.as_deref(), args.labels_last_column, args.visible)?
-    };
-    let data = &prepared.data;
+    Ok(StackPlan {
+        specs,
+        visibles,
+        configs,
+    })
+}
 
-    let log = !args.quiet;
-    let cfg0 = &configs[0];
-    if log {
-        let sampling = match cfg0.sampling {
-            Sampling::Cd(k) => format!("CD-{k}"),
-            Sampling::Pcd(k) => format!("PCD-{k}"),
-        };
-        let recipe = if args.equivariant {
-            " (intensity-equivariant: biases held at zero)"
-        } else {
-            ""
-        };
+/// Prints what the stack run will do: one line for the whole run, one per
+/// layer.
+fn print_stack_plan(args: &TrainArgs, plan: &StackPlan, prepared: &Prepared) {
+    let (data, n, cfg0) = (&prepared.data, plan.specs.len(), &plan.configs[0]);
+    let sampling = match cfg0.sampling {
+        Sampling::Cd(k) => format!("CD-{k}"),
+        Sampling::Pcd(k) => format!("PCD-{k}"),
+    };
+    let recipe = if args.equivariant {
+        " (intensity-equivariant: biases held at zero)"
+    } else {
+        ""
+    };
+    eprintln!(
+        "training a stack of {n} layers{recipe} on {} rows of {}: {} epoch{} per layer, batch {}, {sampling}",
+        data.rows,
+        prepared.source,
+        cfg0.epochs,
+        super::output::plural(cfg0.epochs),
+        cfg0.batch_size,
+    );
+    let w = n.to_string().len();
+    let mut below = data.cols;
+    let layers = plan.specs.iter().zip(&plan.visibles).zip(&plan.configs);
+    for (i, ((spec, vis), cfg)) in layers.enumerate() {
         eprintln!(
-            "training a stack of {n} layers{recipe} on {} rows of {}: {} epoch{} per layer, batch {}, {sampling}",
-            data.rows,
-            prepared.source,
-            cfg0.epochs,
-            super::output::plural(cfg0.epochs),
-            cfg0.batch_size,
+            "layer {:>w$}/{n}: {below} {vis} visible -> {} {} hidden units, lr {}, seed {}",
+            i + 1,
+            spec.n_hidden,
+            spec.hidden,
+            cfg.learning_rate,
+            cfg.seed,
         );
-        let w = n.to_string().len();
-        let mut below = data.cols;
-        for (i, ((spec, vis), cfg)) in specs.iter().zip(&visibles).zip(&configs).enumerate() {
-            eprintln!(
-                "layer {:>w$}/{n}: {below} {vis} visible -> {} {} hidden units, lr {}, seed {}",
-                i + 1,
-                spec.n_hidden,
-                spec.hidden,
-                cfg.learning_rate,
-                cfg.seed,
-            );
-            below = spec.n_hidden;
-        }
+        below = spec.n_hidden;
     }
-    let bar = (log && std::io::stderr().is_terminal()).then(|| {
+}
+
+/// A progress bar of batches when logging to a terminal.
+fn batch_bar(log: bool) -> Option<ProgressBar> {
+    (log && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         if let Ok(style) =
             ProgressStyle::with_template("{msg}  {wide_bar} {pos}/{len} batches, eta {eta}")
@@ -517,80 +586,70 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
             bar.set_style(style.progress_chars("=> "));
         }
         bar
-    });
-    let epochs = cfg0.epochs;
-    let mut current = 0;
-    let progress = |i: usize, p: Progress<'_>| {
-        current = i;
-        match p {
-            Progress::Batch {
-                epoch,
-                batch,
-                batches,
-            } => {
-                if let Some(bar) = &bar {
-                    if i == 0 && epoch == 1 && batch == 1 {
-                        bar.set_length((batches * epochs * n) as u64);
-                    }
-                    bar.set_message(format!("layer {}/{n} epoch {epoch}/{epochs}", i + 1));
-                    bar.inc(1);
+    })
+}
+
+/// Shows the progress `p` of layer `i` of `n` (from 0): moves the bar
+/// after a batch, prints the epoch line after an epoch.
+fn show_stack_progress(
+    bar: Option<&ProgressBar>,
+    log: bool,
+    (i, n): (usize, usize),
+    epochs: usize,
+    p: Progress<'_>,
+) {
+    match p {
+        Progress::Batch {
+            epoch,
+            batch,
+            batches,
+        } => {
+            if let Some(bar) = bar {
+                if i == 0 && epoch == 1 && batch == 1 {
+                    bar.set_length((batches * epochs * n) as u64);
                 }
-            }
-            Progress::Epoch(stats) => {
-                if log {
-                    let line = stack_epoch_line(
-                        i + 1,
-                        n,
-                        stats.epoch,
-                        epochs,
-                        stats.reconstruction_error,
-                        stats.seconds,
-                    );
-                    eprint_line(bar.as_ref(), &line);
-                }
+                bar.set_message(format!("layer {}/{n} epoch {epoch}/{epochs}", i + 1));
+                bar.inc(1);
             }
         }
-        ControlFlow::Continue(())
-    };
-    let result = if args.equivariant {
-        train_equivariant_stack(&data.values, data.cols, widths, &configs, progress)
-    } else {
-        train_stack(
-            &data.values,
-            data.cols,
-            visibles[0],
-            &specs,
-            &configs,
-            progress,
-        )
-    };
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
+        Progress::Epoch(stats) => {
+            if log {
+                let line = stack_epoch_line(
+                    i + 1,
+                    n,
+                    stats.epoch,
+                    epochs,
+                    stats.reconstruction_error,
+                    stats.seconds,
+                );
+                eprint_line(bar, &line);
+            }
+        }
     }
-    let stack = match result {
-        Ok((stack, _)) => stack,
-        Err(RbmError::Diverged { epoch, batch, .. }) => {
-            return Err(CliError::Usage(format!(
-                "training diverged in layer {}/{n} at epoch {epoch}, batch {batch}: the weights \
-                 became non-finite; lower --lr (it was {}); no model was written",
-                current + 1,
-                configs[current].learning_rate
-            )));
-        }
-        Err(e) => return Err(e.into()),
-    };
+}
+
+/// Writes the trained stack, with the input map on its bottom layer, to
+/// `--out`.
+fn save_stack(
+    args: &TrainArgs,
+    stack: Stack,
+    prepared: &Prepared,
+    widths: &[usize],
+    log: bool,
+) -> Result<(), CliError> {
     // The input map belongs to the bottom layer.
     let mut layers = stack.layers().to_vec();
     layers[0].set_standardization(prepared.map.clone())?;
     let stack = Stack::new(layers)?;
     stack.save(&args.out).map_err(write_error)?;
     if log {
-        let shape: Vec<String> = std::iter::once(data.cols)
+        let shape: Vec<String> = std::iter::once(prepared.data.cols)
             .chain(widths.iter().copied())
             .map(|w| w.to_string())
             .collect();
         eprintln!(
-            "wrote a stack of {n} layers ({}) to {}",
+            "wrote a stack of {} layers ({}) to {}",
+            widths.len(),
             shape.join(" -> "),
             args.out.display()
         );

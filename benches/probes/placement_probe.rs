@@ -1,4 +1,5 @@
-//! How the host's placement of the two vCPUs changes two-thread training.
+//! How the host's placement of two threads on cores changes two-thread
+//! training.
 //!
 //! ```text
 //! cargo run --release --example placement_probe [-- CHUNKS]
@@ -13,20 +14,20 @@
 //! same placement. Prints one JSON line per chunk, then one summary line
 //! per class of round trip: `near` (at most 250 ns) and `far`.
 //!
-//! On the reference machine (a 2-vCPU KVM guest) the round trip was
-//! 70–130 ns (median about 120) most of the time and 370–430 ns for spells
-//! of seconds. In the far spells the copies slowed by 0–7 %, while the
-//! pool's two threads, which in every parallel region read what the other
-//! thread wrote (the weights, the batch, the hidden and visible states),
-//! took 32–40 % longer per step than in the near spells, 1.25–1.30× the
-//! copies (`docs/benchmarks.md`, session 8). On a machine with more than
-//! two cores the probe's threads may land on any pair of them.
+//! On a virtual machine the host may run the two vCPUs close together
+//! (sharing a cache) for a while and far apart for spells of seconds. The
+//! copies share no data and barely notice; the pool's two threads, which
+//! in every parallel region read what the other thread wrote (the
+//! weights, the batch, the hidden and visible states), slow down in the
+//! far spells, and this probe measures by how much
+//! (`docs/benchmarks.md` records the results). On a machine with more
+//! than two cores the probe's threads may land on any pair of them.
 
 use nrelu_rbm::units::HiddenUnit;
 use std::hint::black_box;
 use std::time::Instant;
 
-#[path = "../benches/support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
 use support::{FAR_CORES_NS, Step, core_to_core_ns, median};

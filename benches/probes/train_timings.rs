@@ -39,7 +39,7 @@ use nrelu_rbm::units::HiddenUnit;
 use std::hint::black_box;
 use std::time::Instant;
 
-#[path = "../benches/support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
 use support::{FAR_CORES_NS, Step, core_to_core_ns, median};
@@ -150,16 +150,16 @@ fn main() {
 /// a second on one thread), each after [`SCALING_WARM`] untimed steps.
 const SCALING_STEPS: u32 = 200;
 const SCALING_WARM: u32 = 20;
-/// Alternating one-thread / two-thread block pairs (nine since session 8,
-/// five before: the host's speed drifts by up to 10 % over the half
-/// minute this takes, and each pair's own ratio is reported too).
+/// Alternating one-thread / two-thread block pairs: enough that the host's
+/// drift in speed over the run evens out in the median (each pair's own
+/// ratio is reported too).
 const SCALING_ROUNDS: usize = 9;
 
 /// Two-thread scaling, measured apart from the rounds above: worker threads
-/// that sit idle while other jobs run are slow to get going again (on this
-/// virtual machine a two-thread step interleaved sample by sample with
-/// one-thread jobs ran no faster than one thread, and slowed the jobs
-/// around it), whereas a training run keeps them busy. So each sample here
+/// that sit idle while other jobs run are slow to get going again (a
+/// two-thread step interleaved sample by sample with one-thread jobs
+/// measures mostly their wake-ups, and slows the jobs around it; see
+/// `docs/benchmarks.md`), whereas a training run keeps them busy. So each sample here
 /// is a long block of back-to-back steps (after untimed ones), blocks
 /// alternate between one and two threads, and the medians of the block
 /// means are compared.

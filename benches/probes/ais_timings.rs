@@ -7,7 +7,7 @@
 //!
 //! The job is that of the criterion bench `benches/ais.rs`, and
 //! `benches/peers/numpy_ais.py` rebuilds its inputs bit for bit from the
-//! integer hash of `kernels/examples/support/mod.rs`:
+//! integer hash of `kernels/benches/support/mod.rs`:
 //!
 //! * a Bernoulli–Bernoulli RBM with 784 visible and 500 hidden units:
 //!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)` (uniform in ±0.05), hidden bias
@@ -28,7 +28,7 @@ use nrelu_rbm::kernels::active_path;
 use nrelu_rbm::likelihood::{AisConfig, ais, default_schedule};
 use std::time::Instant;
 
-#[path = "../benches/support/mod.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
 /// AIS runs (the batch of chains).

@@ -19,13 +19,14 @@ use support::{median, unit};
 
 // Only the hash and the median are used here.
 #[allow(dead_code)]
+#[path = "../support/mod.rs"]
 mod support;
 
 /// Alternating calls per product and side.
 const ROUNDS: usize = 300;
 
 /// Values in [-0.5, 0.5) from stream `s` of the benchmarks' input hash
-/// (`examples/support/mod.rs`).
+/// (`benches/support/mod.rs`).
 fn data(n: usize, s: u32) -> Vec<f32> {
     (0..n as u32).map(|i| (unit(s, i) - 0.5) as f32).collect()
 }

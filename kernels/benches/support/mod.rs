@@ -1,5 +1,5 @@
 //! Deterministic benchmark inputs shared by `benches/kernels.rs` and
-//! `examples/peer_timings.rs`, and reproduced bit for bit by
+//! `benches/probes/peer_timings.rs`, and reproduced bit for bit by
 //! `benches/peers/numpy_kernels.py`.
 //!
 //! # The formula

@@ -13,7 +13,7 @@
 //! `median_ns` is the median wall time of one call (std::time::Instant; each
 //! sample times enough back-to-back calls to last about 1 ms). Element-wise
 //! kernels run on every available path on the 50,000 mixed-range
-//! pre-activations of `examples/support/mod.rs` (the same formula as
+//! pre-activations of `benches/support/mod.rs` (the same formula as
 //! `benches/peers/numpy_kernels.py`). The affine timings (100×784 times
 //! 784×500 plus bias, active path) interleave the bare sgemm with each fused variant,
 //! sample by sample, so that both see the same machine load; their lines
@@ -31,6 +31,7 @@ use nrelu_rbm_kernels::{
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use support::{BATCH, N, N_IN, N_OUT, median};
