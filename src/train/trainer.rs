@@ -58,7 +58,7 @@ impl Rates {
 /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
 /// use nrelu_rbm::train::{TrainConfig, Trainer};
 /// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1)?;
-/// let cfg = TrainConfig { batch_size: 2, ..TrainConfig::default_for(VisibleUnit::Bernoulli) };
+/// let cfg = TrainConfig::default_for(VisibleUnit::Bernoulli).with_batch_size(2);
 /// let mut trainer = Trainer::new(&rbm, &cfg)?;
 /// let batch = [1., 1., 1., 0., 0., 0., 0., 0., 0., 1., 1., 1.];
 /// let err = trainer.step(&mut rbm, &batch)?; // squared reconstruction error
@@ -197,9 +197,9 @@ impl Trainer {
     /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
     /// use nrelu_rbm::train::{TrainConfig, Trainer};
     /// let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7)?;
-    /// let mut cfg = TrainConfig::default_for(VisibleUnit::Bernoulli);
-    /// cfg.batch_size = 2;
-    /// cfg.threads = 2;
+    /// let cfg = TrainConfig::default_for(VisibleUnit::Bernoulli)
+    ///     .with_batch_size(2)
+    ///     .with_threads(2);
     /// let batch = [1., 1., 1., 0., 0., 0., 0., 0., 0., 1., 1., 1.];
     /// let mut trainer = Trainer::new(&rbm, &cfg)?;
     /// let errors = trainer.in_pool(|t| {
