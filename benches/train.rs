@@ -14,7 +14,7 @@
 //! * `train/cd1_momentum/nrelu`: the one-thread NReLU step with momentum
 //!   0.5 and weight decay 1e-4;
 //! * `train/five_sgemm`: the five products of a CD-1 step (`X·W`, `H·Wᵀ`,
-//!   `V·W`, `Xᵀ·H`, `−Vᵀ·H`) through `Kernels::gemm`, with the same shapes
+//!   `V·W`, `Xᵀ·H`, `−Vᵀ·H`) through `Kernels::product` (padded), with the same shapes
 //!   and views: the floor a step is measured against (goal: a one-thread
 //!   step within 1.08× of it).
 //!

@@ -64,7 +64,7 @@ def main():
     for d in numpy:
         runs.setdefault(d["kernel"], []).append(d)
     npy = {k: min(v, key=lambda d: d["median_ns"]) for k, v in runs.items()}
-    # affine: the default strategy is what Kernels::affine runs
+    # affine: the default schedule is what Kernels::product runs with an epilogue
     fused = {(d["sampler"], d["strategy"]): d for d in rust if "strategy" in d}
     epilogue = {d["sampler"]: d for d in rust if d["kernel"] == "affine_epilogue"}
     ours_active, ours_best = {}, {}
@@ -122,7 +122,7 @@ def main():
 
     print()
     print("The fused strategies compute the last `batch % 16` rows with the small-row "
-          "kernel instead of a padded 16-row sgemm tile (`Kernels::gemm_into_unpadded`), "
+          "kernel instead of a padded 16-row sgemm tile (an unpadded `Product::new`), "
           "so they can take less time than the bare sgemm; the rows ÷ its own unpadded "
           "product show what the bias, activation and sampling cost on top.")
     print()

@@ -13,7 +13,7 @@
 //!   `W[k, j] = 0.1·(U(3, k·500 + j) − 0.5)`, hidden bias
 //!   `c[j] = U(4, j) − 0.5`, visible bias 0.
 //! * The five bare products of a CD-1 step, with the trainer's shapes and
-//!   views, through the kernels' `gemm` ([`five_products`], the floor of
+//!   views, through the kernels' padded `Product` ([`five_products`], the floor of
 //!   `rbm bench`, whose source file this module includes): `X·W`, `H·Wᵀ`,
 //!   `V·W` (100 × 500 or 100 × 784 results) and the gradient `Xᵀ·H` then
 //!   `−= Vᵀ·H` (784 × 500). (The trainer computes the last two as one

@@ -538,7 +538,7 @@ fn sample_rows_with_a_ragged_last_row_panics() {
 }
 
 /// Half-width of the Bernoulli kernels' fast bracket, relative, in
-/// u·(1 + e^-x) (see `bernoulli_certain` in `kernels/src/body.rs`).
+/// u·(1 + e^-x) (see `bernoulli_certain` in `kernels/src/sample/bernoulli.rs`).
 const BERNOULLI_BRACKET: f64 = 1.0 / 8192.0;
 
 /// `x` moved by `steps` ulps (towards +inf for positive `steps`).

@@ -7,7 +7,7 @@
 //! * **Training**: one CD-1 step of a 784 × 500 RBM on a batch of 100
 //!   rows, on one thread, for each hidden unit type, against the bound set
 //!   by the step's five bare matrix products (`X·W`, `H·Wᵀ`, `V·W`, `Xᵀ·H`,
-//!   `Vᵀ·H`, through the same `gemm` and views as the trainer) timed the
+//!   `Vᵀ·H`, through the same padded `Kernels::product` and views as the trainer) timed the
 //!   same way.
 //! * **Threads**: the NReLU step on all cores against one thread, in
 //!   alternating blocks of back-to-back steps.
