@@ -34,6 +34,7 @@ use crate::likelihood::{
     AisConfig, AisEstimate, Enumerated, MAX_ENUMERATED_UNITS, ais, average_log_likelihood,
     base_rate_bias, default_schedule, exact_log_z, pseudo_log_likelihood,
 };
+use crate::parallel::{Workers, in_pool};
 use crate::rbm::{Rbm, VisibleUnit};
 use crate::units::HiddenUnit;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -99,8 +100,8 @@ pub struct EvalArgs {
     /// Seed of the AIS random streams
     #[arg(long, value_name = "S", default_value_t = 0, allow_negative_numbers = true, value_parser = any_u64)]
     pub seed: u64,
-    /// Worker threads for log Z; 0 = all cores (the numbers do not depend
-    /// on it)
+    /// Worker threads for log Z, in one pool for the command; 0 = all
+    /// cores (the numbers do not depend on it)
     #[arg(long, value_name = "T", default_value_t = 0, allow_negative_numbers = true, value_parser = any_usize)]
     pub threads: usize,
     /// Binarise the (mapped) data as v > T before the likelihoods, in
@@ -300,9 +301,16 @@ pub fn evaluate(
     };
     phase("pseudo-likelihood");
     eval.pseudo_log_likelihood = Ok(pseudo_log_likelihood(rbm, v)?);
+    // One pool of `--threads` threads for the command (none for 0, which
+    // runs on rayon's global pool with all cores, nor for 1); the
+    // likelihood functions run on the pool they are called in.
+    let pool = match opts.threads {
+        0 | 1 => None,
+        t => Workers::new(t)?.pool(),
+    };
     let log_z = if enumerable(rbm) {
         phase("log Z by enumeration");
-        let (log_z, layer) = exact_log_z(rbm, opts.threads)?;
+        let (log_z, layer) = in_pool(pool, || exact_log_z(rbm, opts.threads))?;
         let units = match layer {
             Enumerated::Visible => rbm.n_visible(),
             Enumerated::Hidden => rbm.n_hidden(),
@@ -321,13 +329,11 @@ pub fn evaluate(
             opts.ais_runs, opts.ais_betas
         ));
         let base = base_rate_bias(v, rbm.n_visible())?;
-        let cfg = AisConfig {
-            runs: opts.ais_runs,
-            betas: default_schedule(opts.ais_betas),
-            seed: opts.seed,
-            threads: opts.threads,
-        };
-        Ok(LogZ::Ais(ais(rbm, &base, &cfg)?))
+        let cfg = AisConfig::new(opts.seed)
+            .with_runs(opts.ais_runs)
+            .with_betas(default_schedule(opts.ais_betas))
+            .with_threads(opts.threads);
+        Ok(LogZ::Ais(in_pool(pool, || ais(rbm, &base, &cfg))?))
     } else {
         Err(format!(
             "exact log Z needs a layer of at most {MAX_ENUMERATED_UNITS} units ({} hidden units \
