@@ -33,12 +33,10 @@ fn bench_ais(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(25))
         .throughput(Throughput::Elements((RUNS * BETAS) as u64));
     for threads in [1, 2] {
-        let cfg = AisConfig {
-            runs: RUNS,
-            betas: default_schedule(BETAS),
-            seed: 0x5eed,
-            threads,
-        };
+        let cfg = AisConfig::new(0x5eed)
+            .with_runs(RUNS)
+            .with_betas(default_schedule(BETAS))
+            .with_threads(threads);
         group.bench_function(format!("runs{RUNS}/betas{BETAS}/threads{threads}"), |b| {
             b.iter(|| black_box(ais(&rbm, &base, &cfg).expect("AIS runs")))
         });

@@ -31,12 +31,10 @@ fn main() -> Result<(), nrelu_rbm::RbmError> {
         let est = ais(
             &rbm,
             &base,
-            &AisConfig {
-                runs: 100,
-                betas: default_schedule(n),
-                seed: 3,
-                threads: 0,
-            },
+            &AisConfig::new(3)
+                .with_runs(100)
+                .with_betas(default_schedule(n))
+                .with_threads(0),
         )?;
         println!(
             "| {n} | {:.4} | {:+.4} | [{:.4}, {:.4}] |",

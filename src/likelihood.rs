@@ -153,13 +153,23 @@ pub enum Enumerated {
 
 /// The exact log partition function of a Bernoulli-visible RBM, by
 /// enumerating the smaller layer that allows it (at most
-/// [`MAX_ENUMERATED_UNITS`] units), in f64 with log-sum-exp, on `threads`
-/// threads (0 = all cores; the result does not depend on the count).
+/// [`MAX_ENUMERATED_UNITS`] units), in f64 with log-sum-exp.
 ///
 /// Enumerating the hidden layer needs Bernoulli hidden units; the visible
 /// layer can be enumerated for Bernoulli, binomial and SSU hidden units.
 /// States are visited in Gray-code order, so each step updates the total
 /// inputs with one row of W in f64.
+///
+/// # Threads
+///
+/// The states are cut into 64 chunks (fewer for small layers), each summed
+/// on its own and the chunks reduced in order, so the result does not
+/// depend on the threads. They run on the current rayon pool, which is
+/// never built here: inside the host's `ThreadPool::install` that pool,
+/// elsewhere rayon's global pool. `threads` says how many of its threads:
+/// 0 = all of them, 1 = only the calling thread (no rayon at all), n = the
+/// chunks cut into n parts. To run on exactly n threads, call it inside
+/// `install` of a pool of n threads.
 pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
     require_energy(rbm)?;
     require_bernoulli_visible(
@@ -186,7 +196,7 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
     let total = 1usize << states.m;
     let chunks = total.min(64);
     let per = total / chunks;
-    let workers = Workers::new(threads)?;
+    let workers = Workers::on_current_pool(threads)?;
     let mut results = vec![0f64; chunks];
     workers.for_each_index(&mut results, |ci, out| {
         *out = states.log_sum(ci * per, per);

@@ -27,7 +27,8 @@
 //! a parked thread at each of them would be a sizeable part of a region
 //! (`docs/benchmarks.md` has the measurements). (`for_each_index` and
 //! `for_row_parts_with_streams`, used by longer jobs such as AIS, keep
-//! rayon's parallel iterators.)
+//! rayon's parallel iterators, on the current pool when the `Workers` have
+//! no pool of their own: see `Workers::on_current_pool`.)
 
 use crate::error::{Result, invalid};
 use crate::kernels::MatMut;
@@ -69,27 +70,54 @@ pub(crate) fn in_pool<R: Send>(
     }
 }
 
-/// A fixed set of worker threads (none when `threads == 1`).
+/// The threads a job runs on: a pool of its own (a `Trainer`'s, built once
+/// and kept), or the current rayon pool (the likelihoods', which never
+/// build one), or only the calling thread (`threads == 1`).
 pub(crate) struct Workers {
+    /// The pool of its own, if any; `None` with `threads > 1` means the
+    /// current rayon pool.
     pool: Option<Arc<rayon::ThreadPool>>,
     threads: usize,
 }
 
+/// `threads` checked against the largest count the library accepts.
+fn at_most_1024(threads: usize, expected: &'static str) -> Result<usize> {
+    if threads > 1024 {
+        return Err(invalid("threads", threads, expected));
+    }
+    Ok(threads)
+}
+
 impl Workers {
-    /// `threads` workers; 0 means all available cores.
+    /// The current rayon pool (the caller's inside `ThreadPool::install`,
+    /// rayon's global pool elsewhere), cut for `threads` threads; 0 means
+    /// every thread of that pool, 1 only the calling thread. Builds no
+    /// pool.
+    pub(crate) fn on_current_pool(threads: usize) -> Result<Workers> {
+        let threads = if threads == 0 {
+            rayon::current_num_threads()
+        } else {
+            threads
+        };
+        Ok(Workers {
+            pool: None,
+            threads: at_most_1024(
+                threads,
+                "must be at most 1024 (0 = every thread of the current pool)",
+            )?
+            .max(1),
+        })
+    }
+
+    /// `threads` workers in a pool of their own, built here (none for one
+    /// thread); 0 means all available cores.
     pub(crate) fn new(threads: usize) -> Result<Workers> {
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
             threads
         };
-        if threads > 1024 {
-            return Err(invalid(
-                "threads",
-                threads,
-                "must be at most 1024 (0 = all cores)",
-            ));
-        }
+        let threads = at_most_1024(threads, "must be at most 1024 (0 = all cores)")?;
         let pool = if threads > 1 {
             Some(Arc::new(
                 rayon::ThreadPoolBuilder::new()
@@ -128,20 +156,18 @@ impl Workers {
     }
 
     /// Runs `f(first_row, a_rows, b_rows, [c_rows, d_rows], last)` at most
-    /// once per thread over matching rows of two row-major f32 buffers of width
-    /// `width` and two f64 buffers with one value per row, cut at multiples
+    /// once per thread over matching rows of two row-major f32 buffers `ab`
+    /// of width `width` and two f64 buffers `cd` with one value per row, cut at multiples
     /// of `tile` rows (units of `tile` rows, the last possibly shorter; see
     /// [`Balance`]). `last` is `Some(e)` for the part that ends at the last
     /// row only (`None` for the others): work that is not split by rows
     /// rides along with one part instead of taking a parallel region of
     /// its own, and the balance then gives that part fewer rows.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn for_row_tiles<F>(
         &self,
         bal: &Balance,
         tile: usize,
-        width: usize,
-        ab: [&mut [f32]; 2],
+        (ab, width): ([&mut [f32]; 2], usize),
         cd: [&mut [f64]; 2],
         e: &mut [f64],
         f: F,
@@ -218,16 +244,25 @@ impl Workers {
         S: Fn(T, usize) -> (T, T) + Sync,
         F: Fn(usize, T) + Sync,
     {
+        if self.threads <= 1 {
+            return f(0, data);
+        }
+        self.install(|| {
+            let fork = Fork {
+                bal,
+                split: &split,
+                f: &f,
+            };
+            fork.run(1, self.threads, 0, units, data)
+        })
+    }
+
+    /// Runs `f` on the pool of its own, if any, or else where it is called
+    /// (on the current pool).
+    fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         match &self.pool {
-            None => f(0, data),
-            Some(pool) => pool.install(|| {
-                let fork = Fork {
-                    bal,
-                    split: &split,
-                    f: &f,
-                };
-                fork.run(1, self.threads, 0, units, data)
-            }),
+            Some(pool) => pool.install(f),
+            None => f(),
         }
     }
 }
@@ -266,18 +301,24 @@ impl Workers {
         self.for_units(bal, units, (c, d), split, |i, (c, d)| f(i * COL_TILE, c, d));
     }
 
-    /// Runs `f(i, &mut out[i])` for every index, in parallel when there are
-    /// workers; each element is computed independently.
+    /// Runs `f(i, &mut out[i])` for every index, in `threads` parts of
+    /// consecutive indices run in parallel (in one part on the calling
+    /// thread for one thread); each element is computed independently.
     pub(crate) fn for_each_index<F>(&self, out: &mut [f64], f: F)
     where
         F: Fn(usize, &mut f64) + Sync,
     {
-        match &self.pool {
-            None => out.iter_mut().enumerate().for_each(|(i, o)| f(i, o)),
-            Some(pool) => {
-                pool.install(|| out.par_iter_mut().enumerate().for_each(|(i, o)| f(i, o)))
-            }
+        if self.threads <= 1 {
+            return out.iter_mut().enumerate().for_each(|(i, o)| f(i, o));
         }
+        let per = out.len().div_ceil(self.threads).max(1);
+        self.install(|| {
+            out.par_chunks_mut(per).enumerate().for_each(|(p, part)| {
+                for (i, o) in part.iter_mut().enumerate() {
+                    f(p * per + i, o);
+                }
+            })
+        })
     }
 
     /// Runs `f(first_row, values, streams)` over parts of `part` rows of a
@@ -294,20 +335,20 @@ impl Workers {
     {
         debug_assert_eq!(part % block, 0);
         let cs = part / block;
-        match &self.pool {
-            None => values
+        if self.threads <= 1 {
+            return values
                 .chunks_mut(part)
                 .zip(streams.chunks_mut(cs))
                 .enumerate()
-                .for_each(|(i, (v, s))| f(i * part, v, s)),
-            Some(pool) => pool.install(|| {
-                values
-                    .par_chunks_mut(part)
-                    .zip(streams.par_chunks_mut(cs))
-                    .enumerate()
-                    .for_each(|(i, (v, s))| f(i * part, v, s))
-            }),
+                .for_each(|(i, (v, s))| f(i * part, v, s));
         }
+        self.install(|| {
+            values
+                .par_chunks_mut(part)
+                .zip(streams.par_chunks_mut(cs))
+                .enumerate()
+                .for_each(|(i, (v, s))| f(i * part, v, s))
+        })
     }
 }
 
@@ -335,6 +376,54 @@ mod tests {
         let mut seen = seen.into_inner().unwrap();
         seen.sort();
         seen
+    }
+
+    #[test]
+    fn the_likelihoods_workers_run_on_the_callers_pool_and_build_none() {
+        let host = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .thread_name(|i| format!("host-{i}"))
+            .build()
+            .unwrap();
+        let names = Mutex::new(std::collections::BTreeSet::new());
+        let note = || {
+            let name = std::thread::current().name().map(str::to_owned);
+            names.lock().unwrap().insert(name.unwrap_or_default());
+        };
+        host.install(|| {
+            // 0 = every thread of the caller's pool.
+            let w = Workers::on_current_pool(0).unwrap();
+            assert_eq!(w.threads, 3);
+            assert!(w.pool.is_none());
+            let mut out = vec![0.0; 64];
+            w.for_each_index(&mut out, |i, o| {
+                note();
+                *o = i as f64;
+            });
+            assert!(out.iter().enumerate().all(|(i, &o)| o == i as f64));
+            let mut values = vec![0.0; 100];
+            let mut streams: Vec<_> = (0..13).map(|i| crate::kernels::Stream::new(1, i)).collect();
+            w.for_row_parts_with_streams(48, 8, &mut values, &mut streams, |r0, v, s| {
+                note();
+                assert_eq!(s.len(), v.len().div_ceil(8));
+                v.iter_mut()
+                    .enumerate()
+                    .for_each(|(i, x)| *x = (r0 + i) as f64);
+            });
+            assert!(values.iter().enumerate().all(|(i, &x)| x == i as f64));
+        });
+        let names = names.into_inner().unwrap();
+        assert!(
+            names.iter().all(|n| n.starts_with("host-")),
+            "work ran outside the caller's pool: {names:?}"
+        );
+        // 1 = the calling thread only, with no rayon at all.
+        let w = Workers::on_current_pool(1).unwrap();
+        let here = std::thread::current().id();
+        w.for_each_index(&mut [0.0; 8], |_, _| {
+            assert_eq!(std::thread::current().id(), here);
+        });
+        assert!(Workers::on_current_pool(1025).is_err());
     }
 
     #[test]

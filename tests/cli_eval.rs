@@ -222,12 +222,10 @@ fn ais_on_a_wide_model_gives_a_band_and_does_not_depend_on_threads() {
     // Exactly the library's estimate with the same settings.
     let m = model_io::load(&model).unwrap();
     let b = binarized(&mapped_digits(&m), 0.5);
-    let cfg = AisConfig {
-        runs: 16,
-        betas: default_schedule(200),
-        seed: 3,
-        threads: 1,
-    };
+    let cfg = AisConfig::new(3)
+        .with_runs(16)
+        .with_betas(default_schedule(200))
+        .with_threads(1);
     let est = ais(&m, &base_rate_bias(&b, 64).unwrap(), &cfg).unwrap();
     assert_close(z, est.log_z);
     assert_close(f(&v, "log_z_std"), est.log_z_std);

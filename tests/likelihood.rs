@@ -116,6 +116,19 @@ fn exact_log_z_is_thread_count_invariant_and_log_probabilities_sum_to_one() {
     let (a, _) = exact_log_z(&rbm, 1).unwrap();
     let (b, _) = exact_log_z(&rbm, 2).unwrap();
     let (c, _) = exact_log_z(&rbm, 3).unwrap();
+    // On the caller's pool of 3 threads, all of them (0) or two.
+    let host = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    assert_eq!(
+        a.to_bits(),
+        host.install(|| exact_log_z(&rbm, 0)).unwrap().0.to_bits()
+    );
+    assert_eq!(
+        a.to_bits(),
+        host.install(|| exact_log_z(&rbm, 2)).unwrap().0.to_bits()
+    );
     assert_eq!(a.to_bits(), b.to_bits());
     assert_eq!(a.to_bits(), c.to_bits());
     // Σ_v p(v) = 1 over all 2^12 visible states (SSU too, via visible
@@ -238,12 +251,10 @@ fn ais_agrees_with_exact_log_z_and_its_band_covers_it() {
     for (name, rbm) in &models {
         let (exact, _) = exact_log_z(rbm, 0).unwrap();
         let base = base_rate_bias(&data_for(rbm, 300, 5), 24).unwrap();
-        let cfg = AisConfig {
-            runs: 200,
-            betas: default_schedule(3000),
-            seed: 1,
-            threads: 0,
-        };
+        let cfg = AisConfig::new(1)
+            .with_runs(200)
+            .with_betas(default_schedule(3000))
+            .with_threads(0);
         let est = ais(rbm, &base, &cfg).unwrap();
         assert!(
             (est.log_z - exact).abs() < 0.1,
@@ -268,12 +279,10 @@ fn ais_error_shrinks_as_temperatures_are_added() {
     let mean_abs_err = |n: usize| {
         (0..4u64)
             .map(|seed| {
-                let cfg = AisConfig {
-                    runs: 100,
-                    betas: default_schedule(n),
-                    seed,
-                    threads: 0,
-                };
+                let cfg = AisConfig::new(seed)
+                    .with_runs(100)
+                    .with_betas(default_schedule(n))
+                    .with_threads(0);
                 (ais(&rbm, &base, &cfg).unwrap().log_z - exact).abs()
             })
             .sum::<f64>()
@@ -291,28 +300,32 @@ fn ais_is_reproducible_for_any_thread_count() {
     let rbm = random_rbm(30, 8, HiddenUnit::binomial_of::<2>(), 0.7, 31);
     let base = base_rate_bias(&data_for(&rbm, 100, 1), 30).unwrap();
     let run = |threads| {
-        let cfg = AisConfig {
-            runs: 37,
-            betas: default_schedule(200),
-            seed: 9,
-            threads,
-        };
+        let cfg = AisConfig::new(9)
+            .with_runs(37)
+            .with_betas(default_schedule(200))
+            .with_threads(threads);
         ais(&rbm, &base, &cfg).unwrap()
     };
     let a = run(1);
     assert_eq!(a, run(2));
     assert_eq!(a, run(3));
+    // On the caller's pool (0 = all its threads), which the call uses
+    // rather than building one.
+    let host = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    assert_eq!(a, host.install(|| run(0)));
+    assert_eq!(a, host.install(|| run(2)));
     // Binomial hidden units: against the exact value too (16 visible units
     // can be enumerated).
     let rbm = random_rbm(16, 8, HiddenUnit::binomial_of::<2>(), 0.7, 32);
     let base = base_rate_bias(&data_for(&rbm, 100, 1), 16).unwrap();
     let (exact, _) = exact_log_z(&rbm, 0).unwrap();
-    let cfg = AisConfig {
-        runs: 200,
-        betas: default_schedule(3000),
-        seed: 2,
-        threads: 0,
-    };
+    let cfg = AisConfig::new(2)
+        .with_runs(200)
+        .with_betas(default_schedule(3000))
+        .with_threads(0);
     let est = ais(&rbm, &base, &cfg).unwrap();
     assert!(
         (est.log_z - exact).abs() < 0.1,
@@ -328,12 +341,10 @@ fn ais_is_reproducible_for_any_thread_count() {
 fn a_single_ais_run_has_an_unknown_standard_error() {
     let rbm = random_rbm(12, 6, HiddenUnit::Bernoulli, 0.5, 41);
     let base = base_rate_bias(&data_for(&rbm, 50, 1), 12).unwrap();
-    let cfg = AisConfig {
-        runs: 1,
-        betas: default_schedule(50),
-        seed: 1,
-        threads: 1,
-    };
+    let cfg = AisConfig::new(1)
+        .with_runs(1)
+        .with_betas(default_schedule(50))
+        .with_threads(1);
     let est = ais(&rbm, &base, &cfg).unwrap();
     assert!(est.log_z.is_finite());
     assert_eq!(est.log_z_std, f64::INFINITY);
@@ -341,7 +352,7 @@ fn a_single_ais_run_has_an_unknown_standard_error() {
         (est.log_z_lower, est.log_z_upper),
         (f64::NEG_INFINITY, f64::INFINITY)
     );
-    let two = ais(&rbm, &base, &AisConfig { runs: 2, ..cfg }).unwrap();
+    let two = ais(&rbm, &base, &cfg.with_runs(2)).unwrap();
     assert!(two.log_z_std.is_finite() && two.log_z_std > 0.0);
 }
 
@@ -367,23 +378,19 @@ fn ais_under_estimates_a_single_dominant_mode_with_few_temperatures() {
     let short = ais(
         &rbm,
         &base,
-        &AisConfig {
-            runs: 100,
-            betas: default_schedule(50),
-            seed: 3,
-            threads: 0,
-        },
+        &AisConfig::new(3)
+            .with_runs(100)
+            .with_betas(default_schedule(50))
+            .with_threads(0),
     )
     .unwrap();
     let long = ais(
         &rbm,
         &base,
-        &AisConfig {
-            runs: 100,
-            betas: default_schedule(20_000),
-            seed: 3,
-            threads: 0,
-        },
+        &AisConfig::new(3)
+            .with_runs(100)
+            .with_betas(default_schedule(20_000))
+            .with_threads(0),
     )
     .unwrap();
     assert!(
@@ -428,12 +435,10 @@ fn bad_requests_give_typed_errors() {
             ais(
                 &rbm,
                 &base,
-                &AisConfig {
-                    runs: 4,
-                    betas,
-                    seed: 0,
-                    threads: 1
-                }
+                &AisConfig::new(0)
+                    .with_runs(4)
+                    .with_betas(betas)
+                    .with_threads(1)
             )
             .is_err()
         );
@@ -442,12 +447,10 @@ fn bad_requests_give_typed_errors() {
         ais(
             &rbm,
             &base,
-            &AisConfig {
-                runs: 0,
-                betas: vec![1.0],
-                seed: 0,
-                threads: 1
-            }
+            &AisConfig::new(0)
+                .with_runs(0)
+                .with_betas(vec![1.0])
+                .with_threads(1)
         )
         .is_err()
     );
@@ -455,12 +458,10 @@ fn bad_requests_give_typed_errors() {
         ais(
             &rbm,
             &[0.0; 3],
-            &AisConfig {
-                runs: 1,
-                betas: vec![1.0],
-                seed: 0,
-                threads: 1
-            }
+            &AisConfig::new(0)
+                .with_runs(1)
+                .with_betas(vec![1.0])
+                .with_threads(1)
         )
         .is_err()
     );
@@ -486,12 +487,10 @@ fn the_ais_agreement_check_rejects_a_slightly_wrong_target() {
     .unwrap();
     let (exact, _) = exact_log_z(&rbm, 0).unwrap();
     let base = base_rate_bias(&data_for(&rbm, 300, 5), 24).unwrap();
-    let cfg = AisConfig {
-        runs: 200,
-        betas: default_schedule(3000),
-        seed: 1,
-        threads: 0,
-    };
+    let cfg = AisConfig::new(1)
+        .with_runs(200)
+        .with_betas(default_schedule(3000))
+        .with_threads(0);
     let est = ais(&wrong, &base, &cfg).unwrap();
     let close = (est.log_z - exact).abs() < 0.1;
     let covered = est.log_z_lower <= exact && exact <= est.log_z_upper;

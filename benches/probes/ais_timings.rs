@@ -52,11 +52,11 @@ fn main() {
         support::fingerprint(&data),
         active_path(),
     );
-    let config = |threads| AisConfig {
-        runs: RUNS,
-        betas: default_schedule(BETAS),
-        seed: SEED,
-        threads,
+    let config = |threads| {
+        AisConfig::new(SEED)
+            .with_runs(RUNS)
+            .with_betas(default_schedule(BETAS))
+            .with_threads(threads)
     };
     let settings = [(1usize, config(1)), (cores, config(0))];
     let mut log_z = [0f64; 2];

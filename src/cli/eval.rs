@@ -34,6 +34,7 @@ use crate::likelihood::{
     AisConfig, AisEstimate, Enumerated, MAX_ENUMERATED_UNITS, ais, average_log_likelihood,
     base_rate_bias, default_schedule, exact_log_z, pseudo_log_likelihood,
 };
+use crate::parallel::{Workers, in_pool};
 use crate::rbm::{Rbm, VisibleUnit};
 use crate::units::HiddenUnit;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -99,8 +100,8 @@ pub struct EvalArgs {
     /// Seed of the AIS random streams
     #[arg(long, value_name = "S", default_value_t = 0, allow_negative_numbers = true, value_parser = any_u64)]
     pub seed: u64,
-    /// Worker threads for log Z; 0 = all cores (the numbers do not depend
-    /// on it)
+    /// Worker threads for log Z, in one pool for the command; 0 = all
+    /// cores (the numbers do not depend on it)
     #[arg(long, value_name = "T", default_value_t = 0, allow_negative_numbers = true, value_parser = any_usize)]
     pub threads: usize,
     /// Binarise the (mapped) data as v > T before the likelihoods, in
@@ -254,6 +255,57 @@ fn enumerable(rbm: &Rbm) -> bool {
         || (rbm.hidden() == HiddenUnit::Bernoulli && rbm.n_hidden() <= MAX_ENUMERATED_UNITS)
 }
 
+/// log Z of `rbm` for [`evaluate`], on the binary data `v`: exact when a
+/// layer can be enumerated, by AIS otherwise, or why neither applies.
+fn log_z_of(
+    rbm: &Rbm,
+    v: &[f32],
+    opts: &EvalOptions,
+    phase: &mut impl FnMut(&str),
+) -> Result<Result<LogZ, String>, CliError> {
+    // One pool of `--threads` threads for the command (none for 0, which
+    // runs on rayon's global pool with all cores, nor for 1); the
+    // likelihood functions run on the pool they are called in.
+    let pool = match opts.threads {
+        0 | 1 => None,
+        t => Workers::new(t)?.pool(),
+    };
+    Ok(if enumerable(rbm) {
+        phase("log Z by enumeration");
+        let (log_z, layer) = in_pool(pool, || exact_log_z(rbm, opts.threads))?;
+        let units = match layer {
+            Enumerated::Visible => rbm.n_visible(),
+            Enumerated::Hidden => rbm.n_hidden(),
+        };
+        Ok(LogZ::Exact {
+            log_z,
+            layer,
+            units,
+        })
+    } else if matches!(
+        rbm.hidden(),
+        HiddenUnit::Bernoulli | HiddenUnit::Binomial(_)
+    ) {
+        phase(&format!(
+            "log Z by AIS: {} runs x {} temperatures",
+            opts.ais_runs, opts.ais_betas
+        ));
+        let base = base_rate_bias(v, rbm.n_visible())?;
+        let cfg = AisConfig::new(opts.seed)
+            .with_runs(opts.ais_runs)
+            .with_betas(default_schedule(opts.ais_betas))
+            .with_threads(opts.threads);
+        Ok(LogZ::Ais(in_pool(pool, || ais(rbm, &base, &cfg))?))
+    } else {
+        Err(format!(
+            "exact log Z needs a layer of at most {MAX_ENUMERATED_UNITS} units ({} hidden units \
+             can only be enumerated through the visible layer) and AIS supports Bernoulli and \
+             binomial hidden units only",
+            rbm.hidden()
+        ))
+    })
+}
+
 /// Evaluates `rbm` on rows of (mapped) `data`; `phase` is called with a
 /// description before each costly step.
 ///
@@ -300,42 +352,7 @@ pub fn evaluate(
     };
     phase("pseudo-likelihood");
     eval.pseudo_log_likelihood = Ok(pseudo_log_likelihood(rbm, v)?);
-    let log_z = if enumerable(rbm) {
-        phase("log Z by enumeration");
-        let (log_z, layer) = exact_log_z(rbm, opts.threads)?;
-        let units = match layer {
-            Enumerated::Visible => rbm.n_visible(),
-            Enumerated::Hidden => rbm.n_hidden(),
-        };
-        Ok(LogZ::Exact {
-            log_z,
-            layer,
-            units,
-        })
-    } else if matches!(
-        rbm.hidden(),
-        HiddenUnit::Bernoulli | HiddenUnit::Binomial(_)
-    ) {
-        phase(&format!(
-            "log Z by AIS: {} runs x {} temperatures",
-            opts.ais_runs, opts.ais_betas
-        ));
-        let base = base_rate_bias(v, rbm.n_visible())?;
-        let cfg = AisConfig {
-            runs: opts.ais_runs,
-            betas: default_schedule(opts.ais_betas),
-            seed: opts.seed,
-            threads: opts.threads,
-        };
-        Ok(LogZ::Ais(ais(rbm, &base, &cfg)?))
-    } else {
-        Err(format!(
-            "exact log Z needs a layer of at most {MAX_ENUMERATED_UNITS} units ({} hidden units \
-             can only be enumerated through the visible layer) and AIS supports Bernoulli and \
-             binomial hidden units only",
-            rbm.hidden()
-        ))
-    };
+    let log_z = log_z_of(rbm, v, opts, &mut phase)?;
     eval.avg_log_likelihood = match &log_z {
         Ok(z) => Ok(average_log_likelihood(rbm, v, z.value())?),
         Err(why) => Err(why.clone()),
@@ -446,7 +463,32 @@ pub fn table_rows(e: &Evaluation) -> Vec<(String, String, String)> {
     };
     rows.push(("pseudo-log-likelihood".to_owned(), value, comment));
     match &e.log_z {
-        Ok(z @ LogZ::Exact { layer, units, .. }) => {
+        Ok(z) => rows.extend(log_z_rows(z)),
+        Err(why) => {
+            let (value, comment) = na(why);
+            rows.push(("log Z".to_owned(), value, comment));
+        }
+    }
+    let (value, comment) = match (&e.avg_log_likelihood, &e.log_z) {
+        (Ok(l), Ok(LogZ::Exact { .. })) => (num(*l), "nats per row".to_owned()),
+        (Ok(l), Ok(LogZ::Ais(_))) => (
+            num(*l),
+            "nats per row, with the AIS log Z (an over-estimate if log Z is under-estimated)"
+                .to_owned(),
+        ),
+        (Ok(l), Err(_)) => (num(*l), String::new()),
+        (Err(why), _) => na(why),
+    };
+    rows.push(("avg log-likelihood".to_owned(), value, comment));
+    rows
+}
+
+/// The rows of the table for log Z: its value and how it was found, with
+/// the standard error and the band of an AIS estimate.
+fn log_z_rows(z: &LogZ) -> Vec<(String, String, String)> {
+    let mut rows = Vec::new();
+    match z {
+        LogZ::Exact { layer, units, .. } => {
             let layer = match layer {
                 Enumerated::Visible => "visible",
                 Enumerated::Hidden => "hidden",
@@ -457,7 +499,7 @@ pub fn table_rows(e: &Evaluation) -> Vec<(String, String, String)> {
                 format!("exact: enumerated the 2^{units} states of the {layer} layer"),
             ));
         }
-        Ok(z @ LogZ::Ais(a)) => {
+        LogZ::Ais(a) => {
             rows.push((
                 "log Z".to_owned(),
                 num(z.value()),
@@ -483,22 +525,7 @@ pub fn table_rows(e: &Evaluation) -> Vec<(String, String, String)> {
                 "+-3 standard errors".to_owned(),
             ));
         }
-        Err(why) => {
-            let (value, comment) = na(why);
-            rows.push(("log Z".to_owned(), value, comment));
-        }
     }
-    let (value, comment) = match (&e.avg_log_likelihood, &e.log_z) {
-        (Ok(l), Ok(LogZ::Exact { .. })) => (num(*l), "nats per row".to_owned()),
-        (Ok(l), Ok(LogZ::Ais(_))) => (
-            num(*l),
-            "nats per row, with the AIS log Z (an over-estimate if log Z is under-estimated)"
-                .to_owned(),
-        ),
-        (Ok(l), Err(_)) => (num(*l), String::new()),
-        (Err(why), _) => na(why),
-    };
-    rows.push(("avg log-likelihood".to_owned(), value, comment));
     rows
 }
 
@@ -525,36 +552,7 @@ pub fn render_table(rows: &[(String, String, String)]) -> String {
 /// data files that cannot be read or are invalid (exit code 2);
 /// [`CliError::Io`] if stdout cannot be written (exit code 1).
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
-    let stack = load_model(&args.model)?;
-    let layers = stack.layers();
-    if layers.len() > 1 {
-        return Err(CliError::Usage(format!(
-            "'{}' is a stack of {} layers; rbm eval evaluates single RBMs (a model written by \
-             rbm train without --layers)",
-            args.model.display(),
-            layers.len()
-        )));
-    }
-    let stored = &layers[0];
-    let rbm = if args.as_ssu {
-        if stored.hidden() != HiddenUnit::Nrelu {
-            return Err(CliError::Usage(format!(
-                "--as-ssu applies to nrelu models only; '{}' has {} hidden units",
-                args.model.display(),
-                stored.hidden()
-            )));
-        }
-        Rbm::from_parts(
-            stored.visible(),
-            HiddenUnit::Ssu,
-            stored.weights().to_vec(),
-            stored.visible_bias().to_vec(),
-            stored.hidden_bias().to_vec(),
-            stored.standardization().cloned(),
-        )?
-    } else {
-        stored.clone()
-    };
+    let rbm = model_to_evaluate(args)?;
     let data = load_mapped_data(args.data.as_deref(), args.labels_last_column, &rbm)?;
     let opts = EvalOptions {
         ais_runs: args.ais_runs,
@@ -581,8 +579,58 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     }
     let eval = result?;
 
-    let text = if args.json {
-        let mut s = to_json(&eval).to_string();
+    let text = render(args, &rbm, &eval);
+    // The table states an automatic binarisation in its own row; with
+    // --json it is also said on stderr.
+    if let (Some((_, true)), true, false) = (eval.binarize, args.json, args.quiet) {
+        eprintln!("note: {}", notes(&eval)[0]);
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("cannot write to stdout", e))
+}
+
+/// The model `rbm eval` evaluates: the single RBM of `--model`, as the
+/// stepped sigmoid model with the same parameters for `--as-ssu`.
+fn model_to_evaluate(args: &EvalArgs) -> Result<Rbm, CliError> {
+    let stack = load_model(&args.model)?;
+    let layers = stack.layers();
+    if layers.len() > 1 {
+        return Err(CliError::Usage(format!(
+            "'{}' is a stack of {} layers; rbm eval evaluates single RBMs (a model written by \
+             rbm train without --layers)",
+            args.model.display(),
+            layers.len()
+        )));
+    }
+    let stored = &layers[0];
+    if args.as_ssu {
+        if stored.hidden() != HiddenUnit::Nrelu {
+            return Err(CliError::Usage(format!(
+                "--as-ssu applies to nrelu models only; '{}' has {} hidden units",
+                args.model.display(),
+                stored.hidden()
+            )));
+        }
+        Ok(Rbm::from_parts(
+            stored.visible(),
+            HiddenUnit::Ssu,
+            stored.weights().to_vec(),
+            stored.visible_bias().to_vec(),
+            stored.hidden_bias().to_vec(),
+            stored.standardization().cloned(),
+        )?)
+    } else {
+        Ok(stored.clone())
+    }
+}
+
+/// The output of `rbm eval`: the JSON object, or a heading naming the
+/// model and the data above the table.
+fn render(args: &EvalArgs, rbm: &Rbm, eval: &Evaluation) -> String {
+    if args.json {
+        let mut s = to_json(eval).to_string();
         s.push('\n');
         s
     } else {
@@ -603,18 +651,9 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
             rbm.n_hidden(),
             rbm.hidden(),
             eval.rows,
-            render_table(&table_rows(&eval))
+            render_table(&table_rows(eval))
         )
-    };
-    // The table states an automatic binarisation in its own row; with
-    // --json it is also said on stderr.
-    if let (Some((_, true)), true, false) = (eval.binarize, args.json, args.quiet) {
-        eprintln!("note: {}", notes(&eval)[0]);
     }
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CliError::io("cannot write to stdout", e))
 }
 
 #[cfg(test)]

@@ -295,82 +295,86 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
 
     let log = !args.quiet;
     if log {
-        let sampling = match cfg.sampling {
-            Sampling::Cd(k) => format!("CD-{k}"),
-            Sampling::Pcd(k) => format!("PCD-{k}"),
-        };
-        eprintln!(
-            "training {} {} visible -> {} {} hidden units on {} rows of {}: {} epoch{}, batch {}, {sampling}, lr {}",
-            data.cols,
-            args.visible,
-            args.hidden,
-            args.hidden_units,
-            data.rows,
-            prepared.source,
-            cfg.epochs,
-            super::output::plural(cfg.epochs),
-            cfg.batch_size,
-            cfg.learning_rate,
-        );
+        print_plan(args, &cfg, &prepared);
     }
-    let bar = (log && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(0);
-        if let Ok(style) =
-            ProgressStyle::with_template("{msg}  {wide_bar} {pos}/{len} batches, eta {eta}")
-        {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar
-    });
+    let bar = batch_bar(log);
     let result = train(&mut rbm, &data.values, &cfg, |p| {
-        match p {
-            Progress::Batch {
-                epoch,
-                batch,
-                batches,
-            } => {
-                if let Some(bar) = &bar {
-                    if epoch == 1 && batch == 1 {
-                        bar.set_length((batches * cfg.epochs) as u64);
-                    }
-                    bar.set_message(format!("epoch {epoch}/{}", cfg.epochs));
-                    bar.inc(1);
-                }
-            }
-            Progress::Epoch(stats) => {
-                if log {
-                    let line = epoch_line(
-                        stats.epoch,
-                        cfg.epochs,
-                        stats.reconstruction_error,
-                        stats.seconds,
-                    );
-                    eprint_line(bar.as_ref(), &line);
-                }
-            }
-        }
+        show_progress(bar.as_ref(), log, cfg.epochs, p);
         ControlFlow::Continue(())
     });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    match result {
-        Ok(_) => {}
-        Err(RbmError::Diverged { epoch, batch, .. }) => {
-            return Err(CliError::Diverged {
-                epoch,
-                batch,
-                lr: cfg.learning_rate,
-            });
-        }
-        Err(e) => return Err(e.into()),
-    }
+    result.map_err(|e| train_error(e, cfg.learning_rate))?;
 
     model_io::save(&rbm, &args.out).map_err(write_error)?;
     if log {
         eprintln!("wrote model to {}", args.out.display());
     }
     Ok(())
+}
+
+/// Prints what `rbm train` is about to do: the model, the data and the
+/// training settings.
+fn print_plan(args: &TrainArgs, cfg: &TrainConfig, prepared: &Prepared) {
+    let data = &prepared.data;
+    let sampling = match cfg.sampling {
+        Sampling::Cd(k) => format!("CD-{k}"),
+        Sampling::Pcd(k) => format!("PCD-{k}"),
+    };
+    eprintln!(
+        "training {} {} visible -> {} {} hidden units on {} rows of {}: {} epoch{}, batch {}, {sampling}, lr {}",
+        data.cols,
+        args.visible,
+        args.hidden,
+        args.hidden_units,
+        data.rows,
+        prepared.source,
+        cfg.epochs,
+        super::output::plural(cfg.epochs),
+        cfg.batch_size,
+        cfg.learning_rate,
+    );
+}
+
+/// Shows the training progress `p` of a run of `epochs` epochs: moves the
+/// bar after a batch, prints the epoch line after an epoch.
+fn show_progress(bar: Option<&ProgressBar>, log: bool, epochs: usize, p: Progress<'_>) {
+    match p {
+        Progress::Batch {
+            epoch,
+            batch,
+            batches,
+        } => {
+            if let Some(bar) = bar {
+                if epoch == 1 && batch == 1 {
+                    bar.set_length((batches * epochs) as u64);
+                }
+                bar.set_message(format!("epoch {epoch}/{epochs}"));
+                bar.inc(1);
+            }
+        }
+        Progress::Epoch(stats) => {
+            if log {
+                let line = epoch_line(
+                    stats.epoch,
+                    epochs,
+                    stats.reconstruction_error,
+                    stats.seconds,
+                );
+                eprint_line(bar, &line);
+            }
+        }
+    }
+}
+
+/// The CLI's error for a failed training run: divergence names the
+/// learning rate `lr` that caused it.
+fn train_error(e: RbmError, lr: f32) -> CliError {
+    match e {
+        RbmError::Diverged { epoch, batch, .. } => CliError::Diverged { epoch, batch, lr },
+        e => e.into(),
+    }
 }
 
 /// A failure to write the model: an I/O error (exit code 1) or, never in

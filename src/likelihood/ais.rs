@@ -9,21 +9,37 @@ use crate::parallel::Workers;
 use crate::rbm::Rbm;
 use crate::units::HiddenUnit;
 
-/// Annealed importance sampling settings.
+/// Annealed importance sampling settings: [`AisConfig::new`] and a
+/// `with_*` setter per field, read back by the getter of the same name.
+///
+/// ```
+/// use nrelu_rbm::likelihood::{AisConfig, default_schedule};
+/// let cfg = AisConfig::new(7)
+///     .with_runs(200)
+///     .with_betas(default_schedule(1000))
+///     .with_threads(1);
+/// assert_eq!((cfg.runs(), cfg.betas().len(), cfg.seed(), cfg.threads()), (200, 1000, 7, 1));
+/// ```
+///
+/// [`ais`] checks the settings (at least one run; inverse temperatures
+/// increasing strictly from above 0 to exactly 1).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct AisConfig {
     /// Independent runs (the batch of chains).
-    pub runs: usize,
+    pub(crate) runs: usize,
     /// Inverse temperatures β_1 < ... < β_K = 1 (β_0 = 0 is implicit).
-    pub betas: Vec<f64>,
+    pub(crate) betas: Vec<f64>,
     /// Seed of the run streams.
-    pub seed: u64,
-    /// Worker threads; 0 = all cores (the result does not depend on it).
-    pub threads: usize,
+    pub(crate) seed: u64,
+    /// Parts the runs are cut into on the current rayon pool; 0 = one per
+    /// thread of that pool.
+    pub(crate) threads: usize,
 }
 
 impl AisConfig {
-    /// 100 runs on [`default_schedule`]`(14_500)`.
+    /// 100 runs on [`default_schedule`]`(14_500)`, on every thread of the
+    /// current rayon pool (`threads` 0).
     pub fn new(seed: u64) -> AisConfig {
         AisConfig {
             runs: 100,
@@ -31,6 +47,59 @@ impl AisConfig {
             seed,
             threads: 0,
         }
+    }
+
+    /// Independent runs (the batch of chains).
+    pub fn runs(&self) -> usize {
+        self.runs
+    }
+
+    /// Inverse temperatures β_1 < ... < β_K = 1 (β_0 = 0 is implicit).
+    pub fn betas(&self) -> &[f64] {
+        &self.betas
+    }
+
+    /// Seed of the run streams.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// How many threads of the current rayon pool [`ais`] uses: 0 = all of
+    /// them, 1 = only the calling thread, n = the runs cut into about n
+    /// parts. No pool is built (see [`ais`]); the result does not depend
+    /// on it.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// These settings with `runs` independent runs.
+    #[must_use]
+    pub fn with_runs(mut self, runs: usize) -> AisConfig {
+        self.runs = runs;
+        self
+    }
+
+    /// These settings with the inverse temperatures `betas` (checked by
+    /// [`ais`]).
+    #[must_use]
+    pub fn with_betas(mut self, betas: Vec<f64>) -> AisConfig {
+        self.betas = betas;
+        self
+    }
+
+    /// These settings with the seed `seed`.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> AisConfig {
+        self.seed = seed;
+        self
+    }
+
+    /// These settings on `threads` threads of the current rayon pool
+    /// ([`AisConfig::threads`]).
+    #[must_use]
+    pub fn with_threads(mut self, threads: usize) -> AisConfig {
+        self.threads = threads;
+        self
     }
 }
 
@@ -118,9 +187,18 @@ const AIS_BLOCK: usize = 8;
 /// Runs are processed in blocks of 8 with their own streams
 /// `Stream::new(seed, block)`, threads take whole blocks, and the result does
 /// not depend on the number of threads.
+///
+/// # Threads
+///
+/// `ais` runs on the current rayon pool and never builds one: inside the
+/// host's `ThreadPool::install` it uses that pool, elsewhere rayon's global
+/// pool. [`AisConfig::threads`] says how many of its threads: 0 = all of
+/// them, 1 = only the calling thread (no rayon at all), n = the runs cut
+/// into about n parts. To run on exactly n threads, call it inside
+/// `install` of a pool of n threads.
 pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate> {
     let k_copies = check_ais_inputs(rbm, base_bias, cfg)?;
-    let workers = Workers::new(cfg.threads)?;
+    let workers = Workers::on_current_pool(cfg.threads)?;
     let blocks = cfg.runs.div_ceil(AIS_BLOCK);
     let mut streams: Vec<Stream> = (0..blocks as u64)
         .map(|i| Stream::new(cfg.seed, i))

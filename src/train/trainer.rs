@@ -491,8 +491,7 @@ impl Trainer {
         self.workers.for_row_tiles(
             &self.balance.gradient,
             SGEMM_ROW_TILE,
-            nh,
-            [weights, &mut self.weight_velocity],
+            ([weights, &mut self.weight_velocity], nh),
             [&mut self.visible_bias_grad, &mut self.recon_error_cols],
             &mut self.hidden_bias_grad,
             |r0, w, vel, [grad_b, recon_cols], grad_c| {
