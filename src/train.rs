@@ -17,7 +17,8 @@
 //!    made. Bias gradients are the f64 column sums of `X − v⁻` and
 //!    `h⁺ − h⁻` ([`Kernels::column_sums`]).
 //! 4. **Update**, folded into that product through sgemm's α and β
-//!    ([`Kernels::product`] with [`Product::scaled`]), so `G` is never stored: without
+//!    ([`Kernels::product`] with [`Product::scaled`](crate::kernels::Product::scaled)),
+//!    so `G` is never stored: without
 //!    momentum `W ← (1 − ηλ)W + (η/B)G` in the product, then a finiteness
 //!    check; with momentum `Δ ← mΔ + (η/B)G` in the product, then
 //!    `Δ ← Δ − ηλW; W ← W + Δ` with the check ([`Kernels::apply_velocity`]).
