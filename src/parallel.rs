@@ -8,13 +8,13 @@
 //! layer products use the kernels' unpadded `Product`, whose bits do not
 //! depend on how columns are split (nor on a split of rows at multiples of
 //! `SGEMM_ROW_TILE`, see `part_rows_unpadded` and
-//! `kernels/tests/affine.rs`); the gradient product folds the update in
+//! `kernels/tests/product.rs`); the gradient product folds the update in
 //! through `Product::scaled`, whose bits do not depend on splits at
 //! multiples of 16 rows, the only ones it gets; random draws come from
 //! per-block streams, and every reduction runs in a fixed order (column
 //! sums per column). So the number of threads, and where each region cuts
 //! its units, change only the speed, never a bit of the output
-//! (`train::tests` scrambles every cut before every step and compares with
+//! (the unit tests in `src/train/trainer.rs` scramble every cut before every step and compares with
 //! one thread).
 //!
 //! Where a region cuts is learned ([`Balance`]): each side of a cut is
