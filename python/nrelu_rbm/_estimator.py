@@ -102,6 +102,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Biases of the hidden units.
     intercept_visible_ : ndarray of shape (n_features,), float32
         Biases of the visible units.
+    input_map_ : tuple of two ndarrays (mean, std) or None
+        The stored input map x → (x − mean) / std, if any.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -118,6 +120,15 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     Input is float32; C-contiguous float32 arrays are read in place, other
     arrays (float64, integers, Fortran order) are converted once. Features
     are float32.
+
+    The model stores an input map, applied to every later input (and by
+    ``rbm transform`` to the same file), in two cases, as ``rbm train``
+    does for the data it maps: for Gaussian visible units it standardises
+    each column to zero mean and unit variance; for Bernoulli visible units
+    it is needed only when the training data leaves [0, 1], and then maps
+    column j's range [min(0, min_j), max(1, max_j)] onto [0, 1] (columns
+    already in [0, 1] pass unchanged). Data in [0, 1], as BernoulliRBM
+    expects, gets no map. ``input_map_`` shows it.
 
     Errors of the library (a NaN at a given row and column, an unknown unit
     name, a parameter out of range) raise ``ValueError`` with its one-line
@@ -180,6 +191,11 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self._read_only(self._fitted_core().visible_bias)
 
     @property
+    def input_map_(self):
+        """The stored input map ``(mean, std)``: x → (x − mean) / std, or None."""
+        return self._fitted_core().input_map
+
+    @property
     def _n_features_out(self):
         return self._fitted_core().n_hidden
 
@@ -231,6 +247,10 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             seed,
         )
 
+    @staticmethod
+    def _set_input_map(core, X):
+        core.set_input_map(X, "standardize" if core.visible == "gaussian" else "range")
+
     # -- training ---------------------------------------------------------
 
     def fit(self, X, y=None):
@@ -255,6 +275,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         seed = _seed(self.random_state)
         params = self._params(seed)
         core = self._new_core(X.shape[1], seed)
+        self._set_input_map(core, X)
         core.init_visible_bias(X)
         errors = core.fit(X, n_iter, params)
         self._core = core
@@ -291,6 +312,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._base_seed = _seed(self.random_state)
             self._partial_fit_calls = 0
             core = self._new_core(X.shape[1], self._base_seed)
+            self._set_input_map(core, X)
             core.init_visible_bias(X)
             self._core = core
         # One trainer serves successive calls, drawing on from its streams.

@@ -10,7 +10,8 @@
 
 use nrelu_rbm::train::{Sampling, TrainConfig, Trainer, train};
 use nrelu_rbm::units::HiddenUnit;
-use nrelu_rbm::{Rbm, RbmError, VisibleUnit, model_io};
+use nrelu_rbm::{Rbm, RbmError, Standardization, VisibleUnit, model_io};
+use std::borrow::Cow;
 use numpy::ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -200,7 +201,44 @@ impl Model {
         let rbm = &mut self.rbm;
         detached(py, || {
             check_width("X", cols, rbm.n_visible())?;
-            Ok(rbm.init_visible_bias_from(data)?)
+            let data = mapped(rbm, data)?;
+            Ok(rbm.init_visible_bias_from(&data)?)
+        })
+    }
+
+    /// Chooses the input map from the training data `x` and stores it in
+    /// the model: `"standardize"` (zero mean, unit variance per column, as
+    /// `rbm train` does for Gaussian visible units), `"range"` (for
+    /// Bernoulli visible units: none if every value lies in [0, 1], else
+    /// column j maps [min(0, min_j), max(1, max_j)] onto [0, 1], which
+    /// leaves the columns already in [0, 1] as they are) or `"none"`.
+    /// Returns whether the model now has a map.
+    fn set_input_map(
+        &mut self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f32>,
+        kind: &str,
+    ) -> PyResult<bool> {
+        let (data, cols) = rows(&x)?;
+        let kind = kind.to_owned();
+        let rbm = &mut self.rbm;
+        detached(py, || {
+            check_width("X", cols, rbm.n_visible())?;
+            let map = match kind.as_str() {
+                "none" => None,
+                "standardize" => Some(Standardization::fit(data, cols)?),
+                "range" => range_map(data, cols)?,
+                _ => {
+                    return Err(RbmError::InvalidParameter {
+                        name: "input map",
+                        value: kind.clone(),
+                        expected: "expected none, standardize or range",
+                    }
+                    .into());
+                }
+            };
+            rbm.set_standardization(map)?;
+            Ok(rbm.standardization().is_some())
         })
     }
 
@@ -218,7 +256,8 @@ impl Model {
         detached(py, || {
             check_width("X", cols, rbm.n_visible())?;
             let cfg = params.config(epochs)?;
-            let report = train(rbm, data, &cfg, |_| ControlFlow::Continue(()))?;
+            let data = mapped(rbm, data)?;
+            let report = train(rbm, &data, &cfg, |_| ControlFlow::Continue(()))?;
             Ok(report
                 .epochs
                 .iter()
@@ -244,6 +283,7 @@ impl Model {
                 return Err(RbmError::EmptyData { rows: 0, cols }.into());
             }
             let cfg = params.config(1)?;
+            let data = mapped(rbm, data)?;
             if trainer.as_ref().is_none_or(|(old, _)| *old != cfg) {
                 *trainer = Some((cfg.clone(), Trainer::new(rbm, &cfg)?));
             }
@@ -300,7 +340,7 @@ impl Model {
             if data.is_empty() {
                 return Err(RbmError::EmptyData { rows: 0, cols }.into());
             }
-            Ok(pll::pseudo_log_likelihood_rows(rbm, data)?)
+            Ok(pll::pseudo_log_likelihood_rows(rbm, &mapped(rbm, data)?)?)
         })?;
         Ok(Array1::from(s).into_pyarray(py))
     }
@@ -333,7 +373,7 @@ impl Model {
         let rbm = &self.rbm;
         let out = detached(py, || {
             check_width("v", cols, rbm.n_visible())?;
-            let h = rbm.hidden_samples(data, seed_h)?;
+            let h = rbm.hidden_samples(&mapped(rbm, data)?, seed_h)?;
             Ok(rbm.visible_samples(&h, seed_v)?)
         })?;
         Ok(to_2d(py, out, n, self.rbm.n_visible()))
@@ -391,10 +431,19 @@ impl Model {
         self.rbm.hidden().to_string()
     }
 
-    /// Whether the model stores an input map (applied by `transform`).
+    /// The model's input map x → (x − mean) / std as `(mean, std)`, or
+    /// `None` (a copy).
     #[getter]
-    fn has_input_map(&self) -> bool {
-        self.rbm.standardization().is_some()
+    fn input_map<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> Option<(Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<f32>>)> {
+        self.rbm.standardization().map(|s| {
+            (
+                Array1::from(s.mean().to_vec()).into_pyarray(py),
+                Array1::from(s.std().to_vec()).into_pyarray(py),
+            )
+        })
     }
 
     /// The weights, visible × hidden (a copy).
@@ -419,6 +468,45 @@ impl Model {
     fn hidden_bias<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f32>> {
         Array1::from(self.rbm.hidden_bias().to_vec()).into_pyarray(py)
     }
+}
+
+/// `data` through the model's input map (a copy), or as it is.
+fn mapped<'a>(rbm: &Rbm, data: &'a [f32]) -> Result<Cow<'a, [f32]>, RbmError> {
+    match rbm.standardization() {
+        None => Ok(Cow::Borrowed(data)),
+        Some(map) => {
+            let mut copy = data.to_vec();
+            map.apply(&mut copy)?;
+            Ok(Cow::Owned(copy))
+        }
+    }
+}
+
+/// The `"range"` input map of [`Model::set_input_map`]: `None` when every
+/// value lies in [0, 1].
+fn range_map(data: &[f32], cols: usize) -> Result<Option<Standardization>, RbmError> {
+    if data.is_empty() {
+        return Err(RbmError::EmptyData { rows: 0, cols });
+    }
+    if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+        return Err(RbmError::NonFinite {
+            row: i / cols + 1,
+            col: i % cols + 1,
+            value: data[i],
+        });
+    }
+    if data.iter().all(|x| (0.0..=1.0).contains(x)) {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (vec![0f32; cols], vec![1f32; cols]);
+    for row in data.chunks_exact(cols) {
+        for ((l, h), &x) in lo.iter_mut().zip(&mut hi).zip(row) {
+            *l = l.min(x);
+            *h = h.max(x);
+        }
+    }
+    let width = hi.iter().zip(&lo).map(|(h, l)| h - l).collect();
+    Ok(Some(Standardization::new(lo, width)?))
 }
 
 /// The hidden means of `data` in blocks of 256 rows, as the library's
