@@ -12,6 +12,7 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import Model
@@ -347,6 +348,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         return self._core.transform(X)
 
+    @available_if(lambda self: self.visible_unit == "bernoulli")
     def score_samples(self, X):
         """Exact pseudo-log-likelihood of each row.
 
@@ -355,7 +357,9 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (unlike BernoulliRBM's, which flips one random coordinate and
         scales by n_features). Rows in between 0 and 1 get the same formula
         with v_i replaced by 1 − v_i. NReLU units are scored as the stepped
-        sigmoid units they approximate. Needs Bernoulli visible units.
+        sigmoid units they approximate. Only Bernoulli visible units have
+        it (the method is absent for ``visible_unit="gaussian"``). Rows go
+        through the model's input map first, if it has one.
 
         Parameters
         ----------
