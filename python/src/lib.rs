@@ -11,12 +11,12 @@
 use nrelu_rbm::train::{Sampling, TrainConfig, Trainer, train};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, RbmError, Standardization, VisibleUnit, model_io};
-use std::borrow::Cow;
 use numpy::ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -59,10 +59,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure> {
 }
 
 /// Runs `f` without the GIL, with the panic caught.
-fn detached<T: Send>(
-    py: Python<'_>,
-    f: impl FnOnce() -> Result<T, Failure> + Send,
-) -> PyResult<T> {
+fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Failure> + Send) -> PyResult<T> {
     py.detach(|| guarded(f)).map_err(PyErr::from)
 }
 
@@ -74,9 +71,9 @@ fn attached<T>(f: impl FnOnce() -> Result<T, Failure>) -> PyResult<T> {
 /// The rows of a 2-D float32 array as one row-major slice, with its width.
 fn rows<'a>(x: &'a PyReadonlyArray2<'_, f32>) -> PyResult<(&'a [f32], usize)> {
     let cols = x.shape()[1];
-    let data = x.as_slice().map_err(|_| {
-        PyValueError::new_err("the data must be a C-contiguous float32 array")
-    })?;
+    let data = x
+        .as_slice()
+        .map_err(|_| PyValueError::new_err("the data must be a C-contiguous float32 array"))?;
     Ok((data, cols))
 }
 
@@ -138,6 +135,9 @@ impl Params {
     }
 }
 
+/// An input map's `(mean, std)` as arrays.
+type MapArrays<'py> = (Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<f32>>);
+
 /// A model and, between `partial_fit` calls, its trainer (momentum and
 /// persistent chains carry over from one call to the next).
 #[pyclass(module = "nrelu_rbm._core", name = "Model")]
@@ -192,7 +192,12 @@ impl Model {
     /// A model from the bytes of a model file.
     #[staticmethod]
     fn from_bytes(data: &[u8]) -> PyResult<Model> {
-        attached(|| Ok(Model::wrap(model_io::from_bytes(data, Path::new("<bytes>"))?)))
+        attached(|| {
+            Ok(Model::wrap(model_io::from_bytes(
+                data,
+                Path::new("<bytes>"),
+            )?))
+        })
     }
 
     /// Visible biases from the data's column means (Hinton's guide, §8).
@@ -434,10 +439,7 @@ impl Model {
     /// The model's input map x → (x − mean) / std as `(mean, std)`, or
     /// `None` (a copy).
     #[getter]
-    fn input_map<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Option<(Bound<'py, PyArray1<f32>>, Bound<'py, PyArray1<f32>>)> {
+    fn input_map<'py>(&self, py: Python<'py>) -> Option<MapArrays<'py>> {
         self.rbm.standardization().map(|s| {
             (
                 Array1::from(s.mean().to_vec()).into_pyarray(py),
