@@ -15,5 +15,5 @@ def test_readme_python_example(tmp_path, monkeypatch):
     scope = {}
     exec(compile(blocks[0], str(README), "exec"), scope)
     assert scope["H"].shape == (1000, 100)
-    assert scope["scores"].shape == (1000,)
+    assert scope["scores"].shape == (100,)
     assert (tmp_path / "model.safetensors").is_file()
