@@ -36,8 +36,8 @@ def data(rows, visible=784, seed=0):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=2000)
-    ap.add_argument("--n-iter", type=int, default=3)
+    ap.add_argument("--rows", type=int, default=10000)
+    ap.add_argument("--n-iter", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     x = data(args.rows)
