@@ -280,6 +280,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         core.init_visible_bias(X)
         errors = core.fit(X, n_iter, params)
         self._core = core
+        self._base_seed = seed
         self._partial_fit_calls = 0
         if self.verbose:
             for i, e in enumerate(errors, 1):
@@ -316,9 +317,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._set_input_map(core, X)
             core.init_visible_bias(X)
             self._core = core
-        # One trainer serves successive calls, drawing on from its streams.
-        error = self._core.partial_fit(X, self._params(self.__dict__.get("_base_seed", 0)))
-        self._partial_fit_calls += 1
+        # One trainer serves successive calls, drawing on from its streams
+        # (seeded like fit's, or from random_state for a loaded model).
+        if "_base_seed" not in self.__dict__:
+            self._base_seed = _seed(self.random_state)
+        error = self._core.partial_fit(X, self._params(self._base_seed))
+        self._partial_fit_calls = self.__dict__.get("_partial_fit_calls", 0) + 1
         if self.verbose:
             print(f"[{type(self).__name__}] partial_fit {self._partial_fit_calls}, reconstruction error = {error:.6f}")
         return self

@@ -173,3 +173,14 @@ def test_unfitted():
     with pytest.raises(NotFittedError):
         RBM().transform(np.zeros((1, 3), dtype=np.float32))
     assert not hasattr(RBM(), "components_")
+
+
+def test_partial_fit_after_fit_and_after_load(binary, tmp_path):
+    est = RBM(n_components=4, n_iter=2, random_state=0).fit(binary)
+    w = est.components_.copy()
+    est.partial_fit(binary[:50])
+    assert not np.array_equal(w, est.components_)
+    est.save(tmp_path / "m.safetensors")
+    loaded = RBM.load(tmp_path / "m.safetensors", random_state=1)
+    loaded.partial_fit(binary[50:100])
+    assert not np.array_equal(est.components_, loaded.components_)
