@@ -782,7 +782,7 @@ fn units_png(r: &Results) -> Canvas {
 
 // ---------------------------------------------------------------- report
 
-/// The demo's `README.md`: what was run, then one section per result.
+/// The demo's `report.md`: what was run, then one section per result.
 fn report_md(r: &Results) -> String {
     let mut s = intro_md(r);
     s.push_str(&classification_md(r));
