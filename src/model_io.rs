@@ -557,6 +557,39 @@ impl ModelFile {
     pub fn layer(&self, prefix: &str) -> Result<Rbm> {
         check_prefix(prefix)?;
         let key = |name: &str| format!("{prefix}{name}");
+        let (visible, hidden) = self.layer_units(prefix)?;
+        let standardize = self.layer_standardizes(prefix)?;
+        let weights_name = key("weights");
+        let (v, h) = self.layer_shape(&weights_name)?;
+        let weights = self.f32_tensor(&weights_name, &[v, h], "visible × hidden units")?;
+        let from_w = format!("{v} visible units, from '{weights_name}'");
+        let visible_bias = self.f32_tensor(&key("visible_bias"), &[v], &from_w)?;
+        let hidden_bias = self.f32_tensor(
+            &key("hidden_bias"),
+            &[h],
+            &format!("{h} hidden units, from '{weights_name}'"),
+        )?;
+        let standardization = if standardize {
+            Some(self.layer_standardization(prefix, v, &from_w)?)
+        } else {
+            self.check_no_standardization(prefix)?;
+            None
+        };
+        Rbm::from_parts(
+            visible,
+            hidden,
+            weights,
+            visible_bias,
+            hidden_bias,
+            standardization,
+        )
+        .map_err(|e| self.bad(e.to_string()))
+    }
+
+    /// The visible and hidden unit types of the layer under `prefix`; an
+    /// NReLU layer must also state the noise convention this crate uses.
+    fn layer_units(&self, prefix: &str) -> Result<(VisibleUnit, HiddenUnit)> {
+        let key = |name: &str| format!("{prefix}{name}");
         let visible_key = key("visible");
         let visible: VisibleUnit = self.required(&visible_key)?.parse().map_err(|_| {
             self.bad(format!(
@@ -582,70 +615,72 @@ impl ModelFile {
                 )));
             }
         }
-        let map_key = key("input_map");
-        let standardize = match self.required(&map_key)? {
-            INPUT_MAP_NONE => false,
-            INPUT_MAP_STANDARDIZE => true,
-            other => {
-                return Err(self.bad(format!(
-                    "metadata '{map_key}' = '{other}' is unknown (expected {INPUT_MAP_NONE} or {INPUT_MAP_STANDARDIZE})"
-                )));
-            }
-        };
+        Ok((visible, hidden))
+    }
 
-        let weights_name = key("weights");
+    /// Whether the layer under `prefix` standardizes its input (its
+    /// `input_map` metadata).
+    fn layer_standardizes(&self, prefix: &str) -> Result<bool> {
+        let map_key = format!("{prefix}input_map");
+        match self.required(&map_key)? {
+            INPUT_MAP_NONE => Ok(false),
+            INPUT_MAP_STANDARDIZE => Ok(true),
+            other => Err(self.bad(format!(
+                "metadata '{map_key}' = '{other}' is unknown (expected {INPUT_MAP_NONE} or {INPUT_MAP_STANDARDIZE})"
+            ))),
+        }
+    }
+
+    /// The (visible, hidden) unit counts read from the shape of the weight
+    /// tensor `weights_name`, both at least 1.
+    fn layer_shape(&self, weights_name: &str) -> Result<(usize, usize)> {
         let w = self
             .tensors
-            .get(&weights_name)
+            .get(weights_name)
             .ok_or_else(|| self.bad(format!("tensor '{weights_name}' is missing")))?;
-        let (v, h) = match w.shape[..] {
-            [v, h] if v > 0 && h > 0 => (v, h),
-            _ => {
+        match w.shape[..] {
+            [v, h] if v > 0 && h > 0 => Ok((v, h)),
+            _ => Err(self.bad(format!(
+                "tensor '{weights_name}' has shape {:?}, expected [visible units, hidden units], both at least 1",
+                w.shape
+            ))),
+        }
+    }
+
+    /// The input standardization of the layer under `prefix`: `v` means
+    /// and `v` positive standard deviations (`from_w` says where `v` came
+    /// from, for errors).
+    fn layer_standardization(
+        &self,
+        prefix: &str,
+        v: usize,
+        from_w: &str,
+    ) -> Result<Standardization> {
+        let (mean_name, std_name) = (format!("{prefix}input_mean"), format!("{prefix}input_std"));
+        let mean = self.f32_tensor(&mean_name, &[v], from_w)?;
+        let std = self.f32_tensor(&std_name, &[v], from_w)?;
+        if let Some(i) = std.iter().position(|&s| s <= 0.0) {
+            return Err(self.bad(format!(
+                "tensor '{std_name}' has a non-positive standard deviation ({}) at element {} (from 1)",
+                std[i],
+                i + 1
+            )));
+        }
+        Ok(Standardization { mean, std })
+    }
+
+    /// Checks that a layer under `prefix` whose `input_map` is
+    /// `INPUT_MAP_NONE` carries no input map tensors.
+    fn check_no_standardization(&self, prefix: &str) -> Result<()> {
+        let map_key = format!("{prefix}input_map");
+        for name in [format!("{prefix}input_mean"), format!("{prefix}input_std")] {
+            if self.tensors.contains_key(&name) {
                 return Err(self.bad(format!(
-                    "tensor '{weights_name}' has shape {:?}, expected [visible units, hidden units], both at least 1",
-                    w.shape
+                    "tensor '{name}' is present but '{map_key}' is {INPUT_MAP_NONE}"
                 )));
             }
-        };
-        let weights = self.f32_tensor(&weights_name, &[v, h], "visible × hidden units")?;
-        let from_w = format!("{v} visible units, from '{weights_name}'");
-        let visible_bias = self.f32_tensor(&key("visible_bias"), &[v], &from_w)?;
-        let hidden_bias = self.f32_tensor(
-            &key("hidden_bias"),
-            &[h],
-            &format!("{h} hidden units, from '{weights_name}'"),
-        )?;
-        let (mean_name, std_name) = (key("input_mean"), key("input_std"));
-        let standardization = if standardize {
-            let mean = self.f32_tensor(&mean_name, &[v], &from_w)?;
-            let std = self.f32_tensor(&std_name, &[v], &from_w)?;
-            if let Some(i) = std.iter().position(|&s| s <= 0.0) {
-                return Err(self.bad(format!(
-                    "tensor '{std_name}' has a non-positive standard deviation ({}) at element {} (from 1)",
-                    std[i],
-                    i + 1
-                )));
-            }
-            Some(Standardization { mean, std })
-        } else {
-            for name in [&mean_name, &std_name] {
-                if self.tensors.contains_key(name) {
-                    return Err(self.bad(format!(
-                        "tensor '{name}' is present but '{map_key}' is {INPUT_MAP_NONE}"
-                    )));
-                }
-            }
-            None
-        };
-        Rbm::from_parts(
-            visible,
-            hidden,
-            weights,
-            visible_bias,
-            hidden_bias,
-            standardization,
-        )
-        .map_err(|e| self.bad(e.to_string()))
+        }
+        Ok(())
     }
 
     /// The one layer of a plain model file: the empty prefix, and no

@@ -733,20 +733,46 @@ impl Chart {
     /// Draws the chart into the `w × h` rectangle at `(x, y)` of `c`.
     pub fn draw(&self, c: &mut Canvas, x: usize, y: usize, w: usize, h: usize) {
         let s = self.text_scale.max(1);
-        let ch = GLYPH_HEIGHT * s;
         let ((x0, x1), (y0, y1)) = self.ranges();
-        let x_ticks = nice_ticks(x0, x1, (w / (90 * s / 2).max(1)).clamp(2, 10));
-        let y_ticks = nice_ticks(y0, y1, (h / (40 * s / 2).max(1)).clamp(2, 10));
-        let x_step = tick_step(x0, x1, (w / (90 * s / 2).max(1)).clamp(2, 10));
-        let y_step = tick_step(y0, y1, (h / (40 * s / 2).max(1)).clamp(2, 10));
+        let x_count = (w / (90 * s / 2).max(1)).clamp(2, 10);
+        let y_count = (h / (40 * s / 2).max(1)).clamp(2, 10);
+        let x_ticks = nice_ticks(x0, x1, x_count);
+        let y_ticks = nice_ticks(y0, y1, y_count);
+        let x_step = tick_step(x0, x1, x_count);
+        let y_step = tick_step(y0, y1, y_count);
         let y_labels: Vec<String> = y_ticks.iter().map(|&v| format_tick(v, y_step)).collect();
         let label_w = y_labels
             .iter()
             .map(|l| text_size(l, s).0)
             .max()
             .unwrap_or(0);
+        let Some(f) = self.frame((x, y, w, h), s, label_w, ((x0, x1), (y0, y1))) else {
+            return;
+        };
+        self.draw_title(c, (x, y, w), &f);
+        f.draw_y_ticks(c, &y_ticks, &y_labels);
+        f.draw_x_ticks(c, &x_ticks, x_step);
+        self.draw_axis_labels(c, x, &f);
+        self.draw_series(c, &f);
+        // Axes.
+        let (l, t, r, b) = f.edges();
+        c.fill_rect(l, t, 1, b - t + 1, BLACK);
+        c.fill_rect(l, b, r - l + 1, 1, BLACK);
 
-        // Layout: title, plot area, tick labels, axis labels.
+        self.draw_legend(c, (l, t, r), s);
+    }
+
+    /// Lays out the `w × h` rectangle at `(x, y)`: title, plot area, tick
+    /// labels (the widest y label `label_w` pixels wide) and axis labels.
+    /// `None` if the plot area would be too small to draw.
+    fn frame(
+        &self,
+        (x, y, w, h): (usize, usize, usize, usize),
+        s: usize,
+        label_w: usize,
+        (x_range, y_range): ((f64, f64), (f64, f64)),
+    ) -> Option<Frame> {
+        let ch = GLYPH_HEIGHT * s;
         let pad = 4 * s;
         let left = x + pad + if self.y_label.is_empty() { 0 } else { ch + pad } + label_w + pad;
         // Room for the title and for half a tick label above the top line.
@@ -755,40 +781,41 @@ impl Chart {
         let right = (x + w).saturating_sub(pad + text_size("0", s).0);
         let bottom = (y + h).saturating_sub(bottom_space);
         if right <= left + 10 || bottom <= top + 10 {
-            return;
+            return None;
         }
-        let (pw, ph) = ((right - left) as f64, (bottom - top) as f64);
-        let px = |v: f64| left as f64 + (v - x0) / (x1 - x0) * pw;
-        let py = |v: f64| bottom as f64 - (v - y0) / (y1 - y0) * ph;
-        let (l, t, r, b) = (left as i64, top as i64, right as i64, bottom as i64);
+        Some(Frame {
+            left,
+            top,
+            right,
+            bottom,
+            x_range,
+            y_range,
+            s,
+            ch,
+            pad,
+        })
+    }
 
+    /// The title, centred over the chart's `w` pixels from `x`.
+    fn draw_title(&self, c: &mut Canvas, (x, y, w): (usize, usize, usize), f: &Frame) {
         if !self.title.is_empty() {
-            let tw = text_size(&self.title, s).0;
+            let tw = text_size(&self.title, f.s).0;
             let tx = x as i64 + (w as i64 - tw as i64) / 2;
-            c.text(tx.max(x as i64), (y + pad) as i64, &self.title, BLACK, s);
-        }
-        // Grid lines and tick labels.
-        for (v, label) in y_ticks.iter().zip(&y_labels) {
-            let yy = py(*v).round() as i64;
-            c.fill_rect(l, yy, r - l, 1, GRID);
-            c.fill_rect(l - 2 * s as i64, yy, 2 * s as i64, 1, BLACK);
-            let lw = text_size(label, s).0 as i64;
             c.text(
-                l - pad as i64 - lw,
-                yy - ch as i64 / 2 + s as i64 / 2,
-                label,
+                tx.max(x as i64),
+                (y + f.pad) as i64,
+                &self.title,
                 BLACK,
-                s,
+                f.s,
             );
         }
-        for &v in &x_ticks {
-            let xx = px(v).round() as i64;
-            c.fill_rect(xx, t, 1, b - t, GRID);
-            c.fill_rect(xx, b, 1, 2 * s as i64, BLACK);
-            let label = format_tick(v, x_step);
-            let lw = text_size(&label, s).0 as i64;
-            c.text(xx - lw / 2, b + pad as i64, &label, BLACK, s);
-        }
+    }
+
+    /// The x label under the x tick labels and the y label reading upwards
+    /// at the chart's left edge `x`.
+    fn draw_axis_labels(&self, c: &mut Canvas, x: usize, f: &Frame) {
+        let (l, t, r, b) = f.edges();
+        let (s, pad, ch) = (f.s, f.pad, f.ch);
         if !self.x_label.is_empty() {
             let lw = text_size(&self.x_label, s).0 as i64;
             let ly = b + (pad + ch + pad) as i64;
@@ -804,9 +831,13 @@ impl Chart {
                 s,
             );
         }
+    }
 
-        // Series, clipped to the plot area by drawing on a sub-canvas.
-        let mut area = Canvas::new(right - left + 1, bottom - top + 1, WHITE);
+    /// The series, clipped to the plot area by drawing on a sub-canvas
+    /// that starts as a copy of the area and is pasted back.
+    fn draw_series(&self, c: &mut Canvas, f: &Frame) {
+        let (l, t, _, _) = f.edges();
+        let mut area = Canvas::new(f.right - f.left + 1, f.bottom - f.top + 1, WHITE);
         for yy in 0..area.height as i64 {
             for xx in 0..area.width as i64 {
                 if let Some(col) = c.get(l + xx, t + yy) {
@@ -814,64 +845,28 @@ impl Chart {
                 }
             }
         }
-        let ax = |v: f64| px(v) - left as f64;
-        let ay = |v: f64| py(v) - top as f64;
-        let lw = s.max(2);
+        let lw = f.s.max(2);
         for series in &self.series {
             match &series.kind {
                 SeriesKind::Line { points, markers } => {
-                    for pair in points.windows(2) {
-                        let (a, bb) = (pair[0], pair[1]);
-                        area.line((ax(a.0), ay(a.1)), (ax(bb.0), ay(bb.1)), series.color, lw);
-                    }
-                    if *markers {
-                        for &(u, v) in points {
-                            if u.is_finite() && v.is_finite() {
-                                let m = 2 * lw as i64;
-                                let (mx, my) = (ax(u).round() as i64, ay(v).round() as i64);
-                                area.fill_rect(mx - m / 2, my - m / 2, m, m, series.color);
-                            }
-                        }
-                    }
+                    f.plot_line(&mut area, points, *markers, series.color, lw);
                 }
                 SeriesKind::Bars {
                     bars,
                     width,
                     offset,
                     outline,
-                } => {
-                    for &(u, v) in bars {
-                        if !(u.is_finite() && v.is_finite()) {
-                            continue;
-                        }
-                        let xa = ax(u + offset - width / 2.0).round() as i64;
-                        let xb = ax(u + offset + width / 2.0).round() as i64;
-                        let ya = ay(v.max(y0).min(y1)).round() as i64;
-                        let yb = ay(0f64.max(y0).min(y1)).round() as i64;
-                        let (top_y, bh) = (ya.min(yb), (ya - yb).abs().max(1));
-                        if *outline {
-                            for k in 0..lw as i64 {
-                                area.stroke_rect(
-                                    xa + k,
-                                    top_y + k,
-                                    (xb - xa - 2 * k).max(1),
-                                    (bh - 2 * k).max(1),
-                                    series.color,
-                                );
-                            }
-                        } else {
-                            area.fill_rect(xa, top_y, (xb - xa).max(1), bh, series.color);
-                        }
-                    }
-                }
+                } => f.plot_bars(
+                    &mut area,
+                    bars,
+                    (*width, *offset),
+                    *outline,
+                    series.color,
+                    lw,
+                ),
             }
         }
         c.blit(&area, l, t);
-        // Axes.
-        c.fill_rect(l, t, 1, b - t + 1, BLACK);
-        c.fill_rect(l, b, r - l + 1, 1, BLACK);
-
-        self.draw_legend(c, (l, t, r), s);
     }
 
     fn draw_legend(&self, c: &mut Canvas, (l, t, r): (i64, i64, i64), s: usize) {
@@ -921,6 +916,167 @@ impl Chart {
                 }
             }
             c.text(sx + swatch + 2 * gap, ry, &se.name, BLACK, s);
+        }
+    }
+}
+
+/// Where a chart's plot area lies on the canvas, the data ranges its edges
+/// stand for, and the text metrics of the decorations around it.
+struct Frame {
+    /// Canvas column of the y axis.
+    left: usize,
+    /// Canvas row of the top grid line.
+    top: usize,
+    /// Canvas column of the right edge.
+    right: usize,
+    /// Canvas row of the x axis.
+    bottom: usize,
+    /// Data range from `left` to `right`.
+    x_range: (f64, f64),
+    /// Data range from `bottom` to `top`.
+    y_range: (f64, f64),
+    /// Text scale.
+    s: usize,
+    /// Character height in pixels.
+    ch: usize,
+    /// Padding between decorations in pixels.
+    pad: usize,
+}
+
+impl Frame {
+    /// The edges `(left, top, right, bottom)` as signed canvas coordinates.
+    fn edges(&self) -> (i64, i64, i64, i64) {
+        (
+            self.left as i64,
+            self.top as i64,
+            self.right as i64,
+            self.bottom as i64,
+        )
+    }
+
+    /// Canvas column of the data value `v`.
+    fn px(&self, v: f64) -> f64 {
+        let (x0, x1) = self.x_range;
+        let pw = (self.right - self.left) as f64;
+        self.left as f64 + (v - x0) / (x1 - x0) * pw
+    }
+
+    /// Canvas row of the data value `v`.
+    fn py(&self, v: f64) -> f64 {
+        let (y0, y1) = self.y_range;
+        let ph = (self.bottom - self.top) as f64;
+        self.bottom as f64 - (v - y0) / (y1 - y0) * ph
+    }
+
+    /// Column of `v` on the plot-area sub-canvas.
+    fn ax(&self, v: f64) -> f64 {
+        self.px(v) - self.left as f64
+    }
+
+    /// Row of `v` on the plot-area sub-canvas.
+    fn ay(&self, v: f64) -> f64 {
+        self.py(v) - self.top as f64
+    }
+
+    /// Horizontal grid lines, tick marks and labels of the y ticks.
+    fn draw_y_ticks(&self, c: &mut Canvas, ticks: &[f64], labels: &[String]) {
+        let (l, _, r, _) = self.edges();
+        let (s, pad, ch) = (self.s, self.pad, self.ch);
+        for (v, label) in ticks.iter().zip(labels) {
+            let yy = self.py(*v).round() as i64;
+            c.fill_rect(l, yy, r - l, 1, GRID);
+            c.fill_rect(l - 2 * s as i64, yy, 2 * s as i64, 1, BLACK);
+            let lw = text_size(label, s).0 as i64;
+            c.text(
+                l - pad as i64 - lw,
+                yy - ch as i64 / 2 + s as i64 / 2,
+                label,
+                BLACK,
+                s,
+            );
+        }
+    }
+
+    /// Vertical grid lines, tick marks and labels of the x ticks (labels
+    /// formatted for the tick spacing `step`).
+    fn draw_x_ticks(&self, c: &mut Canvas, ticks: &[f64], step: f64) {
+        let (_, t, _, b) = self.edges();
+        let s = self.s;
+        for &v in ticks {
+            let xx = self.px(v).round() as i64;
+            c.fill_rect(xx, t, 1, b - t, GRID);
+            c.fill_rect(xx, b, 1, 2 * s as i64, BLACK);
+            let label = format_tick(v, step);
+            let lw = text_size(&label, s).0 as i64;
+            c.text(xx - lw / 2, b + self.pad as i64, &label, BLACK, s);
+        }
+    }
+
+    /// A line series on the plot-area sub-canvas, `lw` pixels thick, with
+    /// square markers at its finite points if `markers`.
+    fn plot_line(
+        &self,
+        area: &mut Canvas,
+        points: &[(f64, f64)],
+        markers: bool,
+        color: Rgb,
+        lw: usize,
+    ) {
+        for pair in points.windows(2) {
+            let (a, bb) = (pair[0], pair[1]);
+            area.line(
+                (self.ax(a.0), self.ay(a.1)),
+                (self.ax(bb.0), self.ay(bb.1)),
+                color,
+                lw,
+            );
+        }
+        if markers {
+            for &(u, v) in points {
+                if u.is_finite() && v.is_finite() {
+                    let m = 2 * lw as i64;
+                    let (mx, my) = (self.ax(u).round() as i64, self.ay(v).round() as i64);
+                    area.fill_rect(mx - m / 2, my - m / 2, m, m, color);
+                }
+            }
+        }
+    }
+
+    /// A bar series on the plot-area sub-canvas: bars `width` data units
+    /// wide, centres shifted by `offset`, from 0 to their height (both
+    /// clamped to the y range), filled or outlined `lw` pixels thick.
+    fn plot_bars(
+        &self,
+        area: &mut Canvas,
+        bars: &[(f64, f64)],
+        (width, offset): (f64, f64),
+        outline: bool,
+        color: Rgb,
+        lw: usize,
+    ) {
+        let (y0, y1) = self.y_range;
+        for &(u, v) in bars {
+            if !(u.is_finite() && v.is_finite()) {
+                continue;
+            }
+            let xa = self.ax(u + offset - width / 2.0).round() as i64;
+            let xb = self.ax(u + offset + width / 2.0).round() as i64;
+            let ya = self.ay(v.max(y0).min(y1)).round() as i64;
+            let yb = self.ay(0f64.max(y0).min(y1)).round() as i64;
+            let (top_y, bh) = (ya.min(yb), (ya - yb).abs().max(1));
+            if outline {
+                for k in 0..lw as i64 {
+                    area.stroke_rect(
+                        xa + k,
+                        top_y + k,
+                        (xb - xa - 2 * k).max(1),
+                        (bh - 2 * k).max(1),
+                        color,
+                    );
+                }
+            } else {
+                area.fill_rect(xa, top_y, (xb - xa).max(1), bh, color);
+            }
         }
     }
 }

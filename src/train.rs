@@ -317,15 +317,10 @@ pub fn train(
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut words = vec![0u32; 2 * n];
     let mut shuffle = Stream::new(cfg.seed, SHUFFLE_STREAM);
-    let batches = n.div_ceil(batch);
     let mut report = TrainReport {
         epochs: Vec::with_capacity(cfg.epochs),
     };
-    let mut snapshot = (
-        rbm.weights.clone(),
-        rbm.visible_bias.clone(),
-        rbm.hidden_bias.clone(),
-    );
+    let mut last_good = Snapshot::of(rbm);
     // The whole run enters the worker pool once: handing each step to the
     // pool costs far more than the joins inside it (see `Trainer::in_pool`
     // and docs/benchmarks.md), and the callback then runs on a pool thread.
@@ -333,40 +328,12 @@ pub fn train(
         for epoch in 1..=cfg.epochs {
             let start = Instant::now();
             shuffle_order(t.kernels, &mut shuffle, &mut words, &mut order);
-            let mut sq = 0f64;
-            for batch in 0..batches {
-                let r0 = batch * t.batch_rows;
-                let rows = t.batch_rows.min(n - r0);
-                sq += t
-                    .step_rows(rbm, rows, Batch::Gather(data, &order[r0..r0 + rows]))
-                    .expect("the data was checked before training");
-                if !t.finite {
-                    rbm.weights.copy_from_slice(&snapshot.0);
-                    rbm.visible_bias.copy_from_slice(&snapshot.1);
-                    rbm.hidden_bias.copy_from_slice(&snapshot.2);
-                    return Err(RbmError::Diverged {
-                        epoch,
-                        batch: batch + 1,
-                        last_good_epoch: epoch - 1,
-                    });
-                }
-                if progress(Progress::Batch {
-                    epoch,
-                    batch: batch + 1,
-                    batches,
-                })
-                .is_break()
-                {
-                    return Err(RbmError::Cancelled { epoch: epoch - 1 });
-                }
-            }
+            let sq = run_epoch(t, rbm, data, &order, epoch, &last_good, &mut progress)?;
             let reconstruction_error = match cfg.sampling {
                 Sampling::Cd(_) => sq / (n * rbm.n_visible) as f64,
                 Sampling::Pcd(_) => t.evaluate(rbm, data, n.min(PCD_EVAL_ROWS)),
             };
-            snapshot.0.copy_from_slice(&rbm.weights);
-            snapshot.1.copy_from_slice(&rbm.visible_bias);
-            snapshot.2.copy_from_slice(&rbm.hidden_bias);
+            last_good.save(rbm);
             report.epochs.push(EpochStats {
                 epoch,
                 reconstruction_error,
@@ -379,6 +346,79 @@ pub fn train(
         }
         Ok(report)
     })
+}
+
+/// The parameters of a model at the end of its last finite epoch, put
+/// back if a later step diverges.
+struct Snapshot {
+    weights: Vec<f32>,
+    visible_bias: Vec<f32>,
+    hidden_bias: Vec<f32>,
+}
+
+impl Snapshot {
+    fn of(rbm: &Rbm) -> Snapshot {
+        Snapshot {
+            weights: rbm.weights.clone(),
+            visible_bias: rbm.visible_bias.clone(),
+            hidden_bias: rbm.hidden_bias.clone(),
+        }
+    }
+
+    fn save(&mut self, rbm: &Rbm) {
+        self.weights.copy_from_slice(&rbm.weights);
+        self.visible_bias.copy_from_slice(&rbm.visible_bias);
+        self.hidden_bias.copy_from_slice(&rbm.hidden_bias);
+    }
+
+    fn restore(&self, rbm: &mut Rbm) {
+        rbm.weights.copy_from_slice(&self.weights);
+        rbm.visible_bias.copy_from_slice(&self.visible_bias);
+        rbm.hidden_bias.copy_from_slice(&self.hidden_bias);
+    }
+}
+
+/// Runs epoch `epoch` (from 1): one step per mini-batch of `data` rows
+/// taken in `order`, reporting each batch to `progress`. Returns the summed
+/// squared reconstruction error of the steps. On divergence `rbm` is put
+/// back to `last_good` before the error returns.
+fn run_epoch(
+    t: &mut Trainer,
+    rbm: &mut Rbm,
+    data: &[f32],
+    order: &[u32],
+    epoch: usize,
+    last_good: &Snapshot,
+    progress: &mut impl FnMut(Progress<'_>) -> ControlFlow<()>,
+) -> Result<f64> {
+    let n = order.len();
+    let batches = n.div_ceil(t.batch_rows);
+    let mut sq = 0f64;
+    for batch in 0..batches {
+        let r0 = batch * t.batch_rows;
+        let rows = t.batch_rows.min(n - r0);
+        sq += t
+            .step_rows(rbm, rows, Batch::Gather(data, &order[r0..r0 + rows]))
+            .expect("the data was checked before training");
+        if !t.finite {
+            last_good.restore(rbm);
+            return Err(RbmError::Diverged {
+                epoch,
+                batch: batch + 1,
+                last_good_epoch: epoch - 1,
+            });
+        }
+        if progress(Progress::Batch {
+            epoch,
+            batch: batch + 1,
+            batches,
+        })
+        .is_break()
+        {
+            return Err(RbmError::Cancelled { epoch: epoch - 1 });
+        }
+    }
+    Ok(sq)
 }
 
 /// Per-epoch statistics of a finished run.

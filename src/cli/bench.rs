@@ -184,13 +184,22 @@ fn cpu_name() -> Option<String> {
 /// [`CliError::Io`] if stdout cannot be written.
 pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     let plan = Plan::new(args.quick);
-    let active = Kernels::active();
-    let scalar = Kernels::new(Path::Scalar).expect("the scalar path always runs");
+    print(&header(args.quick))?;
+    print(&kernel_table(plan))?;
+    let batch = unit_values(STEP_BATCH * STEP_VISIBLE, 3);
+    print(&step_table(&batch, plan)?)?;
+    let mut out = String::new();
+    scaling(&batch, plan, &mut out)?;
+    print(&out)
+}
+
+/// The first line: CPU, active kernel path and the paths this CPU has.
+fn header(quick: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "rbm bench{}: CPU {}, kernel path {} (of {}), one thread\n",
-        if args.quick { " --quick" } else { "" },
+        if quick { " --quick" } else { "" },
         cpu_name().unwrap_or_else(|| "unknown".into()),
         active_path(),
         Path::available()
@@ -199,14 +208,19 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    print(&out)?;
-    out.clear();
+    out
+}
 
-    // Mixed-range inputs: x uniform in [−12, 12].
+/// The kernel table: every kernel's rate on the scalar and on the active
+/// path, over mixed-range inputs (x uniform in [−12, 12]).
+fn kernel_table(plan: Plan) -> String {
+    let active = Kernels::active();
+    let scalar = Kernels::new(Path::Scalar).expect("the scalar path always runs");
     let x: Vec<f32> = unit_values(KERNEL_ELEMENTS, 1)
         .iter()
         .map(|u| 24.0 * u - 12.0)
         .collect();
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "Kernels: {KERNEL_ELEMENTS} inputs uniform in [-12, 12], million elements per second \
@@ -220,53 +234,27 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         let a = kernel_rate(active, name, &x, plan);
         let _ = writeln!(out, "| {name} | {s:.0} | {a:.0} | {:.2}x |", a / s);
     }
-    print(&out)?;
-    out.clear();
+    out
+}
 
-    let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
-    let batch = unit_values(b * nv, 3);
-    let w: Vec<f32> = unit_values(nv * nh, 4)
-        .iter()
-        .map(|u| 0.02 * (u - 0.5))
-        .collect();
-    let mut five = FiveProducts::new(
-        b,
-        nv,
-        nh,
-        batch.clone(),
-        w,
-        unit_values(b * nh, 5),
-        unit_values(b * nv, 6),
-    );
-    let mut run_five = || {
-        five.run();
-        black_box(five.outputs());
-    };
-    let units = [
+/// The hidden units of the training table, in its row order.
+fn step_units() -> [HiddenUnit; 4] {
+    [
         HiddenUnit::Bernoulli,
         HiddenUnit::Nrelu,
         HiddenUnit::Ssu,
         HiddenUnit::binomial_of::<4>(),
-    ];
-    let mut steps = units
-        .iter()
-        .map(|&u| Step::new(u, &batch, 1))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Warm-up, then rounds of one sample of every workload.
-    for _ in 0..2 {
-        run_five();
-        steps.iter_mut().for_each(Step::run);
-    }
-    let mut t_five = Vec::new();
-    let mut t_steps = vec![Vec::new(); steps.len()];
-    for _ in 0..plan.step_rounds {
-        t_five.push(sample(&mut run_five, plan.step_calls));
-        for (t, s) in t_steps.iter_mut().zip(steps.iter_mut()) {
-            t.push(sample(&mut || s.run(), plan.step_calls));
-        }
-    }
-    let five_s = median(t_five);
+    ]
+}
+
+/// The training table: one CD-1 step of each hidden unit on `batch`
+/// against the five bare products it is bounded by.
+fn step_table(batch: &[f32], plan: Plan) -> Result<String, CliError> {
+    let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
+    let units = step_units();
+    let (five_s, step_s) = time_steps(batch, &units, plan)?;
     let flops = 5.0 * 2.0 * (b * nv * nh) as f64;
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "\nTraining: one CD-1 step, {nv} visible x {nh} hidden units, batch {b}, one thread \
@@ -289,8 +277,8 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
         );
     };
     row(&mut out, "five bare sgemm (the bound)", five_s);
-    for (u, t) in units.iter().zip(t_steps) {
-        row(&mut out, &format!("CD-1 step, {u} hidden"), median(t));
+    for (u, secs) in units.iter().zip(step_s) {
+        row(&mut out, &format!("CD-1 step, {u} hidden"), secs);
     }
     let _ = writeln!(
         out,
@@ -299,10 +287,52 @@ pub fn run(args: &BenchArgs) -> Result<(), CliError> {
          (one pass over the gradient instead of two), so it can come in under 1.00x even \
          though it also samples, updates and checks every weight."
     );
-    print(&out)?;
-    out.clear();
-    scaling(&batch, plan, &mut out)?;
-    print(&out)
+    Ok(out)
+}
+
+/// Median seconds of the five bare products and of one step of each of
+/// `units` on `batch`. After a warm-up, each round takes one sample of
+/// every workload, so slow drift of the machine hits all of them alike.
+fn time_steps(
+    batch: &[f32],
+    units: &[HiddenUnit],
+    plan: Plan,
+) -> Result<(f64, Vec<f64>), CliError> {
+    let (b, nv, nh) = (STEP_BATCH, STEP_VISIBLE, STEP_HIDDEN);
+    let w: Vec<f32> = unit_values(nv * nh, 4)
+        .iter()
+        .map(|u| 0.02 * (u - 0.5))
+        .collect();
+    let mut five = FiveProducts::new(
+        b,
+        nv,
+        nh,
+        batch.to_vec(),
+        w,
+        unit_values(b * nh, 5),
+        unit_values(b * nv, 6),
+    );
+    let mut run_five = || {
+        five.run();
+        black_box(five.outputs());
+    };
+    let mut steps = units
+        .iter()
+        .map(|&u| Step::new(u, batch, 1))
+        .collect::<Result<Vec<_>, _>>()?;
+    for _ in 0..2 {
+        run_five();
+        steps.iter_mut().for_each(Step::run);
+    }
+    let mut t_five = Vec::new();
+    let mut t_steps = vec![Vec::new(); steps.len()];
+    for _ in 0..plan.step_rounds {
+        t_five.push(sample(&mut run_five, plan.step_calls));
+        for (t, s) in t_steps.iter_mut().zip(steps.iter_mut()) {
+            t.push(sample(&mut || s.run(), plan.step_calls));
+        }
+    }
+    Ok((median(t_five), t_steps.into_iter().map(median).collect()))
 }
 
 /// The NReLU step on all cores against one thread, in alternating blocks of

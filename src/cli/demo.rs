@@ -782,7 +782,18 @@ fn units_png(r: &Results) -> Canvas {
 
 // ---------------------------------------------------------------- report
 
+/// The demo's `report.md`: what was run, then one section per result.
 fn report_md(r: &Results) -> String {
+    let mut s = intro_md(r);
+    s.push_str(&classification_md(r));
+    s.push_str(&figures_md(r));
+    s.push_str(&equivariance_md(r));
+    s.push_str(&units_md(r));
+    s
+}
+
+/// The report's title, data, models and how the classifier is run.
+fn intro_md(r: &Results) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -808,6 +819,12 @@ fn report_md(r: &Results) -> String {
         train = thousands(TRAIN_ROWS),
         test = r.test.len() / 64,
     );
+    s
+}
+
+/// The accuracy table and the standard error to read it with.
+fn classification_md(r: &Results) -> String {
+    let mut s = String::new();
     s.push_str(&classification_table(r));
     let n = (r.test.len() / 64) as f64;
     let mean = r.models.iter().map(|m| m.accuracy).sum::<f64>() / r.models.len() as f64;
@@ -821,6 +838,12 @@ fn report_md(r: &Results) -> String {
         100.0 * mean,
         100.0 * (mean * (1.0 - mean) / n).sqrt(),
     );
+    s
+}
+
+/// The training, reconstruction and filter figures.
+fn figures_md(r: &Results) -> String {
+    let mut s = String::new();
     s.push_str(
         "\n![reconstruction error per epoch](training.png)\n\n\
          ![test digits and their reconstructions](reconstructions.png)\n\n\
@@ -832,6 +855,12 @@ fn report_md(r: &Results) -> String {
         let f = unit_file_name(m.unit);
         let _ = writeln!(s, "![{} filters](filters-{f}.png)\n", m.unit);
     }
+    s
+}
+
+/// The intensity-equivariance section: setup, tables and left-out rows.
+fn equivariance_md(r: &Results) -> String {
+    let mut s = String::new();
     let _ = write!(
         s,
         "## Intensity equivariance\n\n\
@@ -864,6 +893,12 @@ fn report_md(r: &Results) -> String {
             );
         }
     }
+    s
+}
+
+/// The NReLU-versus-SSU sampling section.
+fn units_md(r: &Results) -> String {
+    let mut s = String::new();
     let draws = thousands(r.draws.first().map_or(0, |d| d.ssu.len()));
     let _ = write!(
         s,

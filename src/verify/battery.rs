@@ -393,97 +393,17 @@ fn variance_z(draws: &[f32], m: Moments) -> Outcome {
 pub fn run_item(item: &Item, s: &mut dyn Samplers) -> Outcome {
     let n = item.n;
     match item.check {
-        Check::BernoulliCount { x } => {
-            // Count the rarer outcome so both tails are computed without
-            // cancellation: ones below x = 0, zeros above.
-            let p1 = sigmoid(f64::from(x));
-            let ones_rare = x <= 0.0;
-            let mut k = 0u64;
-            draw_chunks(
-                n,
-                x,
-                |x, o| s.bernoulli(x, o),
-                |c| {
-                    k += c.iter().filter(|&&v| (v == 1.0) == ones_rare).count() as u64;
-                },
-            );
-            let p = if ones_rare {
-                p1
-            } else {
-                sigmoid(-f64::from(x))
-            };
-            let mut o = binomial_test(k, n as u64, p);
-            o.detail = format!("{} {}", if ones_rare { "ones" } else { "zeros" }, o.detail);
-            o
-        }
+        Check::BernoulliCount { x } => bernoulli_count(n, x, s),
         Check::NormalKs => {
             let mut z = collect(n, 0.0, |_, o| s.normal(o));
             ks_test(&mut z, normal_cdf)
         }
-        Check::NormalTail { t } => {
-            let mut k = 0u64;
-            draw_chunks(
-                n,
-                0.0,
-                |_, o| s.normal(o),
-                |c| {
-                    k += c.iter().filter(|v| v.abs() > t).count() as u64;
-                },
-            );
-            binomial_test(k, n as u64, 2.0 * normal_sf(f64::from(t)))
-        }
-        Check::NreluZeroMass { x } => {
-            // Count the rarer event: h > 0 below x = 0, h = 0 above.
-            let law = Nrelu::at(f64::from(x));
-            let zeros_rare = x > 0.0;
-            let mut k = 0u64;
-            draw_chunks(
-                n,
-                x,
-                |x, o| s.nrelu(x, o),
-                |c| {
-                    k += c.iter().filter(|&&v| (v == 0.0) == zeros_rare).count() as u64;
-                },
-            );
-            let p = if zeros_rare {
-                law.zero_mass()
-            } else {
-                law.positive_mass()
-            };
-            let mut o = binomial_test(k, n as u64, p);
-            o.detail = format!(
-                "{} {}",
-                if zeros_rare { "h = 0" } else { "h > 0" },
-                o.detail
-            );
-            o
-        }
-        Check::NreluPositiveKs { x } => {
-            let law = Nrelu::at(f64::from(x));
-            let mut pos = Vec::new();
-            draw_chunks(
-                n,
-                x,
-                |x, o| s.nrelu(x, o),
-                |c| {
-                    pos.extend(c.iter().filter(|&&v| v > 0.0));
-                },
-            );
-            let mut o = ks_test(&mut pos, |t| law.positive_cdf(t));
-            o.detail = format!("{} positive of {n}; {}", pos.len(), o.detail);
-            o
-        }
+        Check::NormalTail { t } => normal_tail(n, t, s),
+        Check::NreluZeroMass { x } => nrelu_zero_mass(n, x, s),
+        Check::NreluPositiveKs { x } => nrelu_positive_ks(n, x, s),
         Check::NreluMean { x } => {
             let m = Nrelu::at(f64::from(x)).moments();
-            let mut sum = 0.0;
-            draw_chunks(
-                n,
-                x,
-                |x, o| s.nrelu(x, o),
-                |c| {
-                    sum += c.iter().map(|&v| f64::from(v)).sum::<f64>();
-                },
-            );
+            let sum = chunk_sum(n, x, |x, o| s.nrelu(x, o));
             mean_z(n, sum, m.mean, m.variance.sqrt(), "mean")
         }
         Check::NreluVariance { x } => {
@@ -503,15 +423,7 @@ pub fn run_item(item: &Item, s: &mut dyn Samplers) -> Outcome {
         }
         Check::SsuMean { x } => {
             let m = lattice_moments(&ssu_pmf(f64::from(x)));
-            let mut sum = 0.0;
-            draw_chunks(
-                n,
-                x,
-                |x, o| s.ssu(x, o),
-                |c| {
-                    sum += c.iter().map(|&v| f64::from(v)).sum::<f64>();
-                },
-            );
+            let sum = chunk_sum(n, x, |x, o| s.ssu(x, o));
             mean_z(n, sum, m.mean, m.variance.sqrt(), "mean")
         }
         Check::SsuVariance { x } => {
@@ -528,4 +440,89 @@ pub fn run_item(item: &Item, s: &mut dyn Samplers) -> Outcome {
             gibbs_test(&gibbs_model(k), GIBBS_LANES, records, s)
         }
     }
+}
+
+/// How many of `n` draws at the constant input `x` satisfy `hit`.
+fn count_hits(
+    n: usize,
+    x: f32,
+    fill: impl FnMut(&[f32], &mut [f32]),
+    hit: impl Fn(f32) -> bool,
+) -> u64 {
+    let mut k = 0u64;
+    draw_chunks(n, x, fill, |c| {
+        k += c.iter().filter(|&&v| hit(v)).count() as u64;
+    });
+    k
+}
+
+/// The sum of `n` draws at the constant input `x`, summed per chunk in
+/// `f64` and then across chunks.
+fn chunk_sum(n: usize, x: f32, fill: impl FnMut(&[f32], &mut [f32])) -> f64 {
+    let mut sum = 0.0;
+    draw_chunks(n, x, fill, |c| {
+        sum += c.iter().map(|&v| f64::from(v)).sum::<f64>();
+    });
+    sum
+}
+
+/// The binomial test of the Bernoulli(σ(x)) count. Counts the rarer
+/// outcome so both tails are computed without cancellation: ones below
+/// x = 0, zeros above.
+fn bernoulli_count(n: usize, x: f32, s: &mut dyn Samplers) -> Outcome {
+    let ones_rare = x <= 0.0;
+    let k = count_hits(n, x, |x, o| s.bernoulli(x, o), |v| (v == 1.0) == ones_rare);
+    let p = if ones_rare {
+        sigmoid(f64::from(x))
+    } else {
+        sigmoid(-f64::from(x))
+    };
+    let mut o = binomial_test(k, n as u64, p);
+    o.detail = format!("{} {}", if ones_rare { "ones" } else { "zeros" }, o.detail);
+    o
+}
+
+/// The binomial test of how often a standard normal draw exceeds `t` in
+/// absolute value.
+fn normal_tail(n: usize, t: f32, s: &mut dyn Samplers) -> Outcome {
+    let k = count_hits(n, 0.0, |_, o| s.normal(o), |v| v.abs() > t);
+    binomial_test(k, n as u64, 2.0 * normal_sf(f64::from(t)))
+}
+
+/// The binomial test of the NReLU mass at zero. Counts the rarer event:
+/// h > 0 below x = 0, h = 0 above.
+fn nrelu_zero_mass(n: usize, x: f32, s: &mut dyn Samplers) -> Outcome {
+    let law = Nrelu::at(f64::from(x));
+    let zeros_rare = x > 0.0;
+    let k = count_hits(n, x, |x, o| s.nrelu(x, o), |v| (v == 0.0) == zeros_rare);
+    let p = if zeros_rare {
+        law.zero_mass()
+    } else {
+        law.positive_mass()
+    };
+    let mut o = binomial_test(k, n as u64, p);
+    o.detail = format!(
+        "{} {}",
+        if zeros_rare { "h = 0" } else { "h > 0" },
+        o.detail
+    );
+    o
+}
+
+/// The KS test of the positive part of NReLU draws against the exact
+/// conditional law.
+fn nrelu_positive_ks(n: usize, x: f32, s: &mut dyn Samplers) -> Outcome {
+    let law = Nrelu::at(f64::from(x));
+    let mut pos = Vec::new();
+    draw_chunks(
+        n,
+        x,
+        |x, o| s.nrelu(x, o),
+        |c| {
+            pos.extend(c.iter().filter(|&&v| v > 0.0));
+        },
+    );
+    let mut o = ks_test(&mut pos, |t| law.positive_cdf(t));
+    o.detail = format!("{} positive of {n}; {}", pos.len(), o.detail);
+    o
 }
