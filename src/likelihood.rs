@@ -1,5 +1,7 @@
 //! Likelihood of RBMs: free energy, exact log Z by enumeration, annealed
-//! importance sampling (AIS) and the exact pseudo-likelihood.
+//! importance sampling (AIS) from both sides (forward: a stochastic lower
+//! bound of log Z; reverse: an upper bound) and the exact
+//! pseudo-likelihood.
 //!
 //! Conventions (Bernoulli visible units, states v ∈ {0, 1}^V; hidden total
 //! input `x = vᵀW + c`):
@@ -177,13 +179,9 @@ pub fn exact_log_z(rbm: &Rbm, threads: usize) -> Result<(f64, Enumerated)> {
         "exact log Z is implemented for Bernoulli visible units",
     )?;
     let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
-    let hidden_ok = rbm.hidden == HiddenUnit::Bernoulli && nh <= MAX_ENUMERATED_UNITS;
-    let visible_ok = nv <= MAX_ENUMERATED_UNITS;
-    let layer = match (visible_ok, hidden_ok) {
-        (true, true) if nh < nv => Enumerated::Hidden,
-        (true, _) => Enumerated::Visible,
-        (false, true) => Enumerated::Hidden,
-        (false, false) => {
+    let layer = match enumerable_layer(rbm) {
+        Some(layer) => layer,
+        None => {
             return Err(invalid(
                 "model size",
                 format!("{nv} visible × {nh} {} hidden", rbm.hidden),
@@ -253,10 +251,11 @@ impl Enumeration {
         }
     }
 
-    /// log Σ of the unnormalised log weights of the `per` states from
-    /// number `start` on, visited in Gray-code order so that each step
-    /// adds or removes one row of W.
-    fn log_sum(&self, start: usize, per: usize) -> f64 {
+    /// Calls `visit` with the unnormalised log weight of each of the `per`
+    /// states from number `start` on, visited in Gray-code order (state
+    /// number `i` is `i ^ (i >> 1)`) so that each step adds or removes one
+    /// row of W.
+    fn visit(&self, start: usize, per: usize, mut visit: impl FnMut(f64)) {
         let (m, n) = (self.m, self.n);
         let gray = |i: usize| i ^ (i >> 1);
         let mut state = gray(start);
@@ -273,8 +272,6 @@ impl Enumeration {
             .filter(|&k| state >> k & 1 == 1)
             .map(|k| self.own[k])
             .sum();
-        let mut lse_max = f64::NEG_INFINITY;
-        let mut lse_sum = 0.0;
         for i in start..start + per {
             if i > start {
                 let next = gray(i);
@@ -286,21 +283,51 @@ impl Enumeration {
                 own_sum += sign * self.own[k];
                 state = next;
             }
-            let log_weight = own_sum + input.iter().map(|&x| self.term(x)).sum::<f64>();
+            visit(own_sum + input.iter().map(|&x| self.term(x)).sum::<f64>());
+        }
+    }
+
+    /// log Σ of the unnormalised log weights of the `per` states from
+    /// number `start` on (see [`Enumeration::visit`]).
+    fn log_sum(&self, start: usize, per: usize) -> f64 {
+        let mut lse_max = f64::NEG_INFINITY;
+        let mut lse_sum = 0.0;
+        self.visit(start, per, |log_weight| {
             if log_weight > lse_max {
                 lse_sum = lse_sum * (lse_max - log_weight).exp() + 1.0;
                 lse_max = log_weight;
             } else {
                 lse_sum += (log_weight - lse_max).exp();
             }
-        }
+        });
         lse_max + lse_sum.ln()
     }
 }
 
+/// The layer [`exact_log_z`] enumerates for `rbm`, if one is small enough
+/// (the rule of [`exact_log_z`]: the smaller of the layers that can be
+/// enumerated; hidden layers only with Bernoulli units).
+pub(crate) fn enumerable_layer(rbm: &Rbm) -> Option<Enumerated> {
+    let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
+    let hidden_ok = rbm.hidden == HiddenUnit::Bernoulli && nh <= MAX_ENUMERATED_UNITS;
+    let visible_ok = nv <= MAX_ENUMERATED_UNITS;
+    match (visible_ok, hidden_ok) {
+        (true, true) if nh < nv => Some(Enumerated::Hidden),
+        (true, _) => Some(Enumerated::Visible),
+        (false, true) => Some(Enumerated::Hidden),
+        (false, false) => None,
+    }
+}
+
 mod ais;
+mod chains;
+mod exact_sample;
+mod reverse;
+#[cfg(test)]
+mod tests;
 
 pub use ais::{AisConfig, AisEstimate, ais, base_rate_bias, default_schedule};
+pub use reverse::reverse_ais;
 
 /// The average log-likelihood (1/N) Σ_n log p(v_n) = −mean F(v_n) − log Z of
 /// binary data, given log Z.

@@ -1,11 +1,11 @@
 //! Annealed importance sampling (Salakhutdinov & Murray 2008): an estimate
 //! of log Z for models too large to enumerate, from importance weights
-//! gathered along a path of models from the base-rate model to the RBM.
+//! gathered along a path of models from the base-rate model to the RBM
+//! (the chains themselves are in `chains.rs`, shared with reverse AIS).
 
-use super::{require_bernoulli_visible, softplus};
+use super::chains::{AisChains, transposed};
+use super::require_bernoulli_visible;
 use crate::error::{RbmError, Result, invalid};
-use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Product, Sampler, Stream};
-use crate::parallel::Workers;
 use crate::rbm::Rbm;
 use crate::units::HiddenUnit;
 
@@ -35,7 +35,13 @@ pub struct AisConfig {
     /// Parts the runs are cut into on the current rayon pool; 0 = one per
     /// thread of that pool.
     pub(crate) threads: usize,
+    /// Gibbs sweeps of the model from the data before reverse AIS, when
+    /// exact model samples are not available.
+    pub(crate) burn_in: usize,
 }
+
+/// The default [`AisConfig::burn_in`].
+const DEFAULT_BURN_IN: usize = 1000;
 
 impl AisConfig {
     /// 100 runs on [`default_schedule`]`(14_500)`, on every thread of the
@@ -46,7 +52,23 @@ impl AisConfig {
             betas: default_schedule(14_500),
             seed,
             threads: 0,
+            burn_in: DEFAULT_BURN_IN,
         }
+    }
+
+    /// Gibbs sweeps of the model (β = 1) run from the data to start
+    /// [`reverse_ais`](super::reverse_ais) when no layer is small enough
+    /// to draw exact model samples (default 1000; unused by [`ais`]).
+    pub fn burn_in(&self) -> usize {
+        self.burn_in
+    }
+
+    /// These settings with `burn_in` sweeps before reverse AIS started
+    /// from the data ([`AisConfig::burn_in`]).
+    #[must_use]
+    pub fn with_burn_in(mut self, burn_in: usize) -> AisConfig {
+        self.burn_in = burn_in;
+        self
     }
 
     /// Independent runs (the batch of chains).
@@ -168,21 +190,27 @@ pub fn base_rate_bias(data: &[f32], n_visible: usize) -> Result<Vec<f32>> {
         .collect())
 }
 
-/// Runs per random-stream block in [`ais`].
-const AIS_BLOCK: usize = 8;
-
 /// Annealed importance sampling estimate of log Z for a Bernoulli-visible
-/// RBM with Bernoulli or binomial hidden units (Salakhutdinov & Murray
-/// 2008), starting from the base-rate model with visible biases `base_bias`
-/// and no hidden interaction.
+/// RBM with Bernoulli, binomial or stepped sigmoid hidden units
+/// (Salakhutdinov & Murray 2008), starting from the base-rate model with
+/// visible biases `base_bias` and no hidden interaction. It is a stochastic
+/// lower bound: the mean weight is unbiased for Z / Z_A, so E[log Ẑ] ≤
+/// log Z and P(log Ẑ > log Z + t) ≤ e^−t (Markov);
+/// [`reverse_ais`](super::reverse_ais) gives the matching upper bound.
 ///
 /// The intermediate models are p_β(v, h) ∝ exp((1−β) b_Aᵀv + β(bᵀv + cᵀh +
-/// vᵀWh)). Each step adds log p*_β(v) − log p*_β'(v) to the run's log weight
-/// and then makes one Gibbs sweep at β. The hidden part of the increment,
-/// K Σ_j [softplus(β x_j) − softplus(β' x_j)] = K Σ_j x_j ∫_{β'}^{β} σ(t x_j)
-/// dt, is computed by two-point Gauss–Legendre quadrature (error below
-/// (Δβ x)^5 / 4320, i.e. < 1e-12 on the default schedule), so no f32
-/// rounding of two nearly equal softplus values enters the sum.
+/// vᵀWh)), the geometric path between the base-rate model and the RBM.
+/// Stepped sigmoid units are copies with bias offsets −i + ½ that both
+/// ends share, so the offsets are not tempered: at β copy i is on with
+/// probability σ(β x_j − i + ½), and the hidden step is the exact SSU
+/// sampler at β x_j. Each step adds log p*_β(v) − log p*_β'(v) to the run's
+/// log weight and then makes one Gibbs sweep at β. The hidden part of the
+/// increment, Σ_j [g(β x_j) − g(β' x_j)] = Σ_j x_j ∫_{β'}^{β} g'(t x_j) dt
+/// with g = K softplus (g' = K σ) or g(a) = Σ_i softplus(a − i + ½) (g' the
+/// SSU mean), is computed by two-point Gauss–Legendre quadrature (error
+/// below (Δβ x)^5 / 4320 times the largest |g⁽⁵⁾| / K, i.e. < 1e-12 on the
+/// default schedule), so no f32 rounding of two nearly equal values enters
+/// the sum.
 ///
 /// Runs are processed in blocks of 8 with their own streams
 /// `Stream::new(seed, block)`, threads take whole blocks, and the result does
@@ -197,47 +225,62 @@ const AIS_BLOCK: usize = 8;
 /// into about n parts. To run on exactly n threads, call it inside
 /// `install` of a pool of n threads.
 pub fn ais(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<AisEstimate> {
-    let k_copies = check_ais_inputs(rbm, base_bias, cfg)?;
-    let workers = Workers::on_current_pool(cfg.threads)?;
-    let blocks = cfg.runs.div_ceil(AIS_BLOCK);
-    let mut streams: Vec<Stream> = (0..blocks as u64)
-        .map(|i| Stream::new(cfg.seed, i))
-        .collect();
-    let mut log_weights = vec![0f64; cfg.runs];
-    // Parts of whole 16-row tiles (multiples of AIS_BLOCK): the products
-    // give sgemm whole tiles and the small-row kernel the last
-    // `runs % 16` rows, the same rows for any thread count.
-    let part = workers.part_rows_unpadded(cfg.runs);
-    debug_assert_eq!(part % AIS_BLOCK, 0);
-    let w_t = transposed(&rbm.weights, rbm.n_visible, rbm.n_hidden);
-    let chains = AisChains::new(rbm, base_bias, k_copies, &w_t);
-    workers.for_row_parts_with_streams(
-        part,
-        AIS_BLOCK,
-        &mut log_weights,
-        &mut streams,
-        |_row0, lw, streams| chains.anneal(&cfg.betas, lw, streams),
-    );
-    let log_z_base: f64 = base_bias
-        .iter()
-        .map(|&a| softplus(f64::from(a)))
-        .sum::<f64>()
-        + rbm.n_hidden as f64 * chains.kf * 2f64.ln();
+    let (log_weights, log_z_base) = forward_log_weights(rbm, base_bias, cfg, Flaw::None)?;
     Ok(estimate_from_log_weights(&log_weights, log_z_base, cfg))
 }
 
+/// A deliberate defect of the chains, for the tests that show the checks
+/// of AIS catch a wrong transition or start ([`Flaw::None`] outside the
+/// tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flaw {
+    /// The algorithm as documented.
+    None,
+    /// Hidden units sampled at the untempered input x instead of β x.
+    #[cfg(test)]
+    UntemperedHidden,
+    /// Hidden units sampled as NReLU units (at β x).
+    #[cfg(test)]
+    NreluHidden,
+    /// Reverse AIS started from the base-rate model instead of the RBM.
+    #[cfg(test)]
+    ReverseFromBase,
+}
+
+/// The runs' log importance weights of [`ais`], and log Z of the base-rate
+/// model.
+pub(crate) fn forward_log_weights(
+    rbm: &Rbm,
+    base_bias: &[f32],
+    cfg: &AisConfig,
+    flaw: Flaw,
+) -> Result<(Vec<f64>, f64)> {
+    let k_copies = check_ais_inputs(rbm, base_bias, cfg)?;
+    // β_0 = 0, then the schedule.
+    let path: Vec<f64> = std::iter::once(0.0)
+        .chain(cfg.betas.iter().copied())
+        .collect();
+    let w_t = transposed(&rbm.weights, rbm.n_visible, rbm.n_hidden);
+    let chains = AisChains::new(rbm, base_bias, k_copies, &w_t, flaw);
+    let log_weights = chains.run_parts(cfg, &path, |_, part, streams| {
+        chains.sample_base(part, streams)
+    })?;
+    Ok((log_weights, chains.log_z_base()))
+}
+
 /// Checks the model, the settings and the base-rate biases of [`ais`];
-/// returns the copies K per hidden unit (1 for Bernoulli units).
-fn check_ais_inputs(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<u32> {
+/// returns the copies K per hidden unit (1 for Bernoulli and stepped
+/// sigmoid units).
+pub(crate) fn check_ais_inputs(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<u32> {
     require_bernoulli_visible(rbm, "AIS is implemented for Bernoulli visible units")?;
     let k_copies = match rbm.hidden {
-        HiddenUnit::Bernoulli => 1u32,
+        HiddenUnit::Bernoulli | HiddenUnit::Ssu => 1u32,
         HiddenUnit::Binomial(b) => b.k(),
-        other => {
+        HiddenUnit::Nrelu => {
             return Err(invalid(
                 "hidden units",
-                other,
-                "AIS is implemented for Bernoulli and binomial hidden units",
+                "nrelu",
+                "NReLU units have no energy function; run AIS on the stepped sigmoid model they approximate (same parameters, hidden = ssu)",
             ));
         }
     };
@@ -267,214 +310,14 @@ fn check_ais_inputs(rbm: &Rbm, base_bias: &[f32], cfg: &AisConfig) -> Result<u32
     Ok(k_copies)
 }
 
-/// `w` (`rows × cols`, row-major) transposed into its own row-major copy.
-fn transposed(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut w_t = vec![0f32; rows * cols];
-    for (i, row) in w.chunks_exact(cols).enumerate() {
-        for (j, &x) in row.iter().enumerate() {
-            w_t[j * rows + i] = x;
-        }
-    }
-    w_t
-}
-
-/// Σ_i a_i (p_i + q_i) in f64 over eight interleaved partial sums, so the
-/// adds pipeline and vectorise instead of forming one serial chain.
-fn dot8<P: Copy + Into<f64>>(a: &[f32], p: &[P], q: &[P]) -> f64 {
-    let mut acc = [0f64; 8];
-    let (ca, cp, cq) = (a.chunks_exact(8), p.chunks_exact(8), q.chunks_exact(8));
-    let mut tail = 0f64;
-    for ((&x, &y), &z) in ca
-        .remainder()
-        .iter()
-        .zip(cp.remainder())
-        .zip(cq.remainder())
-    {
-        tail += f64::from(x) * (y.into() + z.into());
-    }
-    for ((xa, ya), za) in ca.zip(cp).zip(cq) {
-        for (((s, &x), &y), &z) in acc.iter_mut().zip(xa).zip(ya).zip(za) {
-            *s += f64::from(x) * (y.into() + z.into());
-        }
-    }
-    acc.iter().sum::<f64>() + tail
-}
-
-/// What every part of the AIS runs shares: the model, the base-rate
-/// biases and the quantities derived from them once.
-struct AisChains<'a> {
-    k: Kernels,
-    nv: usize,
-    nh: usize,
-    /// W (V × H).
-    w: MatRef<'a>,
-    /// Wᵀ as its own row-major copy: the product H·Wᵀ then packs
-    /// contiguous rows instead of gathering a strided view at every
-    /// temperature (same values, same packed panels, so the same results).
-    w_t: MatRef<'a>,
-    visible_bias: &'a [f32],
-    hidden_bias: &'a [f32],
-    base_bias: &'a [f32],
-    /// b − b_A in f64: (b − b_A)ᵀv is `dot8(v, db, zeros)`.
-    db: Vec<f64>,
-    zeros: Vec<f64>,
-    /// K, the copies per hidden unit.
-    kf: f64,
-    sampler: Sampler,
-}
-
-/// The state of one part of the runs: `rows` chains' visible states `v`,
-/// total hidden inputs `x = vW + c` and two buffers of hidden values.
-struct AisPart {
-    rows: usize,
-    v: Vec<f32>,
-    x: Vec<f32>,
-    t: Vec<f32>,
-    t2: Vec<f32>,
-    /// The visible biases of the current temperature.
-    bias_k: Vec<f32>,
-}
-
-impl<'a> AisChains<'a> {
-    fn new(rbm: &'a Rbm, base_bias: &'a [f32], k_copies: u32, w_t: &'a [f32]) -> AisChains<'a> {
-        let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
-        AisChains {
-            k: Kernels::active(),
-            nv,
-            nh,
-            w: MatRef::row_major(&rbm.weights, nv, nh),
-            w_t: MatRef::row_major(w_t, nh, nv),
-            visible_bias: &rbm.visible_bias,
-            hidden_bias: &rbm.hidden_bias,
-            base_bias,
-            db: rbm
-                .visible_bias
-                .iter()
-                .zip(base_bias)
-                .map(|(&b, &a)| f64::from(b) - f64::from(a))
-                .collect(),
-            zeros: vec![0f64; nv],
-            kf: f64::from(k_copies),
-            sampler: match rbm.hidden {
-                HiddenUnit::Binomial(kk) => Sampler::Binomial(kk),
-                _ => Sampler::Bernoulli,
-            },
-        }
-    }
-
-    /// Runs the chains of one part (`lw.len()` runs, their blocks'
-    /// `streams`) from the base-rate model through every temperature,
-    /// adding each step's increment to the log weights `lw`.
-    fn anneal(&self, betas: &[f64], lw: &mut [f64], streams: &mut [Stream]) {
-        let (nv, nh) = (self.nv, self.nh);
-        let rows = lw.len();
-        let mut part = AisPart {
-            rows,
-            v: vec![0f32; rows * nv],
-            x: vec![0f32; rows * nh],
-            t: vec![0f32; rows * nh],
-            t2: vec![0f32; rows * nh],
-            bias_k: vec![0f32; nv],
-        };
-        // v ~ base-rate model.
-        for (bi, blk) in part.v.chunks_mut(AIS_BLOCK * nv).enumerate() {
-            for row in blk.chunks_exact_mut(nv) {
-                row.fill(0.0);
-                self.k
-                    .sample(Sampler::Bernoulli, self.base_bias, row, &mut streams[bi]);
-            }
-        }
-        let mut beta_prev = 0f64;
-        for &beta in betas {
-            self.add_increment(&mut part, beta_prev, beta, lw);
-            if beta == 1.0 {
-                break; // the last transition would not change the estimate
-            }
-            self.sample_hidden(&mut part, beta, streams);
-            self.sample_visible(&mut part, beta, streams);
-            beta_prev = beta;
-        }
-    }
-
-    /// x = vW + c, then each run's log weight increment from β' to β:
-    /// Δβ (b − b_A)ᵀv + K Σ_j x_j ∫_{β'}^{β} σ(t x_j) dt, the integral by
-    /// two-point Gauss–Legendre quadrature (σ of the two nodes into `t`
-    /// and `t2`).
-    fn add_increment(&self, part: &mut AisPart, beta_prev: f64, beta: f64, lw: &mut [f64]) {
-        let (k, nv, nh, rows) = (self.k, self.nv, self.nh, part.rows);
-        let dbeta = beta - beta_prev;
-        k.product(
-            MatRef::row_major(&part.v, rows, nv),
-            self.w,
-            MatMut::row_major(&mut part.x, rows, nh),
-            Product::new(Accumulate::Overwrite),
-        );
-        for row in part.x.chunks_exact_mut(nh) {
-            k.activate(Activation::Identity, self.hidden_bias, row);
-        }
-        let mid = 0.5 * (beta + beta_prev);
-        let half = dbeta / (2.0 * 3f64.sqrt());
-        let (g1, g2) = ((mid - half) as f32, (mid + half) as f32);
-        for ((o1, o2), &xi) in part.t.iter_mut().zip(part.t2.iter_mut()).zip(&part.x) {
-            *o1 = g1 * xi;
-            *o2 = g2 * xi;
-        }
-        k.activate(Activation::Sigmoid, &[], &mut part.t);
-        k.activate(Activation::Sigmoid, &[], &mut part.t2);
-        for (r, l) in lw.iter_mut().enumerate() {
-            let hid = r * nh..(r + 1) * nh;
-            let acc = dot8(&part.x[hid.clone()], &part.t[hid.clone()], &part.t2[hid]);
-            let vis = dot8(&part.v[r * nv..(r + 1) * nv], &self.db, &self.zeros);
-            *l += dbeta * vis + self.kf * dbeta * 0.5 * acc;
-        }
-    }
-
-    /// h ~ p_β(h | v) into `t`: pre-activation β x.
-    fn sample_hidden(&self, part: &mut AisPart, beta: f64, streams: &mut [Stream]) {
-        let bf = beta as f32;
-        for (o, &xi) in part.t.iter_mut().zip(&part.x) {
-            *o = bf * xi;
-        }
-        for (bi, blk) in part.t.chunks_mut(AIS_BLOCK * self.nh).enumerate() {
-            for row in blk.chunks_exact_mut(self.nh) {
-                self.k.sample(self.sampler, &[], row, &mut streams[bi]);
-            }
-        }
-    }
-
-    /// v ~ p_β(v | h) into `v`: pre-activation β(Wh + b) + (1 − β) b_A.
-    fn sample_visible(&self, part: &mut AisPart, beta: f64, streams: &mut [Stream]) {
-        let (k, nv, nh, rows) = (self.k, self.nv, self.nh, part.rows);
-        k.product(
-            MatRef::row_major(&part.t, rows, nh),
-            self.w_t,
-            MatMut::row_major(&mut part.v, rows, nv),
-            Product::new(Accumulate::Overwrite),
-        );
-        for ((o, &b), &a) in part
-            .bias_k
-            .iter_mut()
-            .zip(self.visible_bias)
-            .zip(self.base_bias)
-        {
-            *o = (beta * f64::from(b) + (1.0 - beta) * f64::from(a)) as f32;
-        }
-        let bf = beta as f32;
-        for vi in part.v.iter_mut() {
-            *vi *= bf;
-        }
-        for (bi, blk) in part.v.chunks_mut(AIS_BLOCK * nv).enumerate() {
-            for row in blk.chunks_exact_mut(nv) {
-                k.sample(Sampler::Bernoulli, &part.bias_k, row, &mut streams[bi]);
-            }
-        }
-    }
-}
-
 /// The estimate of [`ais`] from the runs' log importance weights: log Ẑ
 /// from their mean r̂, its delta-method standard error and the ±3σ̂_r band
 /// (all relative to the largest log weight, so nothing overflows).
-fn estimate_from_log_weights(log_w64: &[f64], log_z_base: f64, cfg: &AisConfig) -> AisEstimate {
+pub(crate) fn estimate_from_log_weights(
+    log_w64: &[f64],
+    log_z_base: f64,
+    cfg: &AisConfig,
+) -> AisEstimate {
     let m = cfg.runs as f64;
     let lmax = log_w64.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     // r̂ and σ̂_r relative to e^lmax.
