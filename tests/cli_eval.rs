@@ -5,7 +5,7 @@
 use nrelu_rbm::data::Dataset;
 use nrelu_rbm::likelihood::{
     AisConfig, ais, average_log_likelihood, base_rate_bias, default_schedule, exact_log_z,
-    pseudo_log_likelihood,
+    pseudo_log_likelihood, reverse_ais,
 };
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, model_io};
@@ -69,15 +69,17 @@ fn f(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("{key} is not a number: {v}"))
 }
 
-const KEYS: [&str; 15] = [
+const KEYS: [&str; 17] = [
     "method",
     "log_z",
     "log_z_std",
     "log_z_lower",
     "log_z_upper",
+    "log_z_reverse",
     "ais_runs",
     "ais_betas",
     "avg_log_likelihood",
+    "avg_log_likelihood_reverse",
     "pseudo_log_likelihood",
     "reconstruction_error",
     "rows",
@@ -235,6 +237,14 @@ fn ais_on_a_wide_model_gives_a_band_and_does_not_depend_on_threads() {
         f(&v, "avg_log_likelihood"),
         average_log_likelihood(&m, &b, est.log_z).unwrap(),
     );
+    // Reverse AIS: 64 visible and 25 hidden units cannot be enumerated,
+    // so it starts from chains run 1000 sweeps from the data.
+    let rev = reverse_ais(&m, &base_rate_bias(&b, 64).unwrap(), &b, &cfg).unwrap();
+    assert_close(f(&v, "log_z_reverse"), rev.log_z);
+    assert_close(
+        f(&v, "avg_log_likelihood_reverse"),
+        average_log_likelihood(&m, &b, rev.log_z).unwrap(),
+    );
 
     let mut one = extra.to_vec();
     one.extend(["--threads", "1"]);
@@ -251,6 +261,106 @@ fn ais_on_a_wide_model_gives_a_band_and_does_not_depend_on_threads() {
     );
     assert!(table.contains("log Z std"), "{table}");
     assert!(table.contains(&format!("[{lo:.6}, {hi:.6}]")), "{table}");
+    assert!(table.contains("log Z (reverse)"), "{table}");
+    assert!(table.contains("1000 sweeps from the data"), "{table}");
+
+    // --method exact cannot enumerate this model: one line, exit 2.
+    let a: Vec<String> = ["eval", "--model", &s(&model), "--method", "exact"]
+        .map(String::from)
+        .to_vec();
+    assert_fails(
+        &a,
+        2,
+        "--method exact: this model (64 visible x 25 bernoulli hidden units)",
+    );
+}
+
+#[test]
+fn nrelu_model_on_the_digits_gets_log_z_from_both_sides_as_ssu() {
+    // 64 visible units and NReLU hidden ones: evaluated as the SSU model
+    // with the same parameters, log Z comes from forward and reverse AIS.
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(dir.path(), "n.safetensors", &["--hidden", "16"]);
+    let extra = [
+        "--as-ssu",
+        "--ais-runs",
+        "16",
+        "--ais-betas",
+        "300",
+        "--ais-burn-in",
+        "50",
+        "--seed",
+        "5",
+        "-q",
+    ];
+    let (v, _) = eval_json(&model, &extra);
+    assert_keys(&v);
+    assert_eq!(
+        (v["method"].as_str(), v["hidden"].as_str()),
+        (Some("ais"), Some("ssu"))
+    );
+    let m = model_io::load(&model).unwrap();
+    let ssu = Rbm::from_parts(
+        m.visible(),
+        HiddenUnit::Ssu,
+        m.weights().to_vec(),
+        m.visible_bias().to_vec(),
+        m.hidden_bias().to_vec(),
+        None,
+    )
+    .unwrap();
+    let b = binarized(&mapped_digits(&m), 0.5);
+    let base = base_rate_bias(&b, 64).unwrap();
+    let cfg = AisConfig::new(5)
+        .with_runs(16)
+        .with_betas(default_schedule(300))
+        .with_burn_in(50)
+        .with_threads(1);
+    assert_close(f(&v, "log_z"), ais(&ssu, &base, &cfg).unwrap().log_z);
+    assert_close(
+        f(&v, "log_z_reverse"),
+        reverse_ais(&ssu, &base, &b, &cfg).unwrap().log_z,
+    );
+    assert!(f(&v, "avg_log_likelihood_reverse") <= f(&v, "avg_log_likelihood") + 50.0);
+}
+
+#[test]
+fn method_ais_is_forced_on_a_small_model_and_starts_from_exact_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train(
+        dir.path(),
+        "b.safetensors",
+        &["--hidden-units", "bernoulli", "--hidden", "6"],
+    );
+    let (v, _) = eval_json(&model, &["-q"]);
+    assert_eq!(v["method"], "exact");
+    assert_eq!(v["log_z_reverse"], Value::Null);
+    assert_eq!(v["avg_log_likelihood_reverse"], Value::Null);
+    let exact = f(&v, "log_z");
+    let (v, _) = eval_json(
+        &model,
+        &[
+            "--method",
+            "ais",
+            "--ais-runs",
+            "32",
+            "--ais-betas",
+            "1000",
+            "-q",
+        ],
+    );
+    assert_eq!(v["method"], "ais");
+    // Both within the bracket margin ln(1000) of the exact value (Markov's
+    // inequality, alpha = 0.001 per side; see src/likelihood/tests.rs).
+    let t = 1000f64.ln();
+    assert!(f(&v, "log_z") - t <= exact && exact <= f(&v, "log_z_reverse") + t);
+    let mut a = vec!["eval", "--model", model.to_str().unwrap()];
+    a.extend(["--method", "ais", "--ais-runs", "8", "--ais-betas", "30"]);
+    let table = stdout(&rbm(&a));
+    assert!(
+        table.contains("from exact model samples (hidden layer enumerated)"),
+        "{table}"
+    );
 }
 
 /// 30 binary rows of 8 columns, as CSV text.
@@ -395,6 +505,8 @@ fn bad_inputs_fail_with_one_line() {
         (vec!["--model", &m, "--ais-runs", "-3"], "--ais-runs"),
         (vec!["--model", &m, "--ais-betas", "2"], "--ais-betas"),
         (vec!["--model", &m, "--binarize", "1"], "--binarize"),
+        (vec!["--model", &m, "--method", "guess"], "--method"),
+        (vec!["--model", &m, "--ais-burn-in", "-1"], "--ais-burn-in"),
         (vec!["--model", &m, "--binarize", "nan"], "--binarize"),
         (
             vec!["--model", &m, "--as-ssu"],
@@ -432,6 +544,8 @@ fn help_describes_eval() {
         "[default: 14500]",
         "--binarize",
         "--as-ssu",
+        "--method",
+        "--ais-burn-in",
         "--json",
         "Exit status:",
     ] {

@@ -12,8 +12,14 @@
 //!   ([`exact_log_z`], method `exact`) when a layer that can be enumerated
 //!   has at most [`MAX_ENUMERATED_UNITS`] units (the visible layer, or the
 //!   hidden layer if its units are Bernoulli), and otherwise estimated by
-//!   AIS ([`ais`], method `ais`, Bernoulli or binomial hidden units) from
-//!   the base-rate model of the data, with its ±3 standard-error band.
+//!   AIS (method `ais`) from the base-rate model of the data: forward AIS
+//!   ([`ais`], a stochastic lower bound, with its ±3 standard-error band)
+//!   and reverse AIS ([`reverse_ais`], a stochastic upper bound, started
+//!   from exact model samples where a layer can be enumerated and from
+//!   chains run from the data otherwise), each with its average
+//!   log-likelihood. `--method exact|ais` chooses instead: `exact` fails
+//!   on a model too large to enumerate, `ais` runs AIS even where
+//!   enumeration would be possible.
 //!
 //! The likelihoods are those of binary data. Data that are not binary
 //! (the digits mapped to [0, 1], say) are binarised as `v > T`: `T` is
@@ -32,7 +38,8 @@ use super::train::{any_u64, any_usize};
 use super::transform::{load_mapped_data, load_model};
 use crate::likelihood::{
     AisConfig, AisEstimate, Enumerated, MAX_ENUMERATED_UNITS, ais, average_log_likelihood,
-    base_rate_bias, default_schedule, exact_log_z, pseudo_log_likelihood,
+    base_rate_bias, default_schedule, enumerable_layer, exact_log_z, pseudo_log_likelihood,
+    reverse_ais,
 };
 use crate::parallel::{Workers, in_pool};
 use crate::rbm::{Rbm, VisibleUnit};
@@ -53,20 +60,26 @@ pub const MAX_AIS_RUNS: usize = 1_000_000;
 pub const MIN_AIS_BETAS: usize = 3;
 /// Largest `--ais-betas`.
 pub const MAX_AIS_BETAS: usize = 10_000_000;
+/// Default `--ais-burn-in` (that of [`AisConfig::new`]).
+pub const DEFAULT_AIS_BURN_IN: usize = 1000;
+/// Largest `--ais-burn-in`.
+pub const MAX_AIS_BURN_IN: usize = 10_000_000;
 /// The threshold used when the data are not binary and `--binarize` is not
 /// given.
 pub const DEFAULT_BINARIZE: f32 = 0.5;
 
 /// The keys of the `--json` object (printed in sorted order).
-pub const JSON_KEYS: [&str; 15] = [
+pub const JSON_KEYS: [&str; 17] = [
     "method",
     "log_z",
     "log_z_std",
     "log_z_lower",
     "log_z_upper",
+    "log_z_reverse",
     "ais_runs",
     "ais_betas",
     "avg_log_likelihood",
+    "avg_log_likelihood_reverse",
     "pseudo_log_likelihood",
     "reconstruction_error",
     "rows",
@@ -90,6 +103,11 @@ pub struct EvalArgs {
     /// The last column of --data holds labels: leave it out
     #[arg(long, requires = "data")]
     pub labels_last_column: bool,
+    /// How log Z is found: `exact` (enumeration; an error if no layer is
+    /// small enough) or `ais` (forward and reverse AIS, even where
+    /// enumeration is possible) [default: exact where possible, else ais]
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub method: Option<Method>,
     /// AIS runs (importance weights), when log Z cannot be enumerated
     #[arg(long, value_name = "R", default_value_t = DEFAULT_AIS_RUNS, allow_negative_numbers = true, value_parser = ais_runs)]
     pub ais_runs: usize,
@@ -97,6 +115,10 @@ pub struct EvalArgs {
     /// scaled to N, dense near 1)
     #[arg(long, value_name = "N", default_value_t = DEFAULT_AIS_BETAS, allow_negative_numbers = true, value_parser = ais_betas)]
     pub ais_betas: usize,
+    /// Gibbs sweeps of the model from the data that start reverse AIS
+    /// when no layer is small enough for exact model samples
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_AIS_BURN_IN, allow_negative_numbers = true, value_parser = ais_burn_in)]
+    pub ais_burn_in: usize,
     /// Seed of the AIS random streams
     #[arg(long, value_name = "S", default_value_t = 0, allow_negative_numbers = true, value_parser = any_u64)]
     pub seed: u64,
@@ -136,11 +158,27 @@ fn ais_betas(s: &str) -> Result<usize, String> {
     }
 }
 
+fn ais_burn_in(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n <= MAX_AIS_BURN_IN => Ok(n),
+        _ => Err(format!("must be a whole number in 0..={MAX_AIS_BURN_IN}")),
+    }
+}
+
 fn threshold(s: &str) -> Result<f32, String> {
     match s.parse::<f32>() {
         Ok(t) if (0.0..1.0).contains(&t) => Ok(t),
         _ => Err("must be a number in [0, 1)".to_owned()),
     }
+}
+
+/// `--method`: how log Z is found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// Enumerate a layer.
+    Exact,
+    /// Forward and reverse annealed importance sampling.
+    Ais,
 }
 
 /// How log Z was obtained.
@@ -155,8 +193,19 @@ pub enum LogZ {
         /// Its number of units.
         units: usize,
     },
-    /// By annealed importance sampling.
-    Ais(AisEstimate),
+    /// By annealed importance sampling from both sides.
+    Ais {
+        /// Forward AIS (a stochastic lower bound).
+        forward: AisEstimate,
+        /// Reverse AIS (a stochastic upper bound).
+        reverse: AisEstimate,
+        /// The layer reverse AIS drew exact samples of, or `None` when it
+        /// started from chains run from the data.
+        exact_start: Option<Enumerated>,
+        /// Gibbs sweeps from the data before reverse AIS (when
+        /// `exact_start` is `None`).
+        burn_in: usize,
+    },
 }
 
 impl LogZ {
@@ -164,7 +213,7 @@ impl LogZ {
     pub fn value(&self) -> f64 {
         match self {
             LogZ::Exact { log_z, .. } => *log_z,
-            LogZ::Ais(e) => e.log_z,
+            LogZ::Ais { forward, .. } => forward.log_z,
         }
     }
 
@@ -172,7 +221,7 @@ impl LogZ {
     pub fn method(&self) -> &'static str {
         match self {
             LogZ::Exact { .. } => "exact",
-            LogZ::Ais(_) => "ais",
+            LogZ::Ais { .. } => "ais",
         }
     }
 
@@ -180,7 +229,7 @@ impl LogZ {
     pub fn std(&self) -> f64 {
         match self {
             LogZ::Exact { .. } => 0.0,
-            LogZ::Ais(e) => e.log_z_std,
+            LogZ::Ais { forward, .. } => forward.log_z_std,
         }
     }
 
@@ -189,7 +238,15 @@ impl LogZ {
     pub fn band(&self) -> (f64, f64) {
         match self {
             LogZ::Exact { log_z, .. } => (*log_z, *log_z),
-            LogZ::Ais(e) => (e.log_z_lower, e.log_z_upper),
+            LogZ::Ais { forward, .. } => (forward.log_z_lower, forward.log_z_upper),
+        }
+    }
+
+    /// The reverse AIS estimate (`None` when exact).
+    pub fn reverse(&self) -> Option<f64> {
+        match self {
+            LogZ::Exact { .. } => None,
+            LogZ::Ais { reverse, .. } => Some(reverse.log_z),
         }
     }
 }
@@ -217,6 +274,9 @@ pub struct Evaluation {
     pub log_z: Measure<LogZ>,
     /// Average log-likelihood per row.
     pub avg_log_likelihood: Measure<f64>,
+    /// Average log-likelihood per row with the reverse AIS log Z (`None`
+    /// when log Z is exact or does not apply).
+    pub avg_log_likelihood_reverse: Option<f64>,
 }
 
 /// Options of [`evaluate`].
@@ -232,6 +292,10 @@ pub struct EvalOptions {
     pub threads: usize,
     /// `--binarize`.
     pub binarize: Option<f32>,
+    /// `--method` (`None`: exact where possible, else AIS).
+    pub method: Option<Method>,
+    /// Sweeps from the data before reverse AIS.
+    pub ais_burn_in: usize,
 }
 
 /// Why the energy-based measures do not apply to `rbm`, if they do not.
@@ -249,20 +313,19 @@ fn no_energy(rbm: &Rbm) -> Option<String> {
     }
 }
 
-/// Whether `exact_log_z` can enumerate a layer of `rbm`.
-fn enumerable(rbm: &Rbm) -> bool {
-    rbm.n_visible() <= MAX_ENUMERATED_UNITS
-        || (rbm.hidden() == HiddenUnit::Bernoulli && rbm.n_hidden() <= MAX_ENUMERATED_UNITS)
-}
-
-/// log Z of `rbm` for [`evaluate`], on the binary data `v`: exact when a
-/// layer can be enumerated, by AIS otherwise, or why neither applies.
+/// log Z of `rbm` for [`evaluate`], on the binary data `v`: exact or by
+/// AIS as `opts.method` says (exact when a layer can be enumerated, by
+/// AIS otherwise, if not given).
+///
+/// # Errors
+/// [`CliError::Usage`] for `--method exact` on a model too large to
+/// enumerate.
 fn log_z_of(
     rbm: &Rbm,
     v: &[f32],
     opts: &EvalOptions,
     phase: &mut impl FnMut(&str),
-) -> Result<Result<LogZ, String>, CliError> {
+) -> Result<LogZ, CliError> {
     // One pool of `--threads` threads for the command (none for 0, which
     // runs on rayon's global pool with all cores, nor for 1); the
     // likelihood functions run on the pool they are called in.
@@ -270,40 +333,59 @@ fn log_z_of(
         0 | 1 => None,
         t => Workers::new(t)?.pool(),
     };
-    Ok(if enumerable(rbm) {
-        phase("log Z by enumeration");
-        let (log_z, layer) = in_pool(pool, || exact_log_z(rbm, opts.threads))?;
-        let units = match layer {
-            Enumerated::Visible => rbm.n_visible(),
-            Enumerated::Hidden => rbm.n_hidden(),
-        };
-        Ok(LogZ::Exact {
-            log_z,
-            layer,
-            units,
-        })
-    } else if matches!(
-        rbm.hidden(),
-        HiddenUnit::Bernoulli | HiddenUnit::Binomial(_)
-    ) {
-        phase(&format!(
-            "log Z by AIS: {} runs x {} temperatures",
-            opts.ais_runs, opts.ais_betas
-        ));
-        let base = base_rate_bias(v, rbm.n_visible())?;
-        let cfg = AisConfig::new(opts.seed)
-            .with_runs(opts.ais_runs)
-            .with_betas(default_schedule(opts.ais_betas))
-            .with_threads(opts.threads);
-        Ok(LogZ::Ais(in_pool(pool, || ais(rbm, &base, &cfg))?))
-    } else {
-        Err(format!(
-            "exact log Z needs a layer of at most {MAX_ENUMERATED_UNITS} units ({} hidden units \
-             can only be enumerated through the visible layer) and AIS supports Bernoulli and \
-             binomial hidden units only",
-            rbm.hidden()
-        ))
-    })
+    let layer = enumerable_layer(rbm);
+    let method = match (opts.method, layer) {
+        (Some(m), _) => m,
+        (None, Some(_)) => Method::Exact,
+        (None, None) => Method::Ais,
+    };
+    match method {
+        Method::Exact => {
+            if layer.is_none() {
+                return Err(CliError::Usage(format!(
+                    "--method exact: this model ({} visible x {} {} hidden units) has no layer                      that can be enumerated (at most {MAX_ENUMERATED_UNITS} units; hidden ones                      must be bernoulli); use --method ais",
+                    rbm.n_visible(),
+                    rbm.n_hidden(),
+                    rbm.hidden()
+                )));
+            }
+            phase("log Z by enumeration");
+            let (log_z, layer) = in_pool(pool, || exact_log_z(rbm, opts.threads))?;
+            let units = match layer {
+                Enumerated::Visible => rbm.n_visible(),
+                Enumerated::Hidden => rbm.n_hidden(),
+            };
+            Ok(LogZ::Exact {
+                log_z,
+                layer,
+                units,
+            })
+        }
+        Method::Ais => {
+            let base = base_rate_bias(v, rbm.n_visible())?;
+            let cfg = AisConfig::new(opts.seed)
+                .with_runs(opts.ais_runs)
+                .with_betas(default_schedule(opts.ais_betas))
+                .with_threads(opts.threads)
+                .with_burn_in(opts.ais_burn_in);
+            phase(&format!(
+                "log Z by forward AIS: {} runs x {} temperatures",
+                opts.ais_runs, opts.ais_betas
+            ));
+            let forward = in_pool(pool.clone(), || ais(rbm, &base, &cfg))?;
+            phase(&format!(
+                "log Z by reverse AIS: {} runs x {} temperatures",
+                opts.ais_runs, opts.ais_betas
+            ));
+            let reverse = in_pool(pool, || reverse_ais(rbm, &base, v, &cfg))?;
+            Ok(LogZ::Ais {
+                forward,
+                reverse,
+                exact_start: layer,
+                burn_in: opts.ais_burn_in,
+            })
+        }
+    }
 }
 
 /// Evaluates `rbm` on rows of (mapped) `data`; `phase` is called with a
@@ -329,6 +411,7 @@ pub fn evaluate(
         pseudo_log_likelihood: Err(String::new()),
         log_z: Err(String::new()),
         avg_log_likelihood: Err(String::new()),
+        avg_log_likelihood_reverse: None,
     };
     if let Some(why) = no_energy(rbm) {
         eval.pseudo_log_likelihood = Err(why.clone());
@@ -353,11 +436,11 @@ pub fn evaluate(
     phase("pseudo-likelihood");
     eval.pseudo_log_likelihood = Ok(pseudo_log_likelihood(rbm, v)?);
     let log_z = log_z_of(rbm, v, opts, &mut phase)?;
-    eval.avg_log_likelihood = match &log_z {
-        Ok(z) => Ok(average_log_likelihood(rbm, v, z.value())?),
-        Err(why) => Err(why.clone()),
-    };
-    eval.log_z = log_z;
+    eval.avg_log_likelihood = Ok(average_log_likelihood(rbm, v, log_z.value())?);
+    if let Some(r) = log_z.reverse() {
+        eval.avg_log_likelihood_reverse = Some(average_log_likelihood(rbm, v, r)?);
+    }
+    eval.log_z = Ok(log_z);
     Ok(eval)
 }
 
@@ -391,7 +474,7 @@ pub fn notes(e: &Evaluation) -> Vec<String> {
 pub fn to_json(e: &Evaluation) -> Value {
     let z = e.log_z.as_ref().ok();
     let ais = match z {
-        Some(LogZ::Ais(a)) => Some(a),
+        Some(LogZ::Ais { forward, .. }) => Some(forward),
         _ => None,
     };
     let v = json!({
@@ -400,9 +483,11 @@ pub fn to_json(e: &Evaluation) -> Value {
         "log_z_std": z.map(LogZ::std),
         "log_z_lower": z.map(|z| z.band().0),
         "log_z_upper": z.map(|z| z.band().1),
+        "log_z_reverse": z.and_then(LogZ::reverse),
         "ais_runs": ais.map(|a| a.runs),
         "ais_betas": ais.map(|a| a.betas),
         "avg_log_likelihood": e.avg_log_likelihood.as_ref().ok(),
+        "avg_log_likelihood_reverse": e.avg_log_likelihood_reverse,
         "pseudo_log_likelihood": e.pseudo_log_likelihood.as_ref().ok(),
         "reconstruction_error": e.reconstruction_error,
         "rows": e.rows,
@@ -471,15 +556,23 @@ pub fn table_rows(e: &Evaluation) -> Vec<(String, String, String)> {
     }
     let (value, comment) = match (&e.avg_log_likelihood, &e.log_z) {
         (Ok(l), Ok(LogZ::Exact { .. })) => (num(*l), "nats per row".to_owned()),
-        (Ok(l), Ok(LogZ::Ais(_))) => (
+        (Ok(l), Ok(LogZ::Ais { .. })) => (
             num(*l),
-            "nats per row, with the AIS log Z (an over-estimate if log Z is under-estimated)"
+            "nats per row, with the forward AIS log Z (an over-estimate if log Z is \
+             under-estimated)"
                 .to_owned(),
         ),
         (Ok(l), Err(_)) => (num(*l), String::new()),
         (Err(why), _) => na(why),
     };
     rows.push(("avg log-likelihood".to_owned(), value, comment));
+    if let Some(l) = e.avg_log_likelihood_reverse {
+        rows.push((
+            "avg log-likelihood (reverse)".to_owned(),
+            num(l),
+            "nats per row, with the reverse AIS log Z (a stochastic lower bound)".to_owned(),
+        ));
+    }
     rows
 }
 
@@ -499,7 +592,12 @@ fn log_z_rows(z: &LogZ) -> Vec<(String, String, String)> {
                 format!("exact: enumerated the 2^{units} states of the {layer} layer"),
             ));
         }
-        LogZ::Ais(a) => {
+        LogZ::Ais {
+            forward: a,
+            reverse,
+            exact_start,
+            burn_in,
+        } => {
             rows.push((
                 "log Z".to_owned(),
                 num(z.value()),
@@ -523,6 +621,25 @@ fn log_z_rows(z: &LogZ) -> Vec<(String, String, String)> {
                 "log Z band".to_owned(),
                 format!("[{}, {}]", num(a.log_z_lower), num(a.log_z_upper)),
                 "+-3 standard errors".to_owned(),
+            ));
+            let start = match exact_start {
+                Some(Enumerated::Visible) => {
+                    "from exact model samples (visible layer enumerated)".to_owned()
+                }
+                Some(Enumerated::Hidden) => {
+                    "from exact model samples (hidden layer enumerated)".to_owned()
+                }
+                None => format!(
+                    "from chains run {burn_in} sweeps from the data (an upper bound only as far as they reach the model)"
+                ),
+            };
+            rows.push((
+                "log Z (reverse)".to_owned(),
+                num(reverse.log_z),
+                format!(
+                    "reverse AIS estimate (tends to over-estimate), standard error {}, {start}",
+                    num(reverse.log_z_std)
+                ),
             ));
         }
     }
@@ -560,6 +677,8 @@ pub fn run(args: &EvalArgs) -> Result<(), CliError> {
         seed: args.seed,
         threads: args.threads,
         binarize: args.binarize,
+        method: args.method,
+        ais_burn_in: args.ais_burn_in,
     };
     let spinner = (!args.quiet && !args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
@@ -696,6 +815,8 @@ mod tests {
             seed: 0,
             threads: 1,
             binarize: None,
+            method: None,
+            ais_burn_in: 10,
         };
         for (vis, hid) in [
             (VisibleUnit::Bernoulli, HiddenUnit::Nrelu),
@@ -713,7 +834,7 @@ mod tests {
     }
 
     #[test]
-    fn ssu_on_wide_layers_has_no_log_z_but_a_pseudo_likelihood() {
+    fn ssu_on_wide_layers_gets_log_z_from_both_sides_by_ais() {
         let rbm = Rbm::new(21, 21, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1).unwrap();
         let opts = EvalOptions {
             ais_runs: 4,
@@ -721,11 +842,53 @@ mod tests {
             seed: 0,
             threads: 1,
             binarize: None,
+            method: None,
+            ais_burn_in: 10,
         };
         let e = evaluate(&rbm, &[1.0; 21], &opts, |_| {}).unwrap();
         assert!(e.pseudo_log_likelihood.is_ok());
-        assert!(e.log_z.as_ref().unwrap_err().contains("AIS supports"));
-        assert!(e.avg_log_likelihood.is_err());
+        let z = e.log_z.as_ref().unwrap();
+        assert_eq!(z.method(), "ais");
+        assert!(z.value().is_finite() && z.reverse().is_some_and(f64::is_finite));
+        assert!(e.avg_log_likelihood.is_ok() && e.avg_log_likelihood_reverse.is_some());
         assert_eq!(e.binarize, None);
+        let j = to_json(&e);
+        assert!(j["log_z_reverse"].is_f64() && j["avg_log_likelihood_reverse"].is_f64());
+
+        // --method exact cannot enumerate it: one readable error.
+        let exact = EvalOptions {
+            method: Some(Method::Exact),
+            ..opts.clone()
+        };
+        let err = evaluate(&rbm, &[1.0; 21], &exact, |_| {}).unwrap_err();
+        assert!(err.to_string().contains("--method ais"), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn method_ais_forces_ais_on_an_enumerable_model() {
+        let rbm = Rbm::new(6, 4, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1).unwrap();
+        let opts = EvalOptions {
+            ais_runs: 8,
+            ais_betas: 20,
+            seed: 0,
+            threads: 1,
+            binarize: None,
+            method: None,
+            ais_burn_in: 10,
+        };
+        let v = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0];
+        let e = evaluate(&rbm, &v, &opts, |_| {}).unwrap();
+        assert_eq!(e.log_z.as_ref().unwrap().method(), "exact");
+        assert_eq!(to_json(&e)["log_z_reverse"], Value::Null);
+        let forced = EvalOptions {
+            method: Some(Method::Ais),
+            ..opts
+        };
+        let e = evaluate(&rbm, &v, &forced, |_| {}).unwrap();
+        match e.log_z.as_ref().unwrap() {
+            LogZ::Ais { exact_start, .. } => assert_eq!(*exact_start, Some(Enumerated::Visible)),
+            other => panic!("{other:?}"),
+        }
     }
 }
