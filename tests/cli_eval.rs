@@ -271,7 +271,8 @@ fn ais_on_a_wide_model_gives_a_band_and_does_not_depend_on_threads() {
     assert_fails(
         &a,
         2,
-        "--method exact: this model (64 visible x 25 bernoulli hidden units)",
+        "--method exact: this model (64 visible x 25 bernoulli hidden units) has no layer that \
+         can be enumerated",
     );
 }
 

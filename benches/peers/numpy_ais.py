@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""numpy peer of one AIS job, for benches/peers/run_ais.sh.
+"""numpy peer of one forward and one reverse AIS job, for benches/peers/run_ais.sh.
 
 The job is that of benches/probes/ais_timings.rs and benches/ais.rs, with inputs
 rebuilt bit for bit from the integer hash of kernels/benches/support/mod.rs
@@ -28,10 +28,26 @@ Our ais() computes the softplus difference by two-point Gauss-Legendre
 quadrature (two sigmoids per element instead of two softplus): the same
 number of transcendental evaluations per element, and more accurate.
 
+Reverse AIS (Burda, Grosse & Salakhutdinov 2015), as likelihood::reverse_ais
+runs it on this model (no layer can be enumerated, so the runs start from
+the data; no burn-in sweeps, as benches/probes/ais_timings.rs sets):
+
+    v = data[r mod 100] for run r;  log_w = 0;  path = reversed(schedule) + [0]
+    for k in 1 .. len(path):
+        beta', beta = path[k-1], path[k]
+        x = v @ W + c
+        log_w += (beta - beta') v @ (b - b_A)
+               + sum_j [softplus(beta x_j) - softplus(beta' x_j)]
+        if k == len(path) - 1: break
+        h ~ Bernoulli(sigmoid(beta x))
+        v ~ Bernoulli(sigmoid(beta (h @ W.T + b) + (1 - beta) b_A))
+    log Z = log Z_A - log mean exp(log_w)
+
 Each of ROUNDS rounds times one job; prints the median. BLAS threads are set
 by the environment (run_ais.sh runs it once with one thread and once with
 OpenBLAS's default). Prints one JSON object per line:
-{"info": "python", ..} then {"bench": "ais", "impl": "numpy", ...}.
+{"info": "python", ..} then {"bench": "ais", "impl": "numpy", ...} and
+{"bench": "reverse_ais", ...}.
 """
 
 import argparse
@@ -80,27 +96,45 @@ def softplus(x):
     return np.logaddexp(F32(0), x)
 
 
-def ais(W, b, c, base, betas, rng):
-    runs = RUNS
-    v = (rng.random((runs, VISIBLE), dtype=F32) < sigmoid(base)).astype(F32)
-    log_w = np.zeros(runs)
+def walk(W, b, c, base, v, path, rng):
+    """The runs' log weights along the inverse temperatures `path` from the
+    visible states `v` (forward: 0 then the schedule; reverse: the schedule
+    backwards then 0)."""
+    log_w = np.zeros(v.shape[0])
     db = b - base
-    beta_prev = 0.0
-    for beta in betas:
+    for k in range(1, len(path)):
+        beta_prev, beta = path[k - 1], path[k]
         x = v @ W + c
         hid = (softplus(F32(beta) * x) - softplus(F32(beta_prev) * x)).sum(axis=1)
         log_w += (beta - beta_prev) * (v @ db).astype(np.float64) + hid.astype(np.float64)
-        if beta == 1.0:
+        if k == len(path) - 1:
             break
         h = (rng.random(x.shape, dtype=F32) < sigmoid(F32(beta) * x)).astype(F32)
         pre = F32(beta) * (h @ W.T + b) + F32(1.0 - beta) * base
         v = (rng.random(pre.shape, dtype=F32) < sigmoid(pre)).astype(F32)
-        beta_prev = beta
     for a in (v, x, h, pre):
         assert a.dtype == F32, a.dtype
-    log_z_base = float(np.logaddexp(0.0, base.astype(np.float64)).sum()) + HIDDEN * np.log(2.0)
-    m = log_w.max()
-    return log_z_base + m + float(np.log(np.exp(log_w - m).mean()))
+    return log_w
+
+
+def log_mean_exp(a):
+    m = a.max()
+    return m + float(np.log(np.exp(a - m).mean()))
+
+
+def log_z_base(base):
+    return float(np.logaddexp(0.0, base.astype(np.float64)).sum()) + HIDDEN * np.log(2.0)
+
+
+def ais(W, b, c, base, betas, data, rng):
+    v = (rng.random((RUNS, VISIBLE), dtype=F32) < sigmoid(base)).astype(F32)
+    return log_z_base(base) + log_mean_exp(walk(W, b, c, base, v, [0.0] + betas, rng))
+
+
+def reverse_ais(W, b, c, base, betas, data, rng):
+    v = data[np.arange(RUNS) % data.shape[0]]
+    path = betas[::-1] + [0.0]
+    return log_z_base(base) - log_mean_exp(walk(W, b, c, base, v, path, rng))
 
 
 def line(**d):
@@ -126,16 +160,19 @@ def main():
          blas=info)
     threads = info[0]["num_threads"] if info else None
     rng = np.random.default_rng(0x5EED)
-    log_z = ais(w, b, c, base, betas, rng)  # warm-up
-    times = []
+    jobs = (("ais", ais), ("reverse_ais", reverse_ais))
+    log_z = {name: f(w, b, c, base, betas, data, rng) for name, f in jobs}  # warm-up
+    times = {name: [] for name, _ in jobs}
     for _ in range(args.rounds):
-        start = time.perf_counter()
-        ais(w, b, c, base, betas, rng)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    line(bench="ais", impl=args.label, threads=threads,
-         median_ns=round(times[len(times) // 2] * 1e9), log_z=round(log_z, 4),
-         dtype="float32")
+        for name, f in jobs:
+            start = time.perf_counter()
+            f(w, b, c, base, betas, data, rng)
+            times[name].append(time.perf_counter() - start)
+    for name, _ in jobs:
+        t = sorted(times[name])
+        line(bench=name, impl=args.label, threads=threads,
+             median_ns=round(t[len(t) // 2] * 1e9), log_z=round(log_z[name], 4),
+             dtype="float32")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Side-by-side wall-clock timings of one AIS job (784 visible x 500 hidden
-# Bernoulli-Bernoulli RBM, 100 runs, default_schedule(1000), base-rate
-# start): ours (benches/probes/ais_timings.rs, one thread and all cores) and the
-# same algorithm in numpy float32 (numpy_ais.py, one BLAS thread and
-# OpenBLAS's default), in one invocation, on the same inputs. Prints a
+# Side-by-side wall-clock timings of one forward and one reverse AIS job
+# (784 visible x 500 hidden Bernoulli-Bernoulli RBM, 100 runs,
+# default_schedule(1000); forward from the base-rate model, reverse from
+# the data rows with no burn-in): ours (benches/probes/ais_timings.rs, one
+# thread and all cores) and the same algorithms in numpy float32
+# (numpy_ais.py, one BLAS thread and OpenBLAS's default), in one
+# invocation, on the same inputs. Prints a
 # markdown table; see docs/benchmarks.md. Also run at the end of run.sh.
 #
 # usage: bash benches/peers/run_ais.sh   (PEERS_KEEP=DIR keeps the raw JSON lines)

@@ -343,7 +343,9 @@ fn log_z_of(
         Method::Exact => {
             if layer.is_none() {
                 return Err(CliError::Usage(format!(
-                    "--method exact: this model ({} visible x {} {} hidden units) has no layer                      that can be enumerated (at most {MAX_ENUMERATED_UNITS} units; hidden ones                      must be bernoulli); use --method ais",
+                    "--method exact: this model ({} visible x {} {} hidden units) has no layer \
+                     that can be enumerated (at most {MAX_ENUMERATED_UNITS} units; hidden ones \
+                     must be bernoulli); use --method ais",
                     rbm.n_visible(),
                     rbm.n_hidden(),
                     rbm.hidden()
