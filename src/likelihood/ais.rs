@@ -208,9 +208,10 @@ pub fn base_rate_bias(data: &[f32], n_visible: usize) -> Result<Vec<f32>> {
 /// increment, Σ_j [g(β x_j) − g(β' x_j)] = Σ_j x_j ∫_{β'}^{β} g'(t x_j) dt
 /// with g = K softplus (g' = K σ) or g(a) = Σ_i softplus(a − i + ½) (g' the
 /// SSU mean), is computed by two-point Gauss–Legendre quadrature (error
-/// below (Δβ x)^5 / 4320 times the largest |g⁽⁵⁾| / K, i.e. < 1e-12 on the
-/// default schedule), so no f32 rounding of two nearly equal values enters
-/// the sum.
+/// below (Δβ x)^5 / 4320 times the largest |g⁽⁵⁾| / K, which is below 1
+/// for both kinds of unit; i.e. < 1e-12 on the default schedule for
+/// |x| ≤ 20), so no f32 rounding of two nearly equal values enters the
+/// sum.
 ///
 /// Runs are processed in blocks of 8 with their own streams
 /// `Stream::new(seed, block)`, threads take whole blocks, and the result does
