@@ -81,6 +81,7 @@ pub mod data;
 pub mod error;
 mod features;
 mod fsutil;
+mod generate;
 pub mod likelihood;
 #[cfg(feature = "cli")]
 pub mod logistic;
@@ -98,6 +99,7 @@ pub mod units;
 pub mod verify;
 
 pub use error::{RbmError, Result};
+pub use generate::GibbsConfig;
 pub use rbm::{Rbm, Standardization, VisibleUnit};
 pub use stack::Stack;
 
