@@ -26,7 +26,7 @@
 //! cut at multiples of 16, so the result is **bit-identical for any thread
 //! count** (tested).
 
-use crate::error::{RbmError, Result, check_finite, invalid};
+use crate::error::{Result, check_finite, invalid};
 use crate::kernels::{Accumulate, Activation, Kernels, MatMut, MatRef, Product, Sampler, Stream};
 use crate::parallel::Workers;
 use crate::rbm::{Rbm, VisibleUnit, add_unit_noise};
@@ -134,10 +134,13 @@ impl Rbm {
     /// ```
     ///
     /// # Errors
-    /// [`RbmError::EmptyData`] for no rows, [`RbmError::Ragged`] if the
-    /// length is not a multiple of [`Rbm::n_visible`],
-    /// [`RbmError::NonFinite`] for a NaN or infinite value,
-    /// [`RbmError::InvalidParameter`] for more than 1024 threads.
+    /// [`RbmError::EmptyData`](crate::RbmError::EmptyData) for no rows,
+    /// [`RbmError::Ragged`](crate::RbmError::Ragged) if the length is not
+    /// a multiple of [`Rbm::n_visible`],
+    /// [`RbmError::NonFinite`](crate::RbmError::NonFinite) for a NaN or
+    /// infinite value,
+    /// [`RbmError::InvalidParameter`](crate::RbmError::InvalidParameter)
+    /// for more than 1024 threads.
     pub fn gibbs(&self, v: &[f32], cfg: &GibbsConfig) -> Result<Vec<f32>> {
         let rows = self.check_input("visible data", v, self.n_visible)?;
         self.run_chains(Start::Rows(v), rows, cfg, &|_| {})
@@ -170,8 +173,9 @@ impl Rbm {
     /// ```
     ///
     /// # Errors
-    /// [`RbmError::InvalidParameter`] for `count` 0, for a `count` whose
-    /// output would not fit in memory, or for more than 1024 threads.
+    /// [`RbmError::InvalidParameter`](crate::RbmError::InvalidParameter)
+    /// for `count` 0, for a `count` whose output would not fit in memory,
+    /// or for more than 1024 threads.
     pub fn generate(&self, count: usize, cfg: &GibbsConfig) -> Result<Vec<f32>> {
         self.generate_with_progress(count, cfg, &|_| {})
     }
@@ -311,6 +315,7 @@ impl Chains<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RbmError;
     use crate::units::HiddenUnit;
 
     fn model(visible: VisibleUnit, hidden: HiddenUnit, nv: usize, nh: usize) -> Rbm {
