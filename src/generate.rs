@@ -152,9 +152,9 @@ impl Rbm {
     /// own units: the input map is not undone).
     ///
     /// The start p(v | h = 0) is the visible layer on its own biases:
-    /// Bernoulli(σ(b)) for Bernoulli units (the data's marginals when the
-    /// biases were set from them, [`Rbm::init_visible_bias_from`]), N(b, 1)
-    /// for Gaussian units. It needs no data and, being one draw of the
+    /// Bernoulli(σ(b)) for Bernoulli units (at initialisation by
+    /// [`Rbm::init_visible_bias_from`], the data's marginals), N(b, 1) for
+    /// Gaussian units. It needs no data and, being one draw of the
     /// chain's own visible conditional, is a state the chain can reach in
     /// one step. The samples are the visible states of the last step, as
     /// in [`Rbm::gibbs`]: binary for Bernoulli units, with their N(0, 1)
