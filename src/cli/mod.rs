@@ -96,9 +96,8 @@ pub(crate) enum Command {
     /// or by AIS).
     #[command(after_help = AFTER_HELP)]
     Eval(eval::EvalArgs),
-    /// Sample from a trained model: independent Gibbs chains from
-    /// p(v | h = 0), whose visible states are written to a 2-D float32
-    /// .npy file (and optionally drawn as a PNG grid of images).
+    /// Sample from a trained model by Gibbs sampling and write the visible
+    /// states as a 2-D float32 .npy file (optionally a PNG grid).
     #[command(after_help = AFTER_HELP)]
     Generate(generate::GenerateArgs),
     /// Test every sampler against its exact law on every kernel path of
