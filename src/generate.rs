@@ -140,7 +140,9 @@ impl Rbm {
     /// [`RbmError::NonFinite`](crate::RbmError::NonFinite) for a NaN or
     /// infinite value,
     /// [`RbmError::InvalidParameter`](crate::RbmError::InvalidParameter)
-    /// for more than 1024 threads.
+    /// for more than 1024 threads, or if the chains reach non-finite states
+    /// (a Gaussian-visible model with NReLU or SSU hidden units whose
+    /// weights are too large has an energy unbounded below).
     pub fn gibbs(&self, v: &[f32], cfg: &GibbsConfig) -> Result<Vec<f32>> {
         let rows = self.check_input("visible data", v, self.n_visible)?;
         self.run_chains(Start::Rows(v), rows, cfg, &|_| {})
@@ -175,7 +177,8 @@ impl Rbm {
     /// # Errors
     /// [`RbmError::InvalidParameter`](crate::RbmError::InvalidParameter)
     /// for `count` 0, for a `count` whose output would not fit in memory,
-    /// or for more than 1024 threads.
+    /// for more than 1024 threads, or if the chains reach non-finite states
+    /// (as in [`Rbm::gibbs`]).
     pub fn generate(&self, count: usize, cfg: &GibbsConfig) -> Result<Vec<f32>> {
         self.generate_with_progress(count, cfg, &|_| {})
     }
@@ -228,8 +231,18 @@ impl Rbm {
             &mut streams,
             |_, v, streams| chains.run(v, streams, progress),
         );
-        // Finite parameters give finite samples; a check costs one pass.
-        check_finite(&out, self.n_visible)?;
+        // Gaussian visible units with unbounded hidden units (NReLU, SSU)
+        // and large weights have an energy unbounded below: no law to
+        // sample, and chains that run off to infinity.
+        if check_finite(&out, self.n_visible).is_err() {
+            return Err(invalid(
+                "steps",
+                cfg.steps,
+                "the chains reached non-finite states: the model's energy is unbounded \
+                 below (Gaussian visible units with NReLU or SSU hidden units and large \
+                 weights), so it has no distribution to sample",
+            ));
+        }
         Ok(out)
     }
 }
@@ -430,6 +443,14 @@ mod tests {
         assert!(matches!(
             rbm.gibbs(&[0.0, f32::NAN, 1.0], &cfg),
             Err(RbmError::NonFinite { row: 1, col: 2, .. })
+        ));
+        // Gaussian visible and NReLU hidden units with large weights: the
+        // chains run off to infinity, a typed error.
+        let mut big = model(VisibleUnit::Gaussian, HiddenUnit::Nrelu, 20, 20);
+        big.weights.iter_mut().for_each(|w| *w = 1.0);
+        assert!(matches!(
+            big.generate(8, &GibbsConfig::new(200, 0)),
+            Err(RbmError::InvalidParameter { name: "steps", .. })
         ));
         let many = GibbsConfig::new(1, 0).with_threads(2000);
         assert!(matches!(
