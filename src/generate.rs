@@ -50,7 +50,7 @@ const _: () = assert!(crate::kernels::SGEMM_ROW_TILE.is_multiple_of(CHAIN_BLOCK)
 /// assert_eq!((cfg.steps(), cfg.seed(), cfg.threads()), (1000, 7, 2));
 /// assert_eq!(GibbsConfig::new(10, 0).threads(), 1); // the calling thread
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GibbsConfig {
     steps: usize,
