@@ -49,6 +49,10 @@
 //!   thread without a pool; more build one pool per [`train::Trainer`], at
 //!   its construction (so once per [`train::train`] call), that lives as
 //!   long as the trainer. The result is bit-identical for any count.
+//! * [`Rbm::gibbs`] and [`Rbm::generate`] run on the calling thread by
+//!   default; [`GibbsConfig::with_threads`] spreads the chains over the
+//!   current rayon pool (they build none). The samples are bit-identical
+//!   for any count.
 //! * [`likelihood::exact_log_z`] and [`likelihood::ais`] take a thread
 //!   count too and build their pool per call (none for one thread); the
 //!   other functions of [`likelihood`] run on the calling thread.
@@ -81,6 +85,7 @@ pub mod data;
 pub mod error;
 mod features;
 mod fsutil;
+mod generate;
 pub mod likelihood;
 #[cfg(feature = "cli")]
 pub mod logistic;
@@ -98,6 +103,7 @@ pub mod units;
 pub mod verify;
 
 pub use error::{RbmError, Result};
+pub use generate::GibbsConfig;
 pub use rbm::{Rbm, Standardization, VisibleUnit};
 pub use stack::Stack;
 

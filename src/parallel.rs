@@ -350,6 +350,35 @@ impl Workers {
                 .for_each(|(i, (v, s))| f(i * part, v, s))
         })
     }
+
+    /// [`Workers::for_row_parts_with_streams`] over rows `width` values
+    /// wide: runs `f(first_row, rows, streams)` over parts of `part` rows
+    /// of the row-major buffer `rows` and the matching per-block streams.
+    pub(crate) fn for_wide_row_parts_with_streams<F>(
+        &self,
+        (part, block): (usize, usize),
+        (rows, width): (&mut [f32], usize),
+        streams: &mut [crate::kernels::Stream],
+        f: F,
+    ) where
+        F: Fn(usize, &mut [f32], &mut [crate::kernels::Stream]) + Sync,
+    {
+        debug_assert_eq!(part % block, 0);
+        let (cv, cs) = (part * width, part / block);
+        if self.threads <= 1 {
+            return rows
+                .chunks_mut(cv)
+                .zip(streams.chunks_mut(cs))
+                .enumerate()
+                .for_each(|(i, (v, s))| f(i * part, v, s));
+        }
+        self.install(|| {
+            rows.par_chunks_mut(cv)
+                .zip(streams.par_chunks_mut(cs))
+                .enumerate()
+                .for_each(|(i, (v, s))| f(i * part, v, s))
+        })
+    }
 }
 
 fn leak_reason(e: rayon::ThreadPoolBuildError) -> &'static str {

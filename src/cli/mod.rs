@@ -15,6 +15,7 @@
 mod bench;
 mod demo;
 mod eval;
+mod generate;
 mod output;
 mod sample;
 mod train;
@@ -95,6 +96,10 @@ pub(crate) enum Command {
     /// or by AIS).
     #[command(after_help = AFTER_HELP)]
     Eval(eval::EvalArgs),
+    /// Sample from a trained model by Gibbs sampling and write the visible
+    /// states as a 2-D float32 .npy file (optionally a PNG grid).
+    #[command(after_help = AFTER_HELP)]
+    Generate(generate::GenerateArgs),
     /// Test every sampler against its exact law on every kernel path of
     /// this CPU; print the table and the error budget, exit 3 on failure.
     Verify(verify::VerifyArgs),
@@ -115,6 +120,7 @@ impl Command {
             Command::Train(args) => train::run(args),
             Command::Transform(args) => transform::run(args),
             Command::Eval(args) => eval::run(args),
+            Command::Generate(args) => generate::run(args),
             Command::Verify(args) => verify::run(args),
             Command::Bench(args) => bench::run(args),
         }
@@ -369,7 +375,7 @@ mod tests {
         let none = usage_error(&["rbm"]);
         assert_eq!(
             none,
-            "no subcommand given (one of: demo, sample, train, transform, eval, verify, bench; see --help)"
+            "no subcommand given (one of: demo, sample, train, transform, eval, generate, verify, bench; see --help)"
         );
     }
 
