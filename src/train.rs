@@ -532,8 +532,8 @@ pub mod watch;
 
 use trainer::Batch;
 pub use trainer::Trainer;
-pub use watch::{Validation, ValidationStats};
 use watch::Watch;
+pub use watch::{Validation, ValidationStats};
 
 /// Fisher–Yates with 64-bit multiply-shift indices (bias below n/2^64).
 fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut [u32]) {

@@ -63,7 +63,12 @@ pub struct Validation {
 
 impl std::fmt::Debug for Validation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Validation({} rows × {} columns)", self.rows(), self.cols)
+        write!(
+            f,
+            "Validation({} rows × {} columns)",
+            self.rows(),
+            self.cols
+        )
     }
 }
 

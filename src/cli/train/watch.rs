@@ -4,8 +4,8 @@
 //! [`crate::train::watch`] for the measures).
 
 use super::{Prepared, TrainArgs};
-use crate::cli::output::check_output_path;
 use crate::cli::CliError;
+use crate::cli::output::check_output_path;
 use crate::data::Dataset;
 use crate::rbm::VisibleUnit;
 use crate::train::{EpochStats, Progress, TrainConfig, TrainReport, Validation};
@@ -207,7 +207,12 @@ impl EpochLog {
 }
 
 /// The keys of every log line.
-const LOG_KEYS: [&str; 4] = ["epoch", "reconstruction_error", "seconds", "swap_acceptance"];
+const LOG_KEYS: [&str; 4] = [
+    "epoch",
+    "reconstruction_error",
+    "seconds",
+    "swap_acceptance",
+];
 /// The keys a log line gains with `--validation`.
 const LOG_VALIDATION_KEYS: [&str; 4] = [
     "validation_reconstruction_error",
