@@ -246,3 +246,79 @@ pub(super) fn log_object(stats: &EpochStats) -> Value {
     }
     Value::Object(o)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::ValidationStats;
+
+    fn stats(epoch: usize, validation: Option<f64>) -> EpochStats {
+        EpochStats {
+            epoch,
+            reconstruction_error: 0.012_344,
+            seconds: 0.054,
+            validation: validation.map(|e| ValidationStats {
+                reconstruction_error: e,
+                validation_free_energy: -10.0,
+                training_free_energy: -11.5,
+                free_energy_gap: 1.5,
+            }),
+            swap_acceptance: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn epoch_lines() {
+        assert_eq!(
+            epoch_line(&stats(3, None), 20),
+            "epoch  3/20  reconstruction error 0.01234  (0.05 s)"
+        );
+        assert_eq!(
+            epoch_line(&stats(3, Some(0.013)), 20),
+            "epoch  3/20  reconstruction error 0.01234  validation 0.01300  free-energy gap +1.500  (0.05 s)"
+        );
+    }
+
+    #[test]
+    fn log_objects() {
+        let plain = log_object(&stats(2, None));
+        assert_eq!(
+            plain.to_string(),
+            r#"{"epoch":2,"reconstruction_error":0.012344,"seconds":0.054,"swap_acceptance":[]}"#
+        );
+        let mut s = stats(2, Some(f64::NAN));
+        s.swap_acceptance = vec![0.25, 0.5];
+        let watched = log_object(&s);
+        let o = watched.as_object().unwrap();
+        assert_eq!(o.len(), LOG_KEYS.len() + LOG_VALIDATION_KEYS.len());
+        // Non-finite numbers are null, and the line stays one line.
+        assert_eq!(o["validation_reconstruction_error"], Value::Null);
+        assert_eq!(o["free_energy_gap"], json!(1.5));
+        assert_eq!(o["swap_acceptance"], json!([0.25, 0.5]));
+        assert!(!watched.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn patience_lines() {
+        let cfg = TrainConfig::default().with_epochs(20);
+        let errors = [0.3, 0.2, 0.25, 0.21];
+        let report = |n: usize, best| TrainReport {
+            epochs: (1..=n)
+                .map(|e| stats(e, Some(errors[(e - 1) % 4])))
+                .collect(),
+            best_epoch: best,
+        };
+        assert_eq!(patience_line(&report(4, None), &cfg), None);
+        assert_eq!(
+            patience_line(&report(4, Some(2)), &cfg).unwrap(),
+            "stopped after epoch 4 of 20: no better validation reconstruction error for 2 \
+             epochs; the model is that of epoch 2, the best (validation reconstruction error \
+             0.20000)"
+        );
+        assert_eq!(
+            patience_line(&report(20, Some(18)), &cfg).unwrap(),
+            "trained all 20 epochs; the model is that of epoch 18, the best (validation \
+             reconstruction error 0.20000)"
+        );
+    }
+}
