@@ -33,10 +33,49 @@
 //! below its best) for `n` epochs, and the model returned holds exactly the
 //! parameters of the best epoch ([`TrainReport::best_epoch`]), whether or
 //! not training stopped early.
+//!
+//! The callback of [`train`] sees each epoch's measures in
+//! [`Progress::Epoch`] and, in [`Progress::Model`], the model itself, to
+//! save or evaluate as training goes.
+//!
+//! ```
+//! use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
+//! use nrelu_rbm::train::{train, Progress, TrainConfig, Validation};
+//! use std::ops::ControlFlow;
+//! // Two patterns over 6 units; the validation rows are noisy copies.
+//! let data: Vec<f32> = [[1., 1., 1., 0., 0., 0.], [0., 0., 0., 1., 1., 1.]]
+//!     .iter().cycle().take(40).flatten().copied().collect();
+//! let held_out = vec![1., 1., 0., 0., 0., 0., 0., 0., 0., 1., 1., 1.];
+//! let cfg = TrainConfig::default()
+//!     .with_epochs(50)
+//!     .with_batch_size(10)
+//!     .with_learning_rate(0.1)
+//!     .with_validation(Validation::new(held_out, 6)?)
+//!     .with_patience(5);
+//! let mut rbm = Rbm::new(6, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7)?;
+//! let mut best = f64::INFINITY;
+//! let report = train(&mut rbm, &data, &cfg, |p| {
+//!     if let Progress::Model { stats, rbm } = p {
+//!         let v = stats.validation.as_ref().expect("validation rows were given");
+//!         if v.reconstruction_error < best {
+//!             best = v.reconstruction_error;
+//!             // e.g. rbm.save(path) to keep a checkpoint
+//!             assert_eq!(rbm.n_visible(), 6);
+//!         }
+//!         println!("epoch {}: gap {:+.3}", stats.epoch, v.free_energy_gap);
+//!     }
+//!     ControlFlow::Continue(())
+//! })?;
+//! // The model returned is the one of the best epoch.
+//! let kept = report.best_epoch.expect("patience was set");
+//! let stats = report.epochs[kept - 1].validation.as_ref().unwrap();
+//! assert_eq!(stats.reconstruction_error, best);
+//! # Ok::<(), nrelu_rbm::RbmError>(())
+//! ```
 
 use super::{Snapshot, TrainConfig, Trainer};
 #[cfg(doc)]
-use super::{TrainReport, train};
+use super::{Progress, TrainReport, train};
 use crate::error::{Result, check_finite, invalid, rows_of};
 use crate::likelihood;
 use crate::rbm::Rbm;
