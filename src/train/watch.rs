@@ -73,9 +73,9 @@
 //! # Ok::<(), nrelu_rbm::RbmError>(())
 //! ```
 
-use super::{Snapshot, TrainConfig, Trainer};
 #[cfg(doc)]
 use super::{Progress, TrainReport, train};
+use super::{Snapshot, TrainConfig, Trainer};
 use crate::error::{Result, check_finite, invalid, rows_of};
 use crate::likelihood;
 use crate::rbm::Rbm;

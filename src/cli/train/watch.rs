@@ -299,6 +299,25 @@ mod tests {
     }
 
     #[test]
+    fn a_log_that_cannot_be_written_stops_training_with_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let mut log = EpochLog::create(Some(&path)).unwrap().unwrap();
+        let s = stats(1, None);
+        assert!(log.record(&Progress::Epoch(&s)).is_continue());
+        assert!(log.check().is_ok());
+        // A handle opened for reading only: the next write fails.
+        log.file = File::open(&path).unwrap();
+        assert!(log.record(&Progress::Epoch(&s)).is_break());
+        let err = log.check().unwrap_err();
+        assert_eq!(err.exit_code(), crate::cli::EXIT_IO);
+        assert!(err.to_string().starts_with("cannot write log '"), "{err}");
+        // The line written before is whole.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, format!("{}\n", log_object(&s)));
+    }
+
+    #[test]
     fn patience_lines() {
         let cfg = TrainConfig::default().with_epochs(20);
         let errors = [0.3, 0.2, 0.25, 0.21];
