@@ -345,6 +345,7 @@ pub enum Progress<'a> {
 /// validation measures, and with [`TrainConfig::with_patience`] training
 /// may stop before `cfg.epochs` and returns the best epoch's model (see
 /// [`watch`]).
+///
 /// With more than one thread the whole run, callbacks included, runs on one
 /// of the trainer's worker threads ([`Trainer::in_pool`]), which is why
 /// `progress` must be `Send`: keep thread-locals and UI handles that are
