@@ -132,7 +132,8 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", requires = "validation", allow_negative_numbers = true, value_parser = positive_usize)]
     pub patience: Option<usize>,
     /// Write one JSON object per epoch to this file (JSON lines), as
-    /// training goes
+    /// training goes; unlike the model, it keeps the finished epochs when
+    /// training fails
     #[arg(long, value_name = "FILE.jsonl", conflicts_with = "layers")]
     pub log: Option<PathBuf>,
 }
