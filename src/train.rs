@@ -115,6 +115,11 @@ pub struct TrainConfig {
     /// their current values — the intensity-equivariant recipe keeps them
     /// at zero.
     pub(crate) update_biases: bool,
+    /// Held-out rows measured after every epoch ([`watch`]).
+    pub(crate) validation: Option<Validation>,
+    /// Stop once the validation reconstruction error has not improved for
+    /// this many epochs, keeping the best model ([`watch`]).
+    pub(crate) patience: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -197,7 +202,43 @@ impl TrainConfig {
             threads: 0,
             sample_visible: false,
             update_biases: true,
+            validation: None,
+            patience: None,
         }
+    }
+
+    /// The validation rows measured after every epoch, if any (see
+    /// [`TrainConfig::with_validation`]).
+    pub fn validation(&self) -> Option<&Validation> {
+        self.validation.as_ref()
+    }
+
+    /// Measures `rows` after every epoch, into [`EpochStats::validation`]:
+    /// the validation reconstruction error and the free-energy gap between
+    /// the training and the validation data (see [`watch`]). Off by
+    /// default; [`train`] checks that the rows are as wide as the model.
+    #[must_use]
+    pub fn with_validation(mut self, rows: Validation) -> TrainConfig {
+        self.validation = Some(rows);
+        self
+    }
+
+    /// The early-stopping patience in epochs, if set (see
+    /// [`TrainConfig::with_patience`]).
+    pub fn patience(&self) -> Option<usize> {
+        self.patience
+    }
+
+    /// Stops training once the validation reconstruction error has not
+    /// improved for `epochs` epochs (at least 1), and returns the model of
+    /// the best epoch, bit for bit ([`TrainReport::best_epoch`]), whether
+    /// or not training stopped early. Needs
+    /// [`TrainConfig::with_validation`]; [`TrainConfig::validate`] checks
+    /// both.
+    #[must_use]
+    pub fn with_patience(mut self, epochs: usize) -> TrainConfig {
+        self.patience = Some(epochs);
+        self
     }
 
     /// Checks every parameter, naming the first bad one.
@@ -229,6 +270,17 @@ impl TrainConfig {
                 "must be finite and >= 0",
             ));
         }
+        match self.patience {
+            Some(0) => return Err(invalid("patience", 0, "must be at least 1")),
+            Some(p) if self.validation.is_none() => {
+                return Err(invalid(
+                    "patience",
+                    p,
+                    "needs validation rows (TrainConfig::with_validation)",
+                ));
+            }
+            _ => {}
+        }
         Ok(())
     }
 }
@@ -244,8 +296,13 @@ pub struct EpochStats {
     /// reconstruction of each step, before that step's update; under PCD it
     /// is measured after the epoch on the first [`PCD_EVAL_ROWS`] rows.
     pub reconstruction_error: f64,
-    /// Wall time of the epoch.
+    /// Wall time of the epoch (the validation measures excluded).
     pub seconds: f64,
+    /// The validation measures after the epoch, with
+    /// [`TrainConfig::with_validation`].
+    pub validation: Option<ValidationStats>,
+    /// Per neighbouring pair of tempered chains (β₁↔β₂, …), the fraction of proposed swaps accepted over the epoch; empty without tempering.
+    pub swap_acceptance: Vec<f64>,
 }
 
 /// Progress reported to the callback of [`train`].
@@ -263,13 +320,32 @@ pub enum Progress<'a> {
     },
     /// An epoch finished.
     Epoch(&'a EpochStats),
+    /// The model after an epoch, sent right after [`Progress::Epoch`] of
+    /// the same epoch: to evaluate, plot or save the parameters as training
+    /// goes. Match this variant instead of `Epoch` when the callback needs
+    /// the model too.
+    Model {
+        /// The statistics just sent with [`Progress::Epoch`].
+        stats: &'a EpochStats,
+        /// The model after the epoch's last update.
+        rbm: &'a Rbm,
+    },
 }
 
 /// Trains `rbm` on `data` (rows of `rbm.n_visible()` values, already scaled
 /// to [0, 1] for Bernoulli units or standardised for Gaussian ones).
 ///
-/// `progress` is called after every batch and every epoch; returning
-/// `ControlFlow::Break(())` stops training with [`RbmError::Cancelled`].
+/// `progress` is called after every batch ([`Progress::Batch`]) and twice
+/// after every epoch ([`Progress::Epoch`] with the epoch's statistics,
+/// then [`Progress::Model`] with the same statistics and the model);
+/// returning `ControlFlow::Break(())` stops training with
+/// [`RbmError::Cancelled`].
+///
+/// With [`TrainConfig::with_validation`] every epoch's statistics carry the
+/// validation measures, and with [`TrainConfig::with_patience`] training
+/// may stop before `cfg.epochs` and returns the best epoch's model (see
+/// [`watch`]).
+///
 /// With more than one thread the whole run, callbacks included, runs on one
 /// of the trainer's worker threads ([`Trainer::in_pool`]), which is why
 /// `progress` must be `Send`: keep thread-locals and UI handles that are
@@ -317,8 +393,10 @@ pub fn train(
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut words = vec![0u32; 2 * n];
     let mut shuffle = Stream::new(cfg.seed, SHUFFLE_STREAM);
+    let mut watch = Watch::new(cfg, rbm, data, n)?;
     let mut report = TrainReport {
         epochs: Vec::with_capacity(cfg.epochs),
+        best_epoch: None,
     };
     let mut last_good = Snapshot::of(rbm);
     // The whole run enters the worker pool once: handing each step to the
@@ -334,16 +412,31 @@ pub fn train(
                 Sampling::Pcd(_) => t.evaluate(rbm, data, n.min(PCD_EVAL_ROWS)),
             };
             last_good.save(rbm);
+            let seconds = start.elapsed().as_secs_f64();
+            let validation = match &mut watch {
+                Some(w) => Some(w.measure(t, rbm)?),
+                None => None,
+            };
             report.epochs.push(EpochStats {
                 epoch,
                 reconstruction_error,
-                seconds: start.elapsed().as_secs_f64(),
+                seconds,
+                validation,
+                swap_acceptance: Vec::new(),
             });
             let stats = report.epochs.last().expect("just pushed");
-            if progress(Progress::Epoch(stats)).is_break() {
+            if progress(Progress::Epoch(stats)).is_break()
+                || progress(Progress::Model { stats, rbm }).is_break()
+            {
                 return Err(RbmError::Cancelled { epoch });
             }
+            if let (Some(w), Some(v)) = (&mut watch, &stats.validation)
+                && w.observe(epoch, v, rbm)
+            {
+                break;
+            }
         }
+        report.best_epoch = watch.as_ref().and_then(|w| w.keep_best(rbm));
         Ok(report)
     })
 }
@@ -425,15 +518,23 @@ fn run_epoch(
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TrainReport {
-    /// One entry per epoch.
+    /// One entry per epoch run (fewer than [`TrainConfig::epochs`] when
+    /// patience stopped training early).
     pub epochs: Vec<EpochStats>,
+    /// With [`TrainConfig::with_patience`], the epoch whose parameters the
+    /// returned model holds: the one with the lowest validation
+    /// reconstruction error (the first of equals). `None` without patience.
+    pub best_epoch: Option<usize>,
 }
 
 mod pass;
 mod trainer;
+pub mod watch;
 
 use trainer::Batch;
 pub use trainer::Trainer;
+use watch::Watch;
+pub use watch::{Validation, ValidationStats};
 
 /// Fisher–Yates with 64-bit multiply-shift indices (bias below n/2^64).
 fn shuffle_order(k: Kernels, stream: &mut Stream, words: &mut [u32], order: &mut [u32]) {

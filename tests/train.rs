@@ -248,26 +248,50 @@ fn divergence_stops_training_and_restores_the_last_good_model() {
 fn the_callback_sees_every_batch_and_epoch_and_can_cancel() {
     let data = patterns(100, 8, 6);
     let mut rbm = Rbm::new(8, 4, VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, 1).unwrap();
-    let (mut batches, mut epochs) = (0, 0);
+    let (mut batches, mut epochs, mut models) = (0, 0, 0);
+    // The statistics of the last `Epoch` event, until its `Model` event.
+    let mut pending = None;
+    let mut last_model = None;
     let cfg = config(Sampling::Cd(1), 1)
         .with_epochs(2)
         .with_batch_size(30);
     train(&mut rbm, &data, &cfg, |p| {
         match p {
-            Progress::Batch { batches: 4, .. } => batches += 1,
+            Progress::Batch { batches: 4, .. } => {
+                assert!(pending.is_none(), "a batch between Epoch and Model");
+                batches += 1;
+            }
             Progress::Batch { .. } => panic!("100 rows in batches of 30 is 4 batches"),
-            Progress::Epoch(_) => epochs += 1,
+            Progress::Epoch(stats) => {
+                assert!(pending.is_none(), "two Epoch events in a row");
+                pending = Some(stats.clone());
+                epochs += 1;
+            }
+            Progress::Model { stats, rbm } => {
+                // Right after `Epoch`, with the same statistics.
+                assert_eq!(pending.take().as_ref(), Some(stats));
+                last_model = Some(rbm.clone());
+                models += 1;
+            }
             other => panic!("unexpected progress {other:?}"),
         }
         ControlFlow::Continue(())
     })
     .unwrap();
-    assert_eq!((batches, epochs), (8, 2));
-    let r = train(&mut rbm, &data, &cfg, |p| match p {
-        Progress::Epoch(_) => ControlFlow::Break(()),
-        _ => ControlFlow::Continue(()),
-    });
-    assert!(matches!(r, Err(RbmError::Cancelled { epoch: 1 })));
+    assert_eq!((batches, epochs, models), (8, 2, 2));
+    assert_eq!(
+        last_model.as_ref(),
+        Some(&rbm),
+        "the model after the last epoch"
+    );
+    for stop_at_model in [false, true] {
+        let r = train(&mut rbm, &data, &cfg, |p| match p {
+            Progress::Epoch(_) if !stop_at_model => ControlFlow::Break(()),
+            Progress::Model { .. } if stop_at_model => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        });
+        assert!(matches!(r, Err(RbmError::Cancelled { epoch: 1 })));
+    }
 }
 
 #[test]

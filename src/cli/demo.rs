@@ -316,6 +316,7 @@ fn train_models(args: &DemoArgs, split: &Split, log: &Log) -> Result<Vec<Model>,
                     "{name:<10} epoch {:>w$}/{}  reconstruction error {:.5}",
                     s.epoch, cfg.epochs, s.reconstruction_error
                 )),
+                Progress::Model { .. } => {}
             }
             ControlFlow::Continue(())
         })
@@ -398,7 +399,7 @@ fn train_stacks(args: &DemoArgs, split: &Split, log: &Log) -> Result<Vec<Stack>,
                     s.epoch,
                     s.reconstruction_error
                 )),
-                Progress::Epoch(_) => {}
+                Progress::Epoch(_) | Progress::Model { .. } => {}
             }
             ControlFlow::Continue(())
         }

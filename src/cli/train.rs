@@ -46,6 +46,8 @@ use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+mod watch;
+
 /// The defaults that do not depend on the visible unit type.
 fn defaults() -> TrainConfig {
     TrainConfig::default_for(VisibleUnit::Bernoulli)
@@ -120,6 +122,20 @@ pub struct TrainArgs {
         default_value = "model.safetensors"
     )]
     pub out: PathBuf,
+    /// Held-out data (CSV or .npy, mapped like --data): print its
+    /// reconstruction error and the free-energy gap to the training data
+    /// after every epoch
+    #[arg(long, value_name = "FILE.csv|FILE.npy", conflicts_with = "layers")]
+    pub validation: Option<PathBuf>,
+    /// Stop once the validation reconstruction error has not improved for N
+    /// epochs, and keep the model of the best epoch
+    #[arg(long, value_name = "N", requires = "validation", allow_negative_numbers = true, value_parser = positive_usize)]
+    pub patience: Option<usize>,
+    /// Write one JSON object per epoch to this file (JSON lines), as
+    /// training goes; unlike the model, it keeps the finished epochs when
+    /// training fails
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with = "layers")]
+    pub log: Option<PathBuf>,
 }
 
 /// Parses a visible unit name.
@@ -197,6 +213,8 @@ impl TrainArgs {
             threads: self.threads,
             sample_visible: base.sample_visible,
             update_biases: base.update_biases,
+            validation: None,
+            patience: None,
         }
     }
 }
@@ -280,7 +298,9 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     cfg.validate()?;
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
+    watch::check_log_path(args)?;
     let prepared = prepare(args.data.as_deref(), args.labels_last_column, args.visible)?;
+    let cfg = watch::configure(args, cfg, &prepared)?;
     let data = &prepared.data;
 
     let mut rbm = Rbm::new(
@@ -297,18 +317,29 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     if log {
         print_plan(args, &cfg, &prepared);
     }
+    let mut epoch_log = watch::EpochLog::create(args.log.as_deref())?;
     let bar = batch_bar(log);
     let result = train(&mut rbm, &data.values, &cfg, |p| {
+        let written = match &mut epoch_log {
+            Some(l) => l.record(&p),
+            None => ControlFlow::Continue(()),
+        };
         show_progress(bar.as_ref(), log, cfg.epochs, p);
-        ControlFlow::Continue(())
+        written
     });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    result.map_err(|e| train_error(e, cfg.learning_rate))?;
+    if let Some(l) = &mut epoch_log {
+        l.check()?;
+    }
+    let report = result.map_err(|e| train_error(e, cfg.learning_rate))?;
 
     model_io::save(&rbm, &args.out).map_err(write_error)?;
     if log {
+        if let Some(line) = watch::patience_line(&report, &cfg) {
+            eprintln!("{line}");
+        }
         eprintln!("wrote model to {}", args.out.display());
     }
     Ok(())
@@ -335,6 +366,9 @@ fn print_plan(args: &TrainArgs, cfg: &TrainConfig, prepared: &Prepared) {
         cfg.batch_size,
         cfg.learning_rate,
     );
+    if let Some(line) = watch::plan_line(args, cfg) {
+        eprintln!("{line}");
+    }
 }
 
 /// Shows the training progress `p` of a run of `epochs` epochs: moves the
@@ -356,15 +390,10 @@ fn show_progress(bar: Option<&ProgressBar>, log: bool, epochs: usize, p: Progres
         }
         Progress::Epoch(stats) => {
             if log {
-                let line = epoch_line(
-                    stats.epoch,
-                    epochs,
-                    stats.reconstruction_error,
-                    stats.seconds,
-                );
-                eprint_line(bar, &line);
+                eprint_line(bar, &watch::epoch_line(stats, epochs));
             }
         }
+        Progress::Model { .. } => {}
     }
 }
 
@@ -629,6 +658,7 @@ fn show_stack_progress(
                 eprint_line(bar, &line);
             }
         }
+        Progress::Model { .. } => {}
     }
 }
 
