@@ -345,7 +345,10 @@ impl Model {
             if data.is_empty() {
                 return Err(RbmError::EmptyData { rows: 0, cols }.into());
             }
-            Ok(pll::pseudo_log_likelihood_rows(rbm, &mapped(rbm, data)?)?)
+            Ok(pll::pseudo_log_likelihood_rows_of(
+                rbm,
+                &mapped(rbm, data)?,
+            )?)
         })?;
         Ok(Array1::from(s).into_pyarray(py))
     }

@@ -133,7 +133,7 @@ impl<'a> AisChains<'a> {
 
     /// log Z of the base-rate model: Σ_i softplus(b_A,i) plus, per hidden
     /// unit, K ln 2 (Bernoulli and binomial units) or Σ_{i≥1}
-    /// softplus(−i + ½) (stepped sigmoid units, truncated as the free
+    /// softplus(−i + ½) (stepped sigmoid units, evaluated as the free
     /// energy is).
     pub(crate) fn log_z_base(&self) -> f64 {
         let visible: f64 = self.base_bias.iter().map(|&a| softplus(f64::from(a))).sum();
