@@ -115,6 +115,15 @@ pub struct TrainConfig {
     /// their current values — the intensity-equivariant recipe keeps them
     /// at zero.
     pub(crate) update_biases: bool,
+    /// Centring: the rate ν of the offsets' sliding averages, or `None`
+    /// (the default) for the plain gradient.
+    pub(crate) centering: Option<f32>,
+    /// Parallel tempering: tempered chains per persistent chain (1, the
+    /// default, is plain PCD).
+    pub(crate) tempering: usize,
+    /// The swap rule of the tempered chains (Metropolis unless a test asks
+    /// for a wrong one).
+    pub(crate) swap_rule: SwapRule,
 }
 
 impl Default for TrainConfig {
@@ -173,6 +182,19 @@ accessors! {
     /// bias vectors at their current values, as the intensity-equivariant
     /// recipe does.
     update_biases, with_update_biases: bool;
+    /// Centring ([Melchior, Fischer & Wiskott 2016](crate::train#centring)):
+    /// `Some(ν)`, the rate in (0, 1] of the sliding averages that track
+    /// the data mean μ and the hidden mean λ (use
+    /// [`DEFAULT_CENTERING_RATE`] if unsure), or `None` (the default) for
+    /// the plain gradient. Needs learned biases. The model always holds
+    /// standard parameters.
+    centering, with_centering: Option<f32>;
+    /// Parallel tempering ([Desjardins et al. 2010](crate::train#parallel-tempering)):
+    /// K tempered chains per persistent chain, the negative phase taken
+    /// from the β = 1 chain; 1 (the default) is plain PCD. K > 1 needs
+    /// PCD, Bernoulli visible units and Bernoulli or binomial hidden
+    /// units.
+    tempering, with_tempering: usize;
 }
 
 impl TrainConfig {
@@ -197,7 +219,20 @@ impl TrainConfig {
             threads: 0,
             sample_visible: false,
             update_biases: true,
+            centering: None,
+            tempering: 1,
+            swap_rule: SwapRule::Metropolis,
         }
+    }
+
+    /// Replaces the Metropolis swap rule of parallel tempering by a
+    /// deliberately wrong one, so that the statistical tests can show
+    /// they reject it. Not for training.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_swap_rule(mut self, rule: SwapRule) -> TrainConfig {
+        self.swap_rule = rule;
+        self
     }
 
     /// Checks every parameter, naming the first bad one.
@@ -229,6 +264,31 @@ impl TrainConfig {
                 "must be finite and >= 0",
             ));
         }
+        if let Some(rate) = self.centering {
+            if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
+                return Err(invalid("centering", rate, "must be a rate in (0, 1]"));
+            }
+            if !self.update_biases {
+                return Err(invalid(
+                    "centering",
+                    rate,
+                    "needs learned biases (the offsets move them)",
+                ));
+            }
+        }
+        if self.tempering == 0 {
+            return Err(invalid("pt", 0, "needs at least one chain"));
+        }
+        if self.tempering > MAX_TEMPERING {
+            return Err(invalid("pt", self.tempering, "must be at most 64 chains"));
+        }
+        if self.tempering > 1 && !matches!(self.sampling, Sampling::Pcd(_)) {
+            return Err(invalid(
+                "pt",
+                self.tempering,
+                "needs persistent chains (--pcd K)",
+            ));
+        }
         Ok(())
     }
 }
@@ -246,6 +306,8 @@ pub struct EpochStats {
     pub reconstruction_error: f64,
     /// Wall time of the epoch.
     pub seconds: f64,
+    /// Per neighbouring pair of tempered chains (β₁↔β₂, …), the fraction of proposed swaps accepted over the epoch; empty without tempering.
+    pub swap_acceptance: Vec<f64>,
 }
 
 /// Progress reported to the callback of [`train`].
@@ -338,6 +400,7 @@ pub fn train(
                 epoch,
                 reconstruction_error,
                 seconds: start.elapsed().as_secs_f64(),
+                swap_acceptance: t.take_swap_acceptance(),
             });
             let stats = report.epochs.last().expect("just pushed");
             if progress(Progress::Epoch(stats)).is_break() {
@@ -429,9 +492,15 @@ pub struct TrainReport {
     pub epochs: Vec<EpochStats>,
 }
 
+mod centering;
 mod pass;
+mod tempering;
 mod trainer;
 
+pub use centering::DEFAULT_CENTERING_RATE;
+#[doc(hidden)]
+pub use tempering::SwapRule;
+pub use tempering::{MAX_TEMPERING, TEMPERING_BETA_MIN};
 use trainer::Batch;
 pub use trainer::Trainer;
 

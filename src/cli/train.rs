@@ -104,6 +104,16 @@ pub struct TrainArgs {
     /// Persistent contrastive divergence with K Gibbs steps per update
     #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive_usize)]
     pub pcd: Option<usize>,
+    /// Centring (Melchior et al. 2016): offsets for the data and hidden
+    /// means, tracked by sliding averages of rate RATE in (0, 1]
+    /// [default rate: 0.01]; the saved model holds standard parameters
+    #[arg(long, value_name = "RATE", num_args = 0..=1, default_missing_value = "0.01", allow_negative_numbers = true, value_parser = centering_rate)]
+    pub centering: Option<f32>,
+    /// Parallel tempering (Desjardins et al. 2010) with K chains per
+    /// persistent chain, inverse temperatures linear from 1 to 0.5; needs
+    /// --pcd, Bernoulli visible and Bernoulli or binomial hidden units
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive_usize, requires = "pcd")]
+    pub pt: Option<usize>,
     /// Seed of every random stream (weights, shuffling, sampling)
     #[arg(long, value_name = "S", default_value_t = defaults().seed, allow_negative_numbers = true, value_parser = any_u64)]
     pub seed: u64,
@@ -163,6 +173,10 @@ fn positive_f32(s: &str) -> Result<f32, String> {
     f32_where(s, "must be a finite number > 0", |v| v > 0.0)
 }
 
+fn centering_rate(s: &str) -> Result<f32, String> {
+    f32_where(s, "must be a rate in (0, 1]", |v| v > 0.0 && v <= 1.0)
+}
+
 fn momentum_f32(s: &str) -> Result<f32, String> {
     f32_where(s, "must be a number in [0, 1)", |v| (0.0..1.0).contains(&v))
 }
@@ -197,7 +211,10 @@ impl TrainArgs {
             threads: self.threads,
             sample_visible: base.sample_visible,
             update_biases: base.update_biases,
+            ..base
         }
+        .with_centering(self.centering)
+        .with_tempering(self.pt.unwrap_or(1))
     }
 }
 
@@ -255,6 +272,20 @@ pub fn prepare(
 pub fn epoch_line(epoch: usize, epochs: usize, error: f64, seconds: f64) -> String {
     let w = epochs.to_string().len();
     format!("epoch {epoch:>w$}/{epochs}  reconstruction error {error:.5}  ({seconds:.2} s)")
+}
+
+/// The swap acceptance rates of parallel tempering for the epoch line,
+/// e.g. `  swaps accepted 0.52 0.47 0.41` (β₁↔β₂ first); empty without
+/// tempering.
+pub fn swap_note(rates: &[f64]) -> String {
+    if rates.is_empty() {
+        return String::new();
+    }
+    let mut s = "  swaps accepted".to_owned();
+    for r in rates {
+        s.push_str(&format!(" {r:.2}"));
+    }
+    s
 }
 
 /// Checks that a file can be created in the directory of `out`, by
@@ -356,12 +387,13 @@ fn show_progress(bar: Option<&ProgressBar>, log: bool, epochs: usize, p: Progres
         }
         Progress::Epoch(stats) => {
             if log {
-                let line = epoch_line(
+                let mut line = epoch_line(
                     stats.epoch,
                     epochs,
                     stats.reconstruction_error,
                     stats.seconds,
                 );
+                line.push_str(&swap_note(&stats.swap_acceptance));
                 eprint_line(bar, &line);
             }
         }
