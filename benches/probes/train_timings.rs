@@ -33,6 +33,15 @@
 //! then `{"bench": .., "hidden": .., "impl": "ours", "median_ns": ..}` lines;
 //! the step lines also carry `"five_sgemm_ns"` and `"vs_five_sgemm"`, the
 //! ratio of the step median to the five-product median of the same rounds.
+//!
+//! `-- --centering-tempering` runs only the costs of centring and of
+//! parallel tempering, on one thread with Bernoulli hidden units: each
+//! round takes one sample of a plain CD-1 step, a centred CD-1 step
+//! (`TrainConfig::with_centering`, rate 0.01), a centred CD-1 step with
+//! momentum and decay, and PCD-1 steps with K = 1, 2, 4 and 8 tempered
+//! chains; it prints the medians, and per round the ratio of each to its
+//! reference sampled in the same round (centred / plain, PT-K / PCD-1),
+//! with their median, minimum and maximum over rounds.
 
 use nrelu_rbm::kernels::active_path;
 use nrelu_rbm::units::HiddenUnit;
@@ -66,6 +75,10 @@ fn sample(f: &mut impl FnMut()) -> f64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--centering-tempering") {
+        centering_and_tempering();
+        return;
+    }
     if std::env::args().any(|a| a == "--scaling-only") {
         scaling();
         return;
@@ -268,6 +281,58 @@ fn scaling() {
         println!(
             "{{\"bench\": \"{bench}\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"paired_speedup_median\": {paired:.4}, \"paired_speedup_min\": {lo:.4}, \"paired_speedup_max\": {hi:.4}{lat_fields}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
             m1 / m2
+        );
+    }
+}
+
+/// The costs of centring and of parallel tempering (see the module docs).
+fn centering_and_tempering() {
+    use nrelu_rbm::train::{DEFAULT_CENTERING_RATE, Sampling};
+    let centred = |cfg: nrelu_rbm::train::TrainConfig| {
+        cfg.with_centering(Some(DEFAULT_CENTERING_RATE))
+    };
+    let pcd = |k: usize| {
+        support::config(1)
+            .with_sampling(Sampling::Pcd(1))
+            .with_tempering(k)
+    };
+    let b = HiddenUnit::Bernoulli;
+    let mut steps = [
+        ("cd1", Step::with_config(b, &support::config(1))),
+        ("cd1_centered", Step::with_config(b, &centred(support::config(1)))),
+        ("cd1_momentum", Step::with_config(b, &support::config_momentum(1))),
+        ("cd1_momentum_centered", Step::with_config(b, &centred(support::config_momentum(1)))),
+        ("pcd1", Step::with_config(b, &pcd(1))),
+        ("pcd1_pt2", Step::with_config(b, &pcd(2))),
+        ("pcd1_pt4", Step::with_config(b, &pcd(4))),
+        ("pcd1_pt8", Step::with_config(b, &pcd(8))),
+    ];
+    // Each workload's reference: the plain step of the same kind.
+    let reference = [0, 0, 2, 2, 4, 4, 4, 4];
+    for (_, s) in steps.iter_mut() {
+        for _ in 0..WARM_UP {
+            black_box(s.step());
+        }
+    }
+    let mut times = vec![Vec::with_capacity(ROUNDS); steps.len()];
+    for _ in 0..ROUNDS {
+        for ((_, s), t) in steps.iter_mut().zip(&mut times) {
+            t.push(sample(&mut || {
+                black_box(s.step());
+            }));
+        }
+    }
+    for (i, (name, _)) in steps.iter().enumerate() {
+        let r = reference[i];
+        let mut ratios: Vec<f64> = times[i].iter().zip(&times[r]).map(|(a, b)| a / b).collect();
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "{{\"bench\": \"{name}\", \"hidden\": \"bernoulli\", \"median_ns\": {:.0}, \"reference\": \"{}\", \"ratio_median\": {:.4}, \"ratio_min\": {:.4}, \"ratio_max\": {:.4}}}",
+            median(times[i].clone()),
+            steps[r].0,
+            median(ratios.clone()),
+            ratios[0],
+            ratios[ratios.len() - 1],
         );
     }
 }
