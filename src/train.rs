@@ -500,6 +500,7 @@ mod trainer;
 pub use centering::DEFAULT_CENTERING_RATE;
 #[doc(hidden)]
 pub use tempering::SwapRule;
+pub(crate) use tempering::check_units as check_tempering_units;
 pub use tempering::{MAX_TEMPERING, TEMPERING_BETA_MIN};
 use trainer::Batch;
 pub use trainer::Trainer;

@@ -288,9 +288,8 @@ fn scaling() {
 /// The costs of centring and of parallel tempering (see the module docs).
 fn centering_and_tempering() {
     use nrelu_rbm::train::{DEFAULT_CENTERING_RATE, Sampling};
-    let centred = |cfg: nrelu_rbm::train::TrainConfig| {
-        cfg.with_centering(Some(DEFAULT_CENTERING_RATE))
-    };
+    let centred =
+        |cfg: nrelu_rbm::train::TrainConfig| cfg.with_centering(Some(DEFAULT_CENTERING_RATE));
     let pcd = |k: usize| {
         support::config(1)
             .with_sampling(Sampling::Pcd(1))
@@ -299,9 +298,18 @@ fn centering_and_tempering() {
     let b = HiddenUnit::Bernoulli;
     let mut steps = [
         ("cd1", Step::with_config(b, &support::config(1))),
-        ("cd1_centered", Step::with_config(b, &centred(support::config(1)))),
-        ("cd1_momentum", Step::with_config(b, &support::config_momentum(1))),
-        ("cd1_momentum_centered", Step::with_config(b, &centred(support::config_momentum(1)))),
+        (
+            "cd1_centered",
+            Step::with_config(b, &centred(support::config(1))),
+        ),
+        (
+            "cd1_momentum",
+            Step::with_config(b, &support::config_momentum(1)),
+        ),
+        (
+            "cd1_momentum_centered",
+            Step::with_config(b, &centred(support::config_momentum(1))),
+        ),
         ("pcd1", Step::with_config(b, &pcd(1))),
         ("pcd1_pt2", Step::with_config(b, &pcd(2))),
         ("pcd1_pt4", Step::with_config(b, &pcd(4))),

@@ -309,6 +309,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     let cfg = args.config();
     cfg.validate()?;
+    crate::train::check_tempering_units(&cfg, args.visible, args.hidden_units)?;
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     let prepared = prepare(args.data.as_deref(), args.labels_last_column, args.visible)?;
@@ -565,8 +566,9 @@ fn plan_stack(args: &TrainArgs, widths: &[usize]) -> Result<StackPlan, CliError>
             ..args.config_for(vis, args.seed.wrapping_add(i as u64))
         })
         .collect();
-    for cfg in &configs {
+    for ((cfg, spec), &vis) in configs.iter().zip(&specs).zip(&visibles) {
         cfg.validate()?;
+        crate::train::check_tempering_units(cfg, vis, spec.hidden)?;
     }
     Ok(StackPlan {
         specs,

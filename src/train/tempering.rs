@@ -62,10 +62,23 @@ pub enum SwapRule {
     WrongSign,
 }
 
-/// Whether tempering supports these units (see the module docs).
-pub(super) fn supports(visible: VisibleUnit, hidden: HiddenUnit) -> bool {
-    visible == VisibleUnit::Bernoulli
-        && matches!(hidden, HiddenUnit::Bernoulli | HiddenUnit::Binomial(_))
+/// Refuses tempering (`cfg.tempering > 1`) for units it does not support
+/// (see the module docs).
+pub(crate) fn check_units(
+    cfg: &super::TrainConfig,
+    visible: VisibleUnit,
+    hidden: HiddenUnit,
+) -> crate::Result<()> {
+    let supported = visible == VisibleUnit::Bernoulli
+        && matches!(hidden, HiddenUnit::Bernoulli | HiddenUnit::Binomial(_));
+    if cfg.tempering > 1 && !supported {
+        return Err(crate::error::invalid(
+            "pt",
+            cfg.tempering,
+            "needs Bernoulli visible units and Bernoulli or binomial hidden units",
+        ));
+    }
+    Ok(())
 }
 
 /// The ladder `β_1 = 1 > … > β_K = β_min`, linear in β.

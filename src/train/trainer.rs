@@ -158,13 +158,7 @@ impl Trainer {
         let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
         let b = cfg.batch_size;
         let blocks = b.div_ceil(ROW_BLOCK);
-        if cfg.tempering > 1 && !tempering::supports(rbm.visible, rbm.hidden) {
-            return Err(invalid(
-                "pt",
-                cfg.tempering,
-                "needs Bernoulli visible units and Bernoulli or binomial hidden units",
-            ));
-        }
+        tempering::check_units(cfg, rbm.visible, rbm.hidden)?;
         let workers = Workers::new(cfg.threads)?;
         let tempering = (cfg.tempering > 1)
             .then(|| Tempering::new(rbm, cfg.tempering, b, cfg.seed, cfg.swap_rule, &workers));
