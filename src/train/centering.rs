@@ -36,7 +36,7 @@
 //! not depend on the threads, so centred training keeps bit-identical
 //! results for any thread count.
 
-use crate::kernels::{Accumulate, Kernels, MatMut, MatRef, Product};
+use crate::kernels::{Accumulate, Kernels, MatRef};
 use crate::rbm::Rbm;
 
 /// The default rate ν of the offsets' sliding averages: the value used
@@ -133,39 +133,27 @@ impl Centering {
             *a = (sh[j] + sn[j]) as f32;
             *b = self.lambda32[j];
         }
-        self.products(k, weights, false);
+        self.products(weights, false);
     }
 
     /// `Wλ` and `Wᵀμ` of `weights` into the "before" (`after == false`) or
-    /// "after" buffers: two products on the calling thread, whose bits do
-    /// not depend on the threads of the run.
-    fn products(&mut self, k: Kernels, weights: &[f32], after: bool) {
-        let (nv, nh) = (self.mu.len(), self.lambda.len());
-        let w = MatRef::row_major(weights, nv, nh);
+    /// "after" buffers, in one pass over the rows of `W` on the calling
+    /// thread (a fixed order of operations: the same bits for any thread
+    /// count and kernel path).
+    fn products(&mut self, weights: &[f32], after: bool) {
         let (wl, wtm) = if after {
             (&mut self.w_lambda_new, &mut self.wt_mu_new)
         } else {
             (&mut self.w_lambda, &mut self.wt_mu)
         };
-        k.product(
-            w,
-            MatRef::row_major(&self.lambda32, nh, 1),
-            MatMut::row_major(wl, nv, 1),
-            Product::new(Accumulate::Overwrite),
-        );
-        k.product(
-            MatRef::row_major(&self.mu32, 1, nv),
-            w,
-            MatMut::row_major(wtm, 1, nh),
-            Product::new(Accumulate::Overwrite),
-        );
+        matvecs(weights, &self.lambda32, &self.mu32, wl, wtm);
     }
 
     /// Step 4, after the update of the weights and the (centred) bias
     /// steps: moves the standard biases of `rbm` by `−(W_new − W_old)λ`
     /// and `−(W_new − W_old)ᵀμ`. Returns whether every bias is finite.
-    pub(super) fn finish(&mut self, k: Kernels, rbm: &mut Rbm) -> bool {
-        self.products(k, &rbm.weights, true);
+    pub(super) fn finish(&mut self, rbm: &mut Rbm) -> bool {
+        self.products(&rbm.weights, true);
         let mut finite = true;
         for ((b, &new), &old) in rbm
             .visible_bias
@@ -186,5 +174,37 @@ impl Centering {
             finite &= c.is_finite();
         }
         finite
+    }
+}
+
+/// Lanes of the independent partial sums in [`matvecs`] (the compiler
+/// keeps them in vector registers).
+const LANES: usize = 8;
+
+/// `wl = Wλ` and `wtm = Wᵀμ` for `W` (`wl.len()` × `wtm.len()`, row-major)
+/// in one pass over its rows: per row, a dot product in [`LANES`] partial
+/// sums (added in order at the end) and `wtm += μ_i·W_i`.
+fn matvecs(w: &[f32], lambda: &[f32], mu: &[f32], wl: &mut [f32], wtm: &mut [f32]) {
+    let nh = wtm.len();
+    let body = nh - nh % LANES;
+    wtm.fill(0.0);
+    for ((row, &m), out) in w.chunks_exact(nh).zip(mu).zip(wl.iter_mut()) {
+        let mut acc = [0.0f32; LANES];
+        for ((r, l), t) in row[..body]
+            .chunks_exact(LANES)
+            .zip(lambda[..body].chunks_exact(LANES))
+            .zip(wtm[..body].chunks_exact_mut(LANES))
+        {
+            for k in 0..LANES {
+                acc[k] += r[k] * l[k];
+                t[k] += m * r[k];
+            }
+        }
+        let mut dot: f32 = acc.iter().sum();
+        for j in body..nh {
+            dot += row[j] * lambda[j];
+            wtm[j] += m * row[j];
+        }
+        *out = dot;
     }
 }

@@ -353,7 +353,7 @@ impl Trainer {
         let biases_finite = !self.cfg.update_biases || self.update_biases(rbm, rates);
         // Centring moves the standard biases by the change of Wλ and Wᵀμ.
         let centred_finite = match &mut self.centering {
-            Some(c) => c.finish(self.kernels, rbm),
+            Some(c) => c.finish(rbm),
             None => true,
         };
         self.finite = weights_finite && biases_finite && centred_finite;
