@@ -28,6 +28,25 @@
 //! element-wise passes fused into them. All buffers are allocated once,
 //! before the first step.
 //!
+//! # Centring
+//! With [`TrainConfig::with_centering`] the step follows the gradient of
+//! the centred RBM (Melchior, Fischer & Wiskott, JMLR 2016, Algorithm 1),
+//! whose offsets μ and λ track the data and hidden means. The model stays
+//! in standard form throughout: two rows appended below each operand,
+//! `[X; v⁻; −μ; −g_b]ᵀ [h⁺; −h⁻; g_c; λ]`, make the same single gradient
+//! product give the centred gradient `G − μg_cᵀ − g_bλᵀ` (update folded in
+//! as above), and the standard biases then follow the centred bias steps
+//! through the change of `Wλ` and `Wᵀμ` (one pass over `W` before and one
+//! after the update). See `centering.rs` for the derivation and why this
+//! is the cheapest correct place for the conversion.
+//!
+//! # Parallel tempering
+//! With [`TrainConfig::with_tempering`] K > 1 (PCD only), each persistent
+//! chain is a ladder of K Gibbs chains at inverse temperatures linear from
+//! 1 down to [`TEMPERING_BETA_MIN`] (Desjardins et al., AISTATS 2010);
+//! neighbours swap their states after every sweep by the Metropolis rule,
+//! and the negative phase reads the β = 1 chain. See `tempering.rs`.
+//!
 //! # Threads and reproducibility
 //! The batch is cut into fixed blocks of [`ROW_BLOCK`] rows; block `i` draws
 //! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
@@ -500,6 +519,7 @@ mod trainer;
 pub use centering::DEFAULT_CENTERING_RATE;
 #[doc(hidden)]
 pub use tempering::SwapRule;
+#[cfg(feature = "cli")]
 pub(crate) use tempering::check_units as check_tempering_units;
 pub use tempering::{MAX_TEMPERING, TEMPERING_BETA_MIN};
 use trainer::Batch;

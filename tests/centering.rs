@@ -19,7 +19,7 @@ fn data(rows: usize, seed: u64) -> Vec<f32> {
             s ^= s << 13;
             s ^= s >> 7;
             s ^= s << 17;
-            (s % 3 == 0) as u8 as f32
+            s.is_multiple_of(3) as u8 as f32
         })
         .collect()
 }

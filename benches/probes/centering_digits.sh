@@ -11,6 +11,7 @@
 # the other 1438 train. Model: 64 Bernoulli visible, 500 Bernoulli hidden
 # units; PCD-1, lr 0.05, 20 epochs, batch 100, no momentum, no decay.
 # log Z by `rbm eval` (AIS with its default runs and betas, seed 0).
+# RATE=ν sets the centring rate (default: the option's default, 0.01).
 # Prints one line per seed and run: seed, centring, mean held-out
 # log-likelihood (nats).
 set -eu
@@ -26,7 +27,7 @@ zcat "$DATA" | awk -F, -v OFS=, -v out="$OUT" '{
 for seed in $SEEDS; do
   for centering in off on; do
     flag=""
-    [ "$centering" = on ] && flag="--centering"
+    [ "$centering" = on ] && flag="--centering ${RATE:-}"
     "$RBM" train --data "$OUT/train.csv" --hidden 500 --hidden-units bernoulli \
       --pcd 1 --lr 0.05 --epochs 20 --batch 100 --momentum 0 --weight-decay 0 \
       --seed "$seed" $flag --quiet --out "$OUT/m_${seed}_$centering.safetensors"
