@@ -36,7 +36,7 @@
 //! not depend on the threads, so centred training keeps bit-identical
 //! results for any thread count.
 
-use crate::kernels::{Accumulate, Kernels, MatRef};
+use crate::kernels::{Accumulate, Kernels, MatMut, MatRef, Product};
 use crate::rbm::Rbm;
 
 /// The default rate ν of the offsets' sliding averages: the value used
@@ -58,6 +58,9 @@ pub(super) struct Centering {
     lambda32: Vec<f32>,
     /// Column sums of `X`, `v⁻`, `h⁺`, `−h⁻`.
     sums: [Vec<f64>; 4],
+    /// The bias gradients `g_b = Σ(x − v⁻)` and `g_c = Σ(h⁺ − h⁻)`.
+    grad_b: Vec<f64>,
+    grad_c: Vec<f64>,
     /// `Wλ` (V) and `Wᵀμ` (H) before the update.
     w_lambda: Vec<f32>,
     wt_mu: Vec<f32>,
@@ -76,6 +79,8 @@ impl Centering {
             lambda: vec![0.0; nh],
             lambda32: vec![0.0; nh],
             sums: [vec![0.0; nv], vec![0.0; nv], vec![0.0; nh], vec![0.0; nh]],
+            grad_b: vec![0.0; nv],
+            grad_c: vec![0.0; nh],
             w_lambda: vec![0.0; nv],
             wt_mu: vec![0.0; nh],
             w_lambda_new: vec![0.0; nv],
@@ -124,36 +129,57 @@ impl Centering {
         let extra_v = &mut visible_stats[2 * rows * nv..(2 * rows + CENTERING_ROWS) * nv];
         let (neg_mu, neg_gb) = extra_v.split_at_mut(nv);
         for (i, (a, b)) in neg_mu.iter_mut().zip(neg_gb.iter_mut()).enumerate() {
+            self.grad_b[i] = sx[i] - sv[i];
             *a = -self.mu32[i];
-            *b = -((sx[i] - sv[i]) as f32);
+            *b = -(self.grad_b[i] as f32);
         }
         let extra_h = &mut hidden_stats[2 * rows * nh..(2 * rows + CENTERING_ROWS) * nh];
         let (gc, lam) = extra_h.split_at_mut(nh);
         for (j, (a, b)) in gc.iter_mut().zip(lam.iter_mut()).enumerate() {
-            *a = (sh[j] + sn[j]) as f32;
+            self.grad_c[j] = sh[j] + sn[j];
+            *a = self.grad_c[j] as f32;
             *b = self.lambda32[j];
         }
-        self.products(weights, false);
+        self.products(k, weights, false);
+    }
+
+    /// The bias gradients `(g_b, g_c)` of the last [`Centering::prepare`],
+    /// which the gradient region then need not sum again.
+    pub(super) fn bias_gradients(&self) -> (&[f64], &[f64]) {
+        (&self.grad_b, &self.grad_c)
     }
 
     /// `Wλ` and `Wᵀμ` of `weights` into the "before" (`after == false`) or
-    /// "after" buffers, in one pass over the rows of `W` on the calling
-    /// thread (a fixed order of operations: the same bits for any thread
-    /// count and kernel path).
-    fn products(&mut self, weights: &[f32], after: bool) {
+    /// "after" buffers: two one-row products, `λᵀWᵀ` and `μᵀW`, on the
+    /// calling thread (the kernels' small-row path: no packing of `W`, the
+    /// same bits for any thread count and kernel path).
+    fn products(&mut self, k: Kernels, weights: &[f32], after: bool) {
+        let (nv, nh) = (self.mu.len(), self.lambda.len());
+        let w = MatRef::row_major(weights, nv, nh);
         let (wl, wtm) = if after {
             (&mut self.w_lambda_new, &mut self.wt_mu_new)
         } else {
             (&mut self.w_lambda, &mut self.wt_mu)
         };
-        matvecs(weights, &self.lambda32, &self.mu32, wl, wtm);
+        k.product(
+            MatRef::row_major(&self.lambda32, 1, nh),
+            w.transpose(),
+            MatMut::row_major(wl, 1, nv),
+            Product::new(Accumulate::Overwrite),
+        );
+        k.product(
+            MatRef::row_major(&self.mu32, 1, nv),
+            w,
+            MatMut::row_major(wtm, 1, nh),
+            Product::new(Accumulate::Overwrite),
+        );
     }
 
     /// Step 4, after the update of the weights and the (centred) bias
     /// steps: moves the standard biases of `rbm` by `−(W_new − W_old)λ`
     /// and `−(W_new − W_old)ᵀμ`. Returns whether every bias is finite.
-    pub(super) fn finish(&mut self, rbm: &mut Rbm) -> bool {
-        self.products(&rbm.weights, true);
+    pub(super) fn finish(&mut self, k: Kernels, rbm: &mut Rbm) -> bool {
+        self.products(k, &rbm.weights, true);
         let mut finite = true;
         for ((b, &new), &old) in rbm
             .visible_bias
@@ -174,37 +200,5 @@ impl Centering {
             finite &= c.is_finite();
         }
         finite
-    }
-}
-
-/// Lanes of the independent partial sums in [`matvecs`] (the compiler
-/// keeps them in vector registers).
-const LANES: usize = 8;
-
-/// `wl = Wλ` and `wtm = Wᵀμ` for `W` (`wl.len()` × `wtm.len()`, row-major)
-/// in one pass over its rows: per row, a dot product in [`LANES`] partial
-/// sums (added in order at the end) and `wtm += μ_i·W_i`.
-fn matvecs(w: &[f32], lambda: &[f32], mu: &[f32], wl: &mut [f32], wtm: &mut [f32]) {
-    let nh = wtm.len();
-    let body = nh - nh % LANES;
-    wtm.fill(0.0);
-    for ((row, &m), out) in w.chunks_exact(nh).zip(mu).zip(wl.iter_mut()) {
-        let mut acc = [0.0f32; LANES];
-        for ((r, l), t) in row[..body]
-            .chunks_exact(LANES)
-            .zip(lambda[..body].chunks_exact(LANES))
-            .zip(wtm[..body].chunks_exact_mut(LANES))
-        {
-            for k in 0..LANES {
-                acc[k] += r[k] * l[k];
-                t[k] += m * r[k];
-            }
-        }
-        let mut dot: f32 = acc.iter().sum();
-        for j in body..nh {
-            dot += row[j] * lambda[j];
-            wtm[j] += m * row[j];
-        }
-        *out = dot;
     }
 }

@@ -353,7 +353,7 @@ impl Trainer {
         let biases_finite = !self.cfg.update_biases || self.update_biases(rbm, rates);
         // Centring moves the standard biases by the change of Wλ and Wᵀμ.
         let centred_finite = match &mut self.centering {
-            Some(c) => c.finish(rbm),
+            Some(c) => c.finish(self.kernels, rbm),
             None => true,
         };
         self.finite = weights_finite && biases_finite && centred_finite;
@@ -534,6 +534,7 @@ impl Trainer {
         } = rates;
         let bad = AtomicBool::new(false);
         let inner = 2 * rows + extra;
+        let known_grads = self.centering.as_ref().map(Centering::bias_gradients);
         let visible_t = MatRef::row_major(&self.visible_stats[..inner * nv], inner, nv).transpose();
         let hidden = MatRef::row_major(&self.hidden_stats[..inner * nh], inner, nh);
         let hidden_stats = MatRef::row_major(&self.hidden_stats[..2 * rows * nh], 2 * rows, nh);
@@ -583,13 +584,23 @@ impl Trainer {
                 }
                 // Each column is one sequential sum: any split, same bits.
                 let (x, v_neg) = (x.cols_range(r0, r1), v_neg.cols_range(r0, r1));
-                k.column_sums(x, Accumulate::Overwrite, grad_b);
-                k.column_sums(v_neg, Accumulate::Subtract, grad_b);
+                // With centring the bias gradients are already known
+                // (`Centering::prepare` needed them for the product).
+                if let Some((gb, _)) = known_grads {
+                    grad_b.copy_from_slice(&gb[r0..r1]);
+                } else {
+                    k.column_sums(x, Accumulate::Overwrite, grad_b);
+                    k.column_sums(v_neg, Accumulate::Subtract, grad_b);
+                }
                 if recon_error_here {
                     k.column_squared_distances(x, v_neg, recon_cols);
                 }
-                if let Some(grad_c) = grad_c {
-                    k.column_sums(hidden_stats, Accumulate::Overwrite, grad_c);
+                match (grad_c, known_grads) {
+                    (Some(grad_c), Some((_, gc))) => grad_c.copy_from_slice(gc),
+                    (Some(grad_c), None) => {
+                        k.column_sums(hidden_stats, Accumulate::Overwrite, grad_c);
+                    }
+                    (None, _) => {}
                 }
             },
         );
