@@ -28,9 +28,16 @@
 //!    (the bias gradients of the centred energy are the plain ones), and
 //!    the standard biases follow exactly:
 //!    `b ← b + Δb' − (W_new − W_old)λ`, `c ← c + Δc' − (W_new − W_old)ᵀμ`,
-//!    from `Wλ` and `Wᵀμ` before and after the update (four matrix–vector
-//!    products, each a read of `W`, against the 2B reads of every layer
-//!    product).
+//!    from `Wλ` and `Wᵀμ` before and after the update: four one-row
+//!    products (`λᵀWᵀ`, `μᵀW`), each a single read of `W`, where a layer
+//!    product does B rows of work per element of `W`.
+//!
+//! The alternatives cost more: holding centred biases between steps would
+//! need `Wλ` and `Wᵀμ` anyway to hand back a standard model after every
+//! step (and would go stale if the caller changed the model), and a
+//! rank-2 correction pass `W −= s(μg_cᵀ + g_bλᵀ)` would read and write all
+//! of `W` once more, where the appended rows only lengthen the product's
+//! inner dimension from 2B to 2B + 2.
 //!
 //! Every part is a serial sum in a fixed order or a product whose bits do
 //! not depend on the threads, so centred training keeps bit-identical
