@@ -13,6 +13,12 @@
 //!   them;
 //! * `train/cd1_momentum/nrelu`: the one-thread NReLU step with momentum
 //!   0.5 and weight decay 1e-4;
+//! * `train/cd1_centered/bernoulli`: the one-thread Bernoulli step with
+//!   centring (rate 0.01), against `train/cd1/bernoulli` (goal: at most
+//!   1.05× it);
+//! * `train/pcd1_pt{1,2,4}/bernoulli`: one-thread PCD-1 steps with 1
+//!   (plain PCD), 2 and 4 tempered chains per persistent chain: how the
+//!   cost of a step grows with the chains;
 //! * `train/five_sgemm`: the five products of a CD-1 step (`X·W`, `H·Wᵀ`,
 //!   `V·W`, `Xᵀ·H`, `−Vᵀ·H`) through `Kernels::product` (padded), with the same shapes
 //!   and views: the floor a step is measured against (goal: a one-thread
@@ -23,6 +29,7 @@
 //! recorded in `docs/benchmarks.md`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nrelu_rbm::train::{DEFAULT_CENTERING_RATE, Sampling};
 use nrelu_rbm::units::HiddenUnit;
 use std::hint::black_box;
 use std::time::Duration;
@@ -58,6 +65,21 @@ fn train(c: &mut Criterion) {
     });
     let mut step = Step::with_config(HiddenUnit::Nrelu, &support::config_momentum(1));
     group.bench_function("cd1_momentum/nrelu", |b| b.iter(|| black_box(step.step())));
+
+    let centred = support::config(1).with_centering(Some(DEFAULT_CENTERING_RATE));
+    let mut step = Step::with_config(HiddenUnit::Bernoulli, &centred);
+    group.bench_function("cd1_centered/bernoulli", |b| {
+        b.iter(|| black_box(step.step()))
+    });
+    for k in [1, 2, 4] {
+        let cfg = support::config(1)
+            .with_sampling(Sampling::Pcd(1))
+            .with_tempering(k);
+        let mut step = Step::with_config(HiddenUnit::Bernoulli, &cfg);
+        group.bench_function(format!("pcd1_pt{k}/bernoulli"), |b| {
+            b.iter(|| black_box(step.step()))
+        });
+    }
 
     let mut five = support::five_products();
     group.bench_function("five_sgemm", |b| {

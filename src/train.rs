@@ -28,6 +28,25 @@
 //! element-wise passes fused into them. All buffers are allocated once,
 //! before the first step.
 //!
+//! # Centring
+//! With [`TrainConfig::with_centering`] the step follows the gradient of
+//! the centred RBM (Melchior, Fischer & Wiskott, JMLR 2016, Algorithm 1),
+//! whose offsets μ and λ track the data and hidden means. The model stays
+//! in standard form throughout: two rows appended below each operand,
+//! `[X; v⁻; −μ; −g_b]ᵀ [h⁺; −h⁻; g_c; λ]`, make the same single gradient
+//! product give the centred gradient `G − μg_cᵀ − g_bλᵀ` (update folded in
+//! as above), and the standard biases then follow the centred bias steps
+//! through the change of `Wλ` and `Wᵀμ` (one pass over `W` before and one
+//! after the update). See `centering.rs` for the derivation and why this
+//! is the cheapest correct place for the conversion.
+//!
+//! # Parallel tempering
+//! With [`TrainConfig::with_tempering`] K > 1 (PCD only), each persistent
+//! chain is a ladder of K Gibbs chains at inverse temperatures linear from
+//! 1 down to [`TEMPERING_BETA_MIN`] (Desjardins et al., AISTATS 2010);
+//! neighbours swap their states after every sweep by the Metropolis rule,
+//! and the negative phase reads the β = 1 chain. See `tempering.rs`.
+//!
 //! # Threads and reproducibility
 //! The batch is cut into fixed blocks of [`ROW_BLOCK`] rows; block `i` draws
 //! from its own stream `Stream::new(seed, i)` for the whole run. Threads take
@@ -120,6 +139,15 @@ pub struct TrainConfig {
     /// Stop once the validation reconstruction error has not improved for
     /// this many epochs, keeping the best model ([`watch`]).
     pub(crate) patience: Option<usize>,
+    /// Centring: the rate ν of the offsets' sliding averages, or `None`
+    /// (the default) for the plain gradient.
+    pub(crate) centering: Option<f32>,
+    /// Parallel tempering: tempered chains per persistent chain (1, the
+    /// default, is plain PCD).
+    pub(crate) tempering: usize,
+    /// The swap rule of the tempered chains (Metropolis unless a test asks
+    /// for a wrong one).
+    pub(crate) swap_rule: SwapRule,
 }
 
 impl Default for TrainConfig {
@@ -178,6 +206,19 @@ accessors! {
     /// bias vectors at their current values, as the intensity-equivariant
     /// recipe does.
     update_biases, with_update_biases: bool;
+    /// Centring ([Melchior, Fischer & Wiskott 2016](crate::train#centring)):
+    /// `Some(ν)`, the rate in (0, 1] of the sliding averages that track
+    /// the data mean μ and the hidden mean λ (use
+    /// [`DEFAULT_CENTERING_RATE`] if unsure), or `None` (the default) for
+    /// the plain gradient. Needs learned biases. The model always holds
+    /// standard parameters.
+    centering, with_centering: Option<f32>;
+    /// Parallel tempering ([Desjardins et al. 2010](crate::train#parallel-tempering)):
+    /// K tempered chains per persistent chain, the negative phase taken
+    /// from the β = 1 chain; 1 (the default) is plain PCD. K > 1 needs
+    /// PCD, Bernoulli visible units and Bernoulli or binomial hidden
+    /// units.
+    tempering, with_tempering: usize;
 }
 
 impl TrainConfig {
@@ -204,6 +245,9 @@ impl TrainConfig {
             update_biases: true,
             validation: None,
             patience: None,
+            centering: None,
+            tempering: 1,
+            swap_rule: SwapRule::Metropolis,
         }
     }
 
@@ -241,6 +285,16 @@ impl TrainConfig {
         self
     }
 
+    /// Replaces the Metropolis swap rule of parallel tempering by a
+    /// deliberately wrong one, so that the statistical tests can show
+    /// they reject it. Not for training.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn with_swap_rule(mut self, rule: SwapRule) -> TrainConfig {
+        self.swap_rule = rule;
+        self
+    }
+
     /// Checks every parameter, naming the first bad one.
     pub fn validate(&self) -> Result<()> {
         if self.epochs == 0 {
@@ -268,6 +322,31 @@ impl TrainConfig {
                 "weight-decay",
                 self.weight_decay,
                 "must be finite and >= 0",
+            ));
+        }
+        if let Some(rate) = self.centering {
+            if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
+                return Err(invalid("centering", rate, "must be a rate in (0, 1]"));
+            }
+            if !self.update_biases {
+                return Err(invalid(
+                    "centering",
+                    rate,
+                    "needs learned biases (the offsets move them)",
+                ));
+            }
+        }
+        if self.tempering == 0 {
+            return Err(invalid("pt", 0, "needs at least one chain"));
+        }
+        if self.tempering > MAX_TEMPERING {
+            return Err(invalid("pt", self.tempering, "must be at most 64 chains"));
+        }
+        if self.tempering > 1 && !matches!(self.sampling, Sampling::Pcd(_)) {
+            return Err(invalid(
+                "pt",
+                self.tempering,
+                "needs persistent chains (--pcd K)",
             ));
         }
         match self.patience {
@@ -422,7 +501,7 @@ pub fn train(
                 reconstruction_error,
                 seconds,
                 validation,
-                swap_acceptance: Vec::new(),
+                swap_acceptance: t.take_swap_acceptance(),
             });
             let stats = report.epochs.last().expect("just pushed");
             if progress(Progress::Epoch(stats)).is_break()
@@ -527,10 +606,18 @@ pub struct TrainReport {
     pub best_epoch: Option<usize>,
 }
 
+mod centering;
 mod pass;
+mod tempering;
 mod trainer;
 pub mod watch;
 
+pub use centering::DEFAULT_CENTERING_RATE;
+#[doc(hidden)]
+pub use tempering::SwapRule;
+#[cfg(feature = "cli")]
+pub(crate) use tempering::check_units as check_tempering_units;
+pub use tempering::{MAX_TEMPERING, TEMPERING_BETA_MIN};
 use trainer::Batch;
 pub use trainer::Trainer;
 use watch::Watch;

@@ -33,6 +33,21 @@
 //! then `{"bench": .., "hidden": .., "impl": "ours", "median_ns": ..}` lines;
 //! the step lines also carry `"five_sgemm_ns"` and `"vs_five_sgemm"`, the
 //! ratio of the step median to the five-product median of the same rounds.
+//!
+//! `-- --centering-tempering` runs only the costs of centring and of
+//! parallel tempering, on one thread with Bernoulli hidden units: each
+//! round takes one sample of a plain CD-1 step, a centred CD-1 step
+//! (`TrainConfig::with_centering`, rate 0.01), a centred CD-1 step with
+//! momentum and decay, and PCD-1 steps with K = 1, 2, 4 and 8 tempered
+//! chains, timing each sample in on-CPU time of the thread
+//! (`/proc/thread-self/schedstat`; wall time where it is missing), so that
+//! time spent descheduled by other jobs is left out; it prints the
+//! medians, and per round the ratio of each to its
+//! reference sampled in the same round (centred / plain, PT-K / PCD-1),
+//! with their median, minimum and maximum over rounds, and each one's
+//! fastest sample and the ratio of the fastest samples (the figures least
+//! disturbed on a loaded machine). `-- --centering-tempering
+//! --centering-only` runs only the four centring workloads.
 
 use nrelu_rbm::kernels::active_path;
 use nrelu_rbm::units::HiddenUnit;
@@ -66,6 +81,10 @@ fn sample(f: &mut impl FnMut()) -> f64 {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--centering-tempering" || a == "--centering-only") {
+        centering_and_tempering();
+        return;
+    }
     if std::env::args().any(|a| a == "--scaling-only") {
         scaling();
         return;
@@ -268,6 +287,98 @@ fn scaling() {
         println!(
             "{{\"bench\": \"{bench}\", \"hidden\": \"nrelu\", \"impl\": \"ours\", \"median_ns\": {m2:.0}, \"one_thread_ns\": {m1:.0}, \"speedup\": {:.4}, \"paired_speedup_median\": {paired:.4}, \"paired_speedup_min\": {lo:.4}, \"paired_speedup_max\": {hi:.4}{lat_fields}, \"steps_per_block\": {SCALING_STEPS}, \"blocks\": {SCALING_ROUNDS}}}",
             m1 / m2
+        );
+    }
+}
+
+/// Nanoseconds this thread has spent on a CPU (Linux:
+/// `/proc/thread-self/schedstat`), or `None` elsewhere.
+fn cpu_ns() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+/// Like [`sample`], in on-CPU nanoseconds per call when the system gives
+/// them (time spent descheduled by other jobs on a shared machine is left
+/// out), else in wall time.
+fn sample_cpu(f: &mut impl FnMut()) -> f64 {
+    f();
+    let (c, t) = (cpu_ns(), Instant::now());
+    for _ in 0..REPS {
+        f();
+    }
+    match (c, cpu_ns()) {
+        (Some(a), Some(b)) => (b - a) / f64::from(REPS),
+        _ => t.elapsed().as_nanos() as f64 / f64::from(REPS),
+    }
+}
+
+/// The smallest of `v`: on a loaded machine, the sample least disturbed.
+fn fastest(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// The costs of centring and of parallel tempering (see the module docs);
+/// only centring's with `-- --centering-only`.
+fn centering_and_tempering() {
+    let only_centring = std::env::args().any(|a| a == "--centering-only");
+    use nrelu_rbm::train::{DEFAULT_CENTERING_RATE, Sampling};
+    let centred =
+        |cfg: nrelu_rbm::train::TrainConfig| cfg.with_centering(Some(DEFAULT_CENTERING_RATE));
+    let pcd = |k: usize| {
+        support::config(1)
+            .with_sampling(Sampling::Pcd(1))
+            .with_tempering(k)
+    };
+    let b = HiddenUnit::Bernoulli;
+    let mut steps = [
+        ("cd1", Step::with_config(b, &support::config(1))),
+        (
+            "cd1_centered",
+            Step::with_config(b, &centred(support::config(1))),
+        ),
+        (
+            "cd1_momentum",
+            Step::with_config(b, &support::config_momentum(1)),
+        ),
+        (
+            "cd1_momentum_centered",
+            Step::with_config(b, &centred(support::config_momentum(1))),
+        ),
+        ("pcd1", Step::with_config(b, &pcd(1))),
+        ("pcd1_pt2", Step::with_config(b, &pcd(2))),
+        ("pcd1_pt4", Step::with_config(b, &pcd(4))),
+        ("pcd1_pt8", Step::with_config(b, &pcd(8))),
+    ];
+    // Each workload's reference: the plain step of the same kind.
+    let reference = [0, 0, 2, 2, 4, 4, 4, 4];
+    let steps = &mut steps[..if only_centring { 4 } else { 8 }];
+    for (_, s) in steps.iter_mut() {
+        for _ in 0..WARM_UP {
+            black_box(s.step());
+        }
+    }
+    let mut times = vec![Vec::with_capacity(ROUNDS); steps.len()];
+    for _ in 0..ROUNDS {
+        for ((_, s), t) in steps.iter_mut().zip(&mut times) {
+            t.push(sample_cpu(&mut || {
+                black_box(s.step());
+            }));
+        }
+    }
+    for (i, (name, _)) in steps.iter().enumerate() {
+        let r = reference[i];
+        let mut ratios: Vec<f64> = times[i].iter().zip(&times[r]).map(|(a, b)| a / b).collect();
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "{{\"bench\": \"{name}\", \"hidden\": \"bernoulli\", \"median_ns\": {:.0}, \"fastest_ns\": {:.0}, \"reference\": \"{}\", \"fastest_ratio\": {:.4}, \"ratio_median\": {:.4}, \"ratio_min\": {:.4}, \"ratio_max\": {:.4}}}",
+            median(times[i].clone()),
+            fastest(&times[i]),
+            steps[r].0,
+            fastest(&times[i]) / fastest(&times[r]),
+            median(ratios.clone()),
+            ratios[0],
+            ratios[ratios.len() - 1],
         );
     }
 }

@@ -106,6 +106,16 @@ pub struct TrainArgs {
     /// Persistent contrastive divergence with K Gibbs steps per update
     #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive_usize)]
     pub pcd: Option<usize>,
+    /// Centring (Melchior et al. 2016): offsets for the data and hidden
+    /// means, tracked by sliding averages of rate RATE in (0, 1]
+    /// [default rate: 0.01]; the saved model holds standard parameters
+    #[arg(long, value_name = "RATE", num_args = 0..=1, default_missing_value = "0.01", allow_negative_numbers = true, value_parser = centering_rate)]
+    pub centering: Option<f32>,
+    /// Parallel tempering (Desjardins et al. 2010) with K chains per
+    /// persistent chain, inverse temperatures linear from 1 to 0.5; needs
+    /// --pcd, Bernoulli visible and Bernoulli or binomial hidden units
+    #[arg(long, value_name = "K", allow_negative_numbers = true, value_parser = positive_usize, requires = "pcd")]
+    pub pt: Option<usize>,
     /// Seed of every random stream (weights, shuffling, sampling)
     #[arg(long, value_name = "S", default_value_t = defaults().seed, allow_negative_numbers = true, value_parser = any_u64)]
     pub seed: u64,
@@ -179,6 +189,10 @@ fn positive_f32(s: &str) -> Result<f32, String> {
     f32_where(s, "must be a finite number > 0", |v| v > 0.0)
 }
 
+fn centering_rate(s: &str) -> Result<f32, String> {
+    f32_where(s, "must be a rate in (0, 1]", |v| v > 0.0 && v <= 1.0)
+}
+
 fn momentum_f32(s: &str) -> Result<f32, String> {
     f32_where(s, "must be a number in [0, 1)", |v| (0.0..1.0).contains(&v))
 }
@@ -213,9 +227,10 @@ impl TrainArgs {
             threads: self.threads,
             sample_visible: base.sample_visible,
             update_biases: base.update_biases,
-            validation: None,
-            patience: None,
+            ..base
         }
+        .with_centering(self.centering)
+        .with_tempering(self.pt.unwrap_or(1))
     }
 }
 
@@ -275,6 +290,20 @@ pub fn epoch_line(epoch: usize, epochs: usize, error: f64, seconds: f64) -> Stri
     format!("epoch {epoch:>w$}/{epochs}  reconstruction error {error:.5}  ({seconds:.2} s)")
 }
 
+/// The swap acceptance rates of parallel tempering for the epoch line,
+/// e.g. `  swaps accepted 0.52 0.47 0.41` (β₁↔β₂ first); empty without
+/// tempering.
+pub fn swap_note(rates: &[f64]) -> String {
+    if rates.is_empty() {
+        return String::new();
+    }
+    let mut s = "  swaps accepted".to_owned();
+    for r in rates {
+        s.push_str(&format!(" {r:.2}"));
+    }
+    s
+}
+
 /// Checks that a file can be created in the directory of `out`, by
 /// creating and deleting a temporary one, so that an unwritable
 /// destination fails before training rather than after.
@@ -296,6 +325,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     let cfg = args.config();
     cfg.validate()?;
+    crate::train::check_tempering_units(&cfg, args.visible, args.hidden_units)?;
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     watch::check_log_path(args)?;
@@ -390,7 +420,9 @@ fn show_progress(bar: Option<&ProgressBar>, log: bool, epochs: usize, p: Progres
         }
         Progress::Epoch(stats) => {
             if log {
-                eprint_line(bar, &watch::epoch_line(stats, epochs));
+                let mut line = watch::epoch_line(stats, epochs);
+                line.push_str(&swap_note(&stats.swap_acceptance));
+                eprint_line(bar, &line);
             }
         }
         Progress::Model { .. } => {}
@@ -562,8 +594,9 @@ fn plan_stack(args: &TrainArgs, widths: &[usize]) -> Result<StackPlan, CliError>
             ..args.config_for(vis, args.seed.wrapping_add(i as u64))
         })
         .collect();
-    for cfg in &configs {
+    for ((cfg, spec), &vis) in configs.iter().zip(&specs).zip(&visibles) {
         cfg.validate()?;
+        crate::train::check_tempering_units(cfg, vis, spec.hidden)?;
     }
     Ok(StackPlan {
         specs,

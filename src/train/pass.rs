@@ -67,6 +67,13 @@ impl<'a> Layer<'a> {
         }
     }
 
+    /// The same pass with `activation` for its means (the draws keep the
+    /// layer's sampler): `Activation::Identity` writes the pre-activations
+    /// with the bias, as tempering needs for its energies.
+    pub(super) fn with_activation(self, activation: Activation) -> Layer<'a> {
+        Layer { activation, ..self }
+    }
+
     /// The same pass writing `-mean` if `negate` is true.
     pub(super) fn negating_means_if(self, negate: bool) -> Layer<'a> {
         Layer {

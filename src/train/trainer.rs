@@ -2,7 +2,9 @@
 //! and one CD-k / PCD-k step on them (see the [parent module](super) for
 //! the step's arithmetic and why its bits do not depend on the threads).
 
+use super::centering::{CENTERING_ROWS, Centering};
 use super::pass::{Layer, Pass, PassBalance, PassContext};
+use super::tempering::{self, Tempering};
 use super::{ROW_BLOCK, Sampling, TrainConfig};
 use crate::error::{RbmError, Result, check_finite, invalid};
 use crate::kernels::{Accumulate, Kernels, MatMut, MatRef, Product, SGEMM_ROW_TILE, Stream};
@@ -67,7 +69,7 @@ impl Rates {
 /// ```
 pub struct Trainer {
     pub(super) kernels: Kernels,
-    workers: Workers,
+    pub(super) workers: Workers,
     cfg: TrainConfig,
     /// Rows per full batch.
     pub(super) batch_rows: usize,
@@ -78,11 +80,13 @@ pub struct Trainer {
     /// One random stream per block of [`ROW_BLOCK`] batch rows.
     streams: Vec<Stream>,
     /// The batch `X` (its first `rows` rows) followed at once by the
-    /// negative visible statistics `v⁻` (the next `rows` rows): 2B × V, so
-    /// that `[X; v⁻]ᵀ` is one matrix for the gradient product.
+    /// negative visible statistics `v⁻` (the next `rows` rows), then room
+    /// for centring's two rows: (2B + 2) × V, so that `[X; v⁻]ᵀ` is one
+    /// matrix for the gradient product.
     visible_stats: Vec<f32>,
     /// The positive hidden means `h⁺` (first `rows` rows) followed by the
-    /// negated negative hidden means `−h⁻`: 2B × H.
+    /// negated negative hidden means `−h⁻`, then room for centring's two
+    /// rows: (2B + 2) × H.
     hidden_stats: Vec<f32>,
     /// Hidden samples driving the chain (B × H); persistent under PCD.
     hidden_chain: Vec<f32>,
@@ -102,6 +106,10 @@ pub struct Trainer {
     /// Column sums of `h⁺ − h⁻`.
     hidden_bias_grad: Vec<f64>,
     chains_started: bool,
+    /// The offsets of a centred run.
+    centering: Option<Centering>,
+    /// The tempered chains of a run with parallel tempering.
+    pub(super) tempering: Option<Tempering>,
     /// Whether every parameter was finite after the last step.
     pub(super) finite: bool,
     /// Where each parallel region cuts its work between the threads.
@@ -150,7 +158,10 @@ impl Trainer {
         let (nv, nh) = (rbm.n_visible, rbm.n_hidden);
         let b = cfg.batch_size;
         let blocks = b.div_ceil(ROW_BLOCK);
+        tempering::check_units(cfg, rbm.visible, rbm.hidden)?;
         let workers = Workers::new(cfg.threads)?;
+        let tempering = (cfg.tempering > 1)
+            .then(|| Tempering::new(rbm, cfg.tempering, b, cfg.seed, cfg.swap_rule, &workers));
         Ok(Trainer {
             kernels: Kernels::active(),
             balance: Balances::new(&workers),
@@ -164,8 +175,8 @@ impl Trainer {
             streams: (0..blocks as u64)
                 .map(|i| Stream::new(cfg.seed, i))
                 .collect(),
-            visible_stats: vec![0.0; 2 * b * nv],
-            hidden_stats: vec![0.0; 2 * b * nh],
+            visible_stats: vec![0.0; (2 * b + CENTERING_ROWS) * nv],
+            hidden_stats: vec![0.0; (2 * b + CENTERING_ROWS) * nh],
             hidden_chain: vec![0.0; b * nh],
             visible_means: vec![0.0; b * nv],
             visible_samples: vec![0.0; b * nv],
@@ -176,6 +187,8 @@ impl Trainer {
             visible_bias_grad: vec![0.0; nv],
             hidden_bias_grad: vec![0.0; nh],
             chains_started: false,
+            centering: cfg.centering.map(|rate| Centering::new(rate, nv, nh)),
+            tempering,
             finite: true,
         })
     }
@@ -225,15 +238,7 @@ impl Trainer {
     /// On non-finite parameters it returns [`RbmError::StepDiverged`] and
     /// leaves `rbm` as the failed update made it.
     pub fn step(&mut self, rbm: &mut Rbm, batch: &[f32]) -> Result<f64> {
-        if (rbm.n_visible, rbm.n_hidden, rbm.visible, rbm.hidden)
-            != (self.n_visible, self.n_hidden, self.visible, self.hidden)
-        {
-            return Err(invalid(
-                "model",
-                "another shape or unit type",
-                "must be the model the trainer was made for",
-            ));
-        }
+        self.check_model(rbm)?;
         let rows = rbm.check_input_shape("batch", batch, self.n_visible)?;
         if rows > self.batch_rows {
             return Err(RbmError::ShapeMismatch {
@@ -252,6 +257,20 @@ impl Trainer {
             return Err(RbmError::StepDiverged);
         }
         Ok(sq)
+    }
+
+    /// Checks that `rbm` has the shape and units the trainer was made for.
+    pub(super) fn check_model(&self, rbm: &Rbm) -> Result<()> {
+        if (rbm.n_visible, rbm.n_hidden, rbm.visible, rbm.hidden)
+            != (self.n_visible, self.n_hidden, self.visible, self.hidden)
+        {
+            return Err(invalid(
+                "model",
+                "another shape or unit type",
+                "must be the model the trainer was made for",
+            ));
+        }
+        Ok(())
     }
 
     /// One CD-k / PCD-k update on `rows` rows loaded from `batch`. Returns
@@ -309,9 +328,22 @@ impl Trainer {
     /// summed squared error of the first reconstruction (CD; 0 under PCD).
     fn step_rows_in_pool(&mut self, rbm: &mut Rbm, rows: usize) -> f64 {
         self.positive_phase(rbm, rows);
-        let mut sq = self.negative_phase(rbm, rows);
+        let mut sq = if self.tempering.is_some() {
+            self.tempered_negative_phase(rbm, rows);
+            0.0
+        } else {
+            self.negative_phase(rbm, rows)
+        };
         let rates = Rates::new(&self.cfg, rows);
-        let weights_finite = self.update_weights(&mut rbm.weights, rows, rates);
+        let extra = match &mut self.centering {
+            Some(c) => {
+                let (vs, hs) = (&mut self.visible_stats, &mut self.hidden_stats);
+                c.prepare(self.kernels, vs, hs, rows, &rbm.weights);
+                CENTERING_ROWS
+            }
+            None => 0,
+        };
+        let weights_finite = self.update_weights(&mut rbm.weights, rows, extra, rates);
         if recon_error_in_gradient_region(self.cfg.sampling) {
             // Column by column in order: the same sum for any split.
             sq = self.recon_error_cols.iter().sum();
@@ -319,7 +351,12 @@ impl Trainer {
         // The biases are updated even when a weight is no longer finite:
         // a failed step leaves the model as the whole update made it.
         let biases_finite = !self.cfg.update_biases || self.update_biases(rbm, rates);
-        self.finite = weights_finite && biases_finite;
+        // Centring moves the standard biases by the change of Wλ and Wᵀμ.
+        let centred_finite = match &mut self.centering {
+            Some(c) => c.finish(self.kernels, rbm),
+            None => true,
+        };
+        self.finite = weights_finite && biases_finite && centred_finite;
         sq
     }
 
@@ -369,6 +406,21 @@ impl Trainer {
             self.negative_hidden_pass(rbm, rows, last);
         }
         sq
+    }
+
+    /// The negative phase under parallel tempering: k sweeps (each with its
+    /// swaps) of the tempered chains, started at the first step from the
+    /// data's hidden samples; `v⁻` and `−h⁻` from the β = 1 chain.
+    fn tempered_negative_phase(&mut self, rbm: &Rbm, rows: usize) {
+        let (nv, nh, k) = (self.n_visible, self.n_hidden, self.kernels);
+        let t = self.tempering.as_mut().expect("tempering is on");
+        if !t.started {
+            t.start(&self.hidden_chain);
+        }
+        t.run(k, &self.workers, rbm, rows, self.cfg.sampling.k());
+        let (_, v_neg) = halves(&mut self.visible_stats, rows, nv);
+        let (_, h_neg) = halves(&mut self.hidden_stats, rows, nh);
+        t.negative_statistics(k, self.hidden, rows, v_neg, h_neg);
     }
 
     /// The pass down of one Gibbs step, from the hidden chain: the visible
@@ -463,7 +515,17 @@ impl Trainer {
     /// call then tiles its rows as the whole product would, and the bits
     /// do not depend on the thread count. Returns whether every weight is
     /// finite.
-    fn update_weights(&mut self, weights: &mut [f32], rows: usize, rates: Rates) -> bool {
+    ///
+    /// With centring, `extra` rows below each half (`[−μ; −g_b]` and
+    /// `[g_c; λ]`) join the product, which then gives the centred
+    /// gradient (see `centering`).
+    fn update_weights(
+        &mut self,
+        weights: &mut [f32],
+        rows: usize,
+        extra: usize,
+        rates: Rates,
+    ) -> bool {
         let (nv, nh, k) = (self.n_visible, self.n_hidden, self.kernels);
         let Rates {
             momentum: m,
@@ -471,9 +533,12 @@ impl Trainer {
             scale,
         } = rates;
         let bad = AtomicBool::new(false);
+        let inner = 2 * rows + extra;
+        let known_grads = self.centering.as_ref().map(Centering::bias_gradients);
+        let visible_t = MatRef::row_major(&self.visible_stats[..inner * nv], inner, nv).transpose();
+        let hidden = MatRef::row_major(&self.hidden_stats[..inner * nh], inner, nh);
+        let hidden_stats = MatRef::row_major(&self.hidden_stats[..2 * rows * nh], 2 * rows, nh);
         let stats = &self.visible_stats[..2 * rows * nv];
-        let visible_t = MatRef::row_major(stats, 2 * rows, nv).transpose();
-        let hidden = MatRef::row_major(&self.hidden_stats[..2 * rows * nh], 2 * rows, nh);
         let (x, v_neg) = stats.split_at(rows * nv);
         let (x, v_neg) = (
             MatRef::row_major(x, rows, nv),
@@ -519,13 +584,23 @@ impl Trainer {
                 }
                 // Each column is one sequential sum: any split, same bits.
                 let (x, v_neg) = (x.cols_range(r0, r1), v_neg.cols_range(r0, r1));
-                k.column_sums(x, Accumulate::Overwrite, grad_b);
-                k.column_sums(v_neg, Accumulate::Subtract, grad_b);
+                // With centring the bias gradients are already known
+                // (`Centering::prepare` needed them for the product).
+                if let Some((gb, _)) = known_grads {
+                    grad_b.copy_from_slice(&gb[r0..r1]);
+                } else {
+                    k.column_sums(x, Accumulate::Overwrite, grad_b);
+                    k.column_sums(v_neg, Accumulate::Subtract, grad_b);
+                }
                 if recon_error_here {
                     k.column_squared_distances(x, v_neg, recon_cols);
                 }
-                if let Some(grad_c) = grad_c {
-                    k.column_sums(hidden, Accumulate::Overwrite, grad_c);
+                match (grad_c, known_grads) {
+                    (Some(grad_c), Some((_, gc))) => grad_c.copy_from_slice(gc),
+                    (Some(grad_c), None) => {
+                        k.column_sums(hidden_stats, Accumulate::Overwrite, grad_c);
+                    }
+                    (None, _) => {}
                 }
             },
         );
@@ -618,6 +693,8 @@ mod tests {
         sampling: Sampling,
         visible: VisibleUnit,
         momentum: f32,
+        centering: Option<f32>,
+        tempering: usize,
     }
 
     /// Trains 8 steps of `setup` on `threads` threads; with a seed, every
@@ -634,6 +711,8 @@ mod tests {
             sampling: setup.sampling,
             threads,
             sample_visible: gaussian,
+            centering: setup.centering,
+            tempering: setup.tempering,
             ..TrainConfig::default_for(setup.visible)
         };
         let data: Vec<f32> = (0..4 * b * v)
@@ -698,6 +777,17 @@ mod tests {
                         sampling,
                         visible: VisibleUnit::Bernoulli,
                         momentum,
+                        centering: None,
+                        tempering: 1,
+                    });
+                    // Centring, for every unit, sampling and update form.
+                    setups.push(Setup {
+                        unit,
+                        sampling,
+                        visible: VisibleUnit::Bernoulli,
+                        momentum,
+                        centering: Some(0.1),
+                        tempering: 1,
                     });
                 }
             }
@@ -708,7 +798,30 @@ mod tests {
             sampling: Sampling::Cd(2),
             visible: VisibleUnit::Gaussian,
             momentum: 0.5,
+            centering: None,
+            tempering: 1,
         });
+        setups.push(Setup {
+            unit: HiddenUnit::Nrelu,
+            sampling: Sampling::Pcd(2),
+            visible: VisibleUnit::Gaussian,
+            momentum: 0.5,
+            centering: Some(0.05),
+            tempering: 1,
+        });
+        // Parallel tempering, with and without centring.
+        for unit in [HiddenUnit::Bernoulli, HiddenUnit::binomial_of::<3>()] {
+            for (sampling, centering) in [(Sampling::Pcd(1), None), (Sampling::Pcd(2), Some(0.1))] {
+                setups.push(Setup {
+                    unit,
+                    sampling,
+                    visible: VisibleUnit::Bernoulli,
+                    momentum: 0.0,
+                    centering,
+                    tempering: 3,
+                });
+            }
+        }
         for setup in setups {
             let one = bits(&scrambled(setup, 1, None));
             for (threads, seed) in [(2, 1), (2, 2), (3, 3)] {
