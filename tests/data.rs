@@ -61,7 +61,10 @@ fn csv_header_row_is_detected_and_counted_in_positions() {
     // A first row with a field that is not a number is a header.
     let path = write(dir.path(), "x.csv", b"pixel0,pixel1,pixel2\n0,1,2\n");
     let d = Dataset::load(&path, false).unwrap();
-    assert_eq!((d.rows(), d.cols(), d.values()), (1, 3, &[0.0, 1.0, 2.0][..]));
+    assert_eq!(
+        (d.rows(), d.cols(), d.values()),
+        (1, 3, &[0.0, 1.0, 2.0][..])
+    );
     let names: Vec<&str> = d.header().unwrap().iter().map(String::as_str).collect();
     assert_eq!(names, ["pixel0", "pixel1", "pixel2"]);
     // One name among numbers is enough.
