@@ -415,6 +415,10 @@ impl NpyArray {
     }
 }
 
+/// A reader whose header bytes were read ahead: those bytes, then the
+/// rest.
+pub(crate) type Replayed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// The longest header [`open`] accepts, in bytes. numpy itself refuses
 /// headers over 10,000 bytes unless told otherwise; the bound is wider so
 /// that the writer's version-2.0 headers (over 65,535 bytes) read back, and
@@ -438,9 +442,7 @@ pub(crate) const MAX_HEADER_LEN: usize = 1 << 20;
 /// [`NpyError::HeaderTooLong`], [`NpyError::ShapeTooLarge`] and
 /// [`NpyError::BadHeader`] for a header this reader does not accept;
 /// [`NpyError::Io`] if `r` fails or ends early.
-pub(crate) fn open<R: Read>(
-    mut r: R,
-) -> Result<npyz::NpyFile<io::Chain<io::Cursor<Vec<u8>>, R>>, NpyError> {
+pub(crate) fn open<R: Read>(mut r: R) -> Result<npyz::NpyFile<Replayed<R>>, NpyError> {
     let mut head = vec![0u8; 8];
     r.read_exact(&mut head)?;
     if &head[..6] != MAGIC {

@@ -180,9 +180,12 @@ fn format_of_content(head: &[u8]) -> Format {
     }
 }
 
+/// A stream whose first bytes were read ahead: those bytes, then the rest.
+type Replayed<R> = io::Chain<Cursor<Vec<u8>>, R>;
+
 /// The first [`SNIFF`] bytes of `r` (fewer if it ends), and a reader that
 /// gives them again followed by the rest.
-fn peek<R: Read>(mut r: R, path: &Path) -> Result<(Vec<u8>, io::Chain<Cursor<Vec<u8>>, R>)> {
+fn peek<R: Read>(mut r: R, path: &Path) -> Result<(Vec<u8>, Replayed<R>)> {
     let mut head = Vec::with_capacity(SNIFF);
     io_at(path, (&mut r).take(SNIFF as u64).read_to_end(&mut head))?;
     Ok((head.clone(), Cursor::new(head).chain(r)))
