@@ -2,8 +2,13 @@
 //! and each element as a finite `f32`.
 
 use super::{ElementType, invalid_data};
-use crate::error::Result;
+use crate::error::{RbmError, Result};
+use std::io::Read;
 use std::path::Path;
+
+/// Elements decoded per read: bounds the byte buffer to 64 KiB of
+/// `float64`.
+const CHUNK: usize = 8192;
 
 /// Rows and columns of an array of `shape`. A 2-D array is rows ×
 /// columns; with `flatten` (IDX image files), an array of more dimensions
@@ -69,6 +74,7 @@ macro_rules! integer_element {
     ($($t:ty => $e:ident),*) => {$(
         impl Element for $t {
             const TYPE: ElementType = ElementType::$e;
+            #[inline]
             fn to_f32(self) -> std::result::Result<f32, String> {
                 Ok(self as f32)
             }
@@ -78,15 +84,30 @@ macro_rules! integer_element {
 
 integer_element!(u8 => U8, u16 => U16, u32 => U32, u64 => U64, i8 => I8, i16 => I16, i32 => I32, i64 => I64);
 
-impl Element for bool {
+/// A `bool` as stored: one byte, which must be 0 or 1.
+#[derive(Clone, Copy)]
+pub(crate) struct StoredBool(pub(crate) u8);
+
+impl StoredBool {
+    pub(crate) fn from_bytes(b: [u8; 1]) -> StoredBool {
+        StoredBool(b[0])
+    }
+}
+
+impl Element for StoredBool {
     const TYPE: ElementType = ElementType::Bool;
+    #[inline]
     fn to_f32(self) -> std::result::Result<f32, String> {
-        Ok(f32::from(u8::from(self)))
+        match self.0 {
+            0 | 1 => Ok(f32::from(self.0)),
+            b => Err(format!("{b} is not a bool (0 or 1)")),
+        }
     }
 }
 
 impl Element for f32 {
     const TYPE: ElementType = ElementType::F32;
+    #[inline]
     fn to_f32(self) -> std::result::Result<f32, String> {
         if self.is_finite() {
             Ok(self)
@@ -98,6 +119,7 @@ impl Element for f32 {
 
 impl Element for f64 {
     const TYPE: ElementType = ElementType::F64;
+    #[inline]
     fn to_f32(self) -> std::result::Result<f32, String> {
         let y = self as f32;
         if y.is_finite() {
@@ -112,6 +134,7 @@ impl Element for f64 {
 
 /// `x` as `f32`, or an error naming row and column of the `i`-th element
 /// (C order) of a table of `cols` columns.
+#[inline]
 pub(crate) fn checked<T: Element>(x: T, i: usize, cols: usize, path: &Path) -> Result<f32> {
     x.to_f32().map_err(|why| {
         invalid_data(
@@ -119,4 +142,71 @@ pub(crate) fn checked<T: Element>(x: T, i: usize, cols: usize, path: &Path) -> R
             format!("row {}, column {}: {why}", i / cols + 1, i % cols + 1),
         )
     })
+}
+
+/// Reads `n` elements of `N` bytes from `r`, [`CHUNK`] at a time, decodes
+/// each with `from_bytes` and converts it to a finite `f32`. `position`
+/// maps the index of an element in the stream to its index in C order
+/// (for messages); `cols` is the table's width. Returns the values and
+/// `T`'s element type.
+///
+/// # Errors
+/// [`RbmError::InvalidData`] for a value that is not a finite `f32` (its
+/// row and column) or data shorter than `n` elements; [`RbmError::Io`] if
+/// reading fails.
+pub(crate) fn decode<T: Element, const N: usize>(
+    r: &mut impl Read,
+    (n, cols): (usize, usize),
+    path: &Path,
+    from_bytes: fn([u8; N]) -> T,
+    position: impl Fn(usize) -> usize,
+) -> Result<(Vec<f32>, ElementType)> {
+    // Grow as the data arrives: a header cannot make us allocate more than
+    // the input holds.
+    let mut values = Vec::with_capacity(n.min(1 << 20));
+    let mut buf = vec![0u8; CHUNK * N];
+    while values.len() < n {
+        let want = (n - values.len()).min(CHUNK) * N;
+        let got = read_full(r, &mut buf[..want], path)?;
+        for b in buf[..got - got % N].chunks_exact(N) {
+            let mut a = [0u8; N];
+            a.copy_from_slice(b);
+            let x = from_bytes(a);
+            let v = match x.to_f32() {
+                Ok(v) => v,
+                Err(_) => checked(x, position(values.len()), cols, path)?,
+            };
+            values.push(v);
+        }
+        if got < want {
+            return Err(invalid_data(
+                path,
+                format!(
+                    "truncated data: the header promises {} bytes, found {}",
+                    n * N,
+                    values.len() * N + got % N
+                ),
+            ));
+        }
+    }
+    Ok((values, T::TYPE))
+}
+
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_full(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(RbmError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(got)
 }

@@ -8,18 +8,14 @@
 //! `uint8`) become one column. The other IDX types (`int8`, `int16`,
 //! `int32`, `float32`, `float64`) are read too.
 
-use super::array::{self, Element};
-use super::{Dataset, ElementType, ReadOptions, invalid_data};
+use super::array;
+use super::{Dataset, ReadOptions, invalid_data};
 use crate::error::{RbmError, Result};
 use std::io::Read;
 use std::path::Path;
 
 /// The most dimensions an IDX file may declare here (MNIST uses 1 and 3).
 const MAX_DIMS: u8 = 4;
-
-/// Elements decoded per read: bounds the byte buffer to 64 KiB of
-/// `float64`.
-const CHUNK: usize = 8192;
 
 /// The type codes of IDX, their element size and name.
 fn type_of(code: u8) -> Option<(usize, &'static str)> {
@@ -95,13 +91,14 @@ pub(crate) fn read<R: Read>(mut r: R, path: &Path, opts: &ReadOptions) -> Result
     }
     let (rows, cols) = array::rows_cols(&shape, true, path)?;
     let n = rows * cols;
+    let at = |i| i;
     let (values, element) = match code {
-        0x08 => decode::<u8, 1>(&mut r, n, cols, path, u8::from_be_bytes)?,
-        0x09 => decode::<i8, 1>(&mut r, n, cols, path, i8::from_be_bytes)?,
-        0x0B => decode::<i16, 2>(&mut r, n, cols, path, i16::from_be_bytes)?,
-        0x0C => decode::<i32, 4>(&mut r, n, cols, path, i32::from_be_bytes)?,
-        0x0D => decode::<f32, 4>(&mut r, n, cols, path, f32::from_be_bytes)?,
-        _ => decode::<f64, 8>(&mut r, n, cols, path, f64::from_be_bytes)?,
+        0x08 => array::decode(&mut r, (n, cols), path, u8::from_be_bytes, at)?,
+        0x09 => array::decode(&mut r, (n, cols), path, i8::from_be_bytes, at)?,
+        0x0B => array::decode(&mut r, (n, cols), path, i16::from_be_bytes, at)?,
+        0x0C => array::decode(&mut r, (n, cols), path, i32::from_be_bytes, at)?,
+        0x0D => array::decode(&mut r, (n, cols), path, f32::from_be_bytes, at)?,
+        _ => array::decode(&mut r, (n, cols), path, f64::from_be_bytes, at)?,
     };
     let mut probe = [0u8; 1];
     if io_at(path, r.read(&mut probe))? != 0 {
@@ -137,61 +134,6 @@ fn read_exact<R: Read>(r: &mut R, buf: &mut [u8], path: &Path, what: &str) -> Re
             }
         }
     })
-}
-
-/// Reads `n` big-endian elements of `N` bytes as `T`, converting each to a
-/// finite `f32`, [`CHUNK`] at a time.
-fn decode<T: Element, const N: usize>(
-    r: &mut impl Read,
-    n: usize,
-    cols: usize,
-    path: &Path,
-    from_be: fn([u8; N]) -> T,
-) -> Result<(Vec<f32>, ElementType)> {
-    // Grow as the data arrives: a header cannot make us allocate more than
-    // the input holds.
-    let mut values = Vec::with_capacity(n.min(1 << 20));
-    let mut buf = vec![0u8; CHUNK * N];
-    while values.len() < n {
-        let want = (n - values.len()).min(CHUNK) * N;
-        let got = read_full(r, &mut buf[..want], path)?;
-        for b in buf[..got - got % N].chunks_exact(N) {
-            let mut a = [0u8; N];
-            a.copy_from_slice(b);
-            let i = values.len();
-            values.push(array::checked(from_be(a), i, cols, path)?);
-        }
-        if got < want {
-            return Err(invalid_data(
-                path,
-                format!(
-                    "truncated data: the header promises {} bytes, found {}",
-                    n * N,
-                    values.len() * N + got % N
-                ),
-            ));
-        }
-    }
-    Ok((values, T::TYPE))
-}
-
-/// Reads until `buf` is full or the input ends; the bytes read.
-fn read_full(r: &mut impl Read, buf: &mut [u8], path: &Path) -> Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => {
-                return Err(RbmError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 //! `.npy` arrays and `.npz` archives of them as data sets, through the
-//! `npyz` crate (header, dtype, byte order, element decoding) and the `zip`
-//! crate (the archive). `crate::npy::open` checks the header's framing and
+//! `npyz` crate (header, dtype, byte order, order) and the `zip` crate (the
+//! archive); the elements are decoded here in bulk. `crate::npy::open` checks the header's framing and
 //! shape first.
 //!
 //! Element types: `bool`, every integer type, `float32` and `float64`, in
 //! either byte order; C or Fortran order. The array must be 2-D.
 
-use super::array::{self, Element};
-use super::{Dataset, ElementType, ReadOptions, invalid_data};
+use super::array::{self, StoredBool};
+use super::{Dataset, ReadOptions, invalid_data};
 use crate::error::{RbmError, Result};
 use crate::npy::NpyError;
 use npyz::{DType, TypeChar};
@@ -52,21 +52,51 @@ fn read_array<R: Read>(r: R, path: &Path, opts: &ReadOptions) -> Result<Dataset>
     let DType::Plain(t) = &dtype else {
         return Err(unsupported(&dtype, path));
     };
-    let shape = (rows, cols, fortran);
-    let (values, element) = match (t.type_char(), t.size_field()) {
-        (TypeChar::Bool, 1) => elements::<bool, _>(file, shape, path)?,
-        (TypeChar::Uint, 1) => elements::<u8, _>(file, shape, path)?,
-        (TypeChar::Uint, 2) => elements::<u16, _>(file, shape, path)?,
-        (TypeChar::Uint, 4) => elements::<u32, _>(file, shape, path)?,
-        (TypeChar::Uint, 8) => elements::<u64, _>(file, shape, path)?,
-        (TypeChar::Int, 1) => elements::<i8, _>(file, shape, path)?,
-        (TypeChar::Int, 2) => elements::<i16, _>(file, shape, path)?,
-        (TypeChar::Int, 4) => elements::<i32, _>(file, shape, path)?,
-        (TypeChar::Int, 8) => elements::<i64, _>(file, shape, path)?,
-        (TypeChar::Float, 4) => elements::<f32, _>(file, shape, path)?,
-        (TypeChar::Float, 8) => elements::<f64, _>(file, shape, path)?,
+    let (kind, size, endian) = (t.type_char(), t.size_field(), t.endianness());
+    let big = endian == npyz::Endianness::Big;
+    // npyz has read the header and says what the elements are; they are
+    // decoded here in bulk, which is several times faster than one call
+    // per element.
+    let mut r = file.into_inner();
+    let n = (rows * cols, cols);
+    // The C-order index of the k-th stored element.
+    let at = move |k: usize| {
+        if fortran {
+            (k % rows) * cols + k / rows
+        } else {
+            k
+        }
+    };
+    macro_rules! read_as {
+        ($t:ty) => {
+            array::decode(
+                &mut r,
+                n,
+                path,
+                if big {
+                    <$t>::from_be_bytes
+                } else {
+                    <$t>::from_le_bytes
+                },
+                at,
+            )?
+        };
+    }
+    let (values, element) = match (kind, size) {
+        (TypeChar::Bool, 1) => array::decode(&mut r, n, path, StoredBool::from_bytes, at)?,
+        (TypeChar::Uint, 1) => read_as!(u8),
+        (TypeChar::Uint, 2) => read_as!(u16),
+        (TypeChar::Uint, 4) => read_as!(u32),
+        (TypeChar::Uint, 8) => read_as!(u64),
+        (TypeChar::Int, 1) => read_as!(i8),
+        (TypeChar::Int, 2) => read_as!(i16),
+        (TypeChar::Int, 4) => read_as!(i32),
+        (TypeChar::Int, 8) => read_as!(i64),
+        (TypeChar::Float, 4) => read_as!(f32),
+        (TypeChar::Float, 8) => read_as!(f64),
         _ => return Err(unsupported(&dtype, path)),
     };
+    let values = crate::npy::to_c_order(values, &[rows, cols], fortran);
     Dataset::with_labels(rows, cols, values, opts.labels_last_column, path)
         .map(|d| Dataset { element, ..d })
 }
@@ -97,61 +127,6 @@ fn npy_error(e: NpyError, path: &Path) -> RbmError {
         }
         other => invalid_data(path, other.to_string()),
     }
-}
-
-/// Reads the `rows × cols` elements of `file` as `T` and converts them to
-/// finite `f32` in C order (`fortran`: the file holds them column by
-/// column).
-fn elements<T, R>(
-    file: npyz::NpyFile<R>,
-    (rows, cols, fortran): (usize, usize, bool),
-    path: &Path,
-) -> Result<(Vec<f32>, ElementType)>
-where
-    T: Element + npyz::Deserialize,
-    R: Read,
-{
-    let n = rows * cols;
-    let size = std::mem::size_of::<T>();
-    let reader = file
-        .data::<T>()
-        .map_err(|e| invalid_data(path, format!("unsupported dtype: {e}")))?;
-    // Grow as the data arrives: a header cannot make us allocate more than
-    // the input holds.
-    let mut values = Vec::with_capacity(n.min(1 << 20));
-    for (k, x) in reader.enumerate() {
-        let x = match x {
-            Ok(x) => x,
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(invalid_data(
-                    path,
-                    format!(
-                        "truncated data: expected {} bytes; the data ends inside element {} of {n}",
-                        n * size,
-                        k + 1
-                    ),
-                ));
-            }
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                return Err(invalid_data(path, format!("element {}: {e}", k + 1)));
-            }
-            Err(source) => {
-                return Err(RbmError::Io {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        };
-        // The C-order position of the k-th stored element.
-        let i = if fortran {
-            (k % rows) * cols + k / rows
-        } else {
-            k
-        };
-        values.push(array::checked(x, i, cols, path)?);
-    }
-    let values = crate::npy::to_c_order(values, &[rows, cols], fortran);
-    Ok((values, T::TYPE))
 }
 
 /// Reads the array `member` of the `.npz` archive `r` (`path` in
