@@ -63,15 +63,16 @@
 //! # Cargo features
 //! * `cli` (default): the `rbm` command-line tool and what only it needs —
 //!   argument parsing, progress bars, PNG plots, the demo and its
-//!   logistic regression (`plot`, `logistic`), CSV and `.npy` data loading
-//!   and the embedded digits (`data`, `npy`). Implies `verify`.
+//!   logistic regression (`plot`, `logistic`), data loading (CSV, `.npy`,
+//!   `.npz`, IDX, gzip, standard input) and the embedded digits (`data`,
+//!   `npy`). Implies `verify`.
 //! * `verify` (default through `cli`): the statistical battery
 //!   (`nrelu_rbm::verify`), which checks every sampler on every kernel path
 //!   against its exact law; `rbm verify` runs it, and so can an embedding
 //!   program that enables only this feature.
 //!
-//! With `default-features = false` the crate depends on neither clap,
-//! indicatif nor png.
+//! With `default-features = false` the crate depends on none of clap,
+//! indicatif, png, flate2, npyz, zip or csv.
 //!
 //! The numerical core lives in [`kernels`] (the `nrelu-rbm-kernels` crate).
 #![forbid(unsafe_code)]

@@ -1,4 +1,5 @@
-//! Reading and writing NumPy `.npy` files of `f32`/`f64` arrays in C order.
+//! Writing NumPy `.npy` files of `f32`/`f64` arrays in C order, and
+//! reading floating-point ones back.
 //!
 //! The [format] is a 10-byte preamble — the magic string `\x93NUMPY`, the
 //! format version (1, 0) and a little-endian `u16` header length — then an
@@ -16,6 +17,11 @@
 //! accepts the elements in chunks of any size, so an array need never be
 //! held in memory. Give it a buffered writer (`std::io::BufWriter`) if the
 //! chunks are small.
+//!
+//! Reading ([`read`], [`read_file`]) goes through the [`npyz`] crate, which
+//! interprets the header (any byte order, C or Fortran order); the header's
+//! framing and shape are checked here first (see [`NpyError`]). Data sets
+//! of every element type are read by [`crate::data`].
 //!
 //! ```
 //! use nrelu_rbm::npy::{self, NpyWriter};
@@ -90,16 +96,14 @@ pub enum NpyError {
     /// A format version other than 1.0, 2.0 or 3.0.
     #[error("unsupported .npy format version {0}.{1}")]
     UnsupportedVersion(u8, u8),
-    /// The header is not a dict with exactly the keys `descr`,
-    /// `fortran_order` and `shape`.
+    /// The header is not a dict with the keys `descr`, `fortran_order`
+    /// and `shape` that numpy writes.
     #[error("malformed .npy header: {0}")]
     BadHeader(String),
-    /// An element type other than `<f4` or `<f8`.
-    #[error("unsupported dtype '{0}' (only '<f4' and '<f8' are read)")]
+    /// An element type the reader does not take: [`read`] takes `float32`
+    /// and `float64`; data sets also take `bool` and every integer type.
+    #[error("unsupported dtype '{0}'")]
     UnsupportedDtype(String),
-    /// The array is stored in Fortran (column-major) order.
-    #[error("Fortran-order arrays are not supported")]
-    FortranOrder,
     /// The data ends before the shape is filled.
     #[error("truncated data: expected {expected} bytes, found {found}")]
     Truncated {
@@ -362,51 +366,21 @@ pub fn write_array<W: Write, T: Element>(w: W, shape: &[usize], data: &[T]) -> R
     writer.finish()
 }
 
-/// The element type of an array read from a `.npy` file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dtype {
-    /// Little-endian `f32` (`<f4`).
-    F32,
-    /// Little-endian `f64` (`<f8`).
-    F64,
-}
-
-impl Dtype {
-    /// Bytes per element.
-    pub fn size(self) -> usize {
-        match self {
-            Dtype::F32 => 4,
-            Dtype::F64 => 8,
-        }
-    }
-}
-
-/// A parsed `.npy` header.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Header {
-    /// The element type.
-    pub dtype: Dtype,
-    /// The dimensions, in C order (empty for a 0-d array).
-    pub shape: Vec<usize>,
-    /// Bytes from the start of the file to the data.
-    pub data_offset: usize,
-}
-
-/// The data of an array read from a `.npy` file.
+/// The data of an array read by [`read`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum NpyData {
-    /// `<f4` elements.
+    /// `float32` elements.
     F32(Vec<f32>),
-    /// `<f8` elements.
+    /// `float64` elements.
     F64(Vec<f64>),
 }
 
-/// An array read from a `.npy` file.
+/// A floating-point array read by [`read`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct NpyArray {
-    /// The dimensions, in C order (empty for a 0-d array).
+    /// The dimensions (empty for a 0-d array).
     pub shape: Vec<usize>,
-    /// The elements in C order.
+    /// The elements in C (row-major) order, whatever the file's order.
     pub data: NpyData,
 }
 
@@ -441,96 +415,219 @@ impl NpyArray {
     }
 }
 
-/// Reads the preamble and header, leaving `r` at the start of the data.
+/// A reader whose header bytes were read ahead: those bytes, then the
+/// rest.
+pub(crate) type Replayed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
+/// The longest header [`open`] accepts, in bytes. numpy itself refuses
+/// headers over 10,000 bytes unless told otherwise; the bound is wider so
+/// that the writer's version-2.0 headers (over 65,535 bytes) read back, and
+/// still keeps a corrupt length field from asking for gigabytes.
+pub(crate) const MAX_HEADER_LEN: usize = 1 << 20;
+
+/// Reads the preamble and header of a `.npy` file from `r` and hands them
+/// to [`npyz`], which interprets the dtype, the order and the shape; `r` is
+/// left at the start of the data, and the returned file reads the data from
+/// it.
 ///
-/// Accepts format versions 1.0, 2.0 and 3.0, C order, and the dtypes
-/// `<f4` and `<f8`; the header may list its keys in any order, with either
-/// quote style.
+/// Before that, the header is checked here: the magic string, a format
+/// version of 1.0, 2.0 or 3.0, a length of at most [`MAX_HEADER_LEN`], and a
+/// Python dict with the keys `descr`, `fortran_order` and `shape` only,
+/// whose `shape` is a tuple of non-negative integers whose
+/// product (and every partial product) fits in 64 bits. npyz multiplies the
+/// dimensions unchecked, so a hostile shape must not reach it.
 ///
 /// # Errors
 /// [`NpyError::BadMagic`], [`NpyError::UnsupportedVersion`],
-/// [`NpyError::BadHeader`], [`NpyError::UnsupportedDtype`],
-/// [`NpyError::FortranOrder`] for input this reader does not accept;
+/// [`NpyError::HeaderTooLong`], [`NpyError::ShapeTooLarge`] and
+/// [`NpyError::BadHeader`] for a header this reader does not accept;
 /// [`NpyError::Io`] if `r` fails or ends early.
-pub fn read_header<R: Read>(r: &mut R) -> Result<Header, NpyError> {
-    let mut pre = [0u8; 8];
-    r.read_exact(&mut pre)?;
-    if &pre[..6] != MAGIC {
+pub(crate) fn open<R: Read>(mut r: R) -> Result<npyz::NpyFile<Replayed<R>>, NpyError> {
+    let mut head = vec![0u8; 8];
+    r.read_exact(&mut head)?;
+    if &head[..6] != MAGIC {
         return Err(NpyError::BadMagic);
     }
-    let (major, minor) = (pre[6], pre[7]);
-    let (hlen, prefix) = match (major, minor) {
-        (1, 0) => {
-            let mut b = [0u8; 2];
-            r.read_exact(&mut b)?;
-            (usize::from(u16::from_le_bytes(b)), 10)
-        }
-        (2, 0) | (3, 0) => {
-            let mut b = [0u8; 4];
-            r.read_exact(&mut b)?;
-            let len = usize::try_from(u32::from_le_bytes(b))
-                .map_err(|_| NpyError::BadHeader("header length does not fit in memory".into()))?;
-            (len, 12)
-        }
-        _ => return Err(NpyError::UnsupportedVersion(major, minor)),
+    let len_bytes = match (head[6], head[7]) {
+        (1, 0) => 2,
+        (2, 0) | (3, 0) => 4,
+        (major, minor) => return Err(NpyError::UnsupportedVersion(major, minor)),
     };
-    let mut text = Vec::new();
-    r.take(hlen as u64).read_to_end(&mut text)?;
-    if text.len() != hlen {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len[..len_bytes])?;
+    head.extend_from_slice(&len[..len_bytes]);
+    let hlen = u32::from_le_bytes(len) as usize;
+    if hlen > MAX_HEADER_LEN {
+        return Err(NpyError::HeaderTooLong(hlen));
+    }
+    let start = head.len();
+    (&mut r).take(hlen as u64).read_to_end(&mut head)?;
+    if head.len() != start + hlen {
         return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
     }
-    let text = std::str::from_utf8(&text)
-        .map_err(|_| NpyError::BadHeader("header is not valid text".into()))?;
-    let (descr, fortran, shape) = parse_dict(text)?;
-    if fortran {
-        return Err(NpyError::FortranOrder);
+    check_header(&head[start..])?;
+    let file = npyz::NpyFile::new(io::Cursor::new(head).chain(r)).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidData => NpyError::BadHeader(e.to_string()),
+        _ => NpyError::Io(e),
+    })?;
+    if file.uses_pickled_array() {
+        return Err(NpyError::UnsupportedDtype(dtype_name(&file.dtype())));
     }
-    let dtype = match descr.as_str() {
-        "<f4" => Dtype::F32,
-        "<f8" => Dtype::F64,
-        _ => return Err(NpyError::UnsupportedDtype(descr)),
-    };
-    element_count(&shape)?
-        .checked_mul(dtype.size())
-        .ok_or_else(|| NpyError::ShapeTooLarge(shape.clone()))?;
-    Ok(Header {
-        dtype,
-        shape,
-        data_offset: prefix + hlen,
-    })
+    Ok(file)
 }
 
-/// Reads one array from `r`, stopping right after its data.
+/// A dtype as numpy writes it in a header, without the quotes: `<i4`.
+pub(crate) fn dtype_name(dtype: &npyz::DType) -> String {
+    dtype.descr().trim_matches('\'').to_owned()
+}
+
+/// Checks that the header text is a dict with exactly the keys numpy
+/// writes, whose `shape` is a tuple (or list) of non-negative integers with a product that fits in 64 bits,
+/// also when the zero dimensions are left out.
+fn check_header(text: &[u8]) -> Result<(), NpyError> {
+    let bad = |what: &str| NpyError::BadHeader(what.to_owned());
+    let text = std::str::from_utf8(text).map_err(|_| bad("the header is not UTF-8 text"))?;
+    let value: py_literal::Value = text
+        .trim_end()
+        .parse()
+        .map_err(|_| bad("the header is not a Python literal"))?;
+    let py_literal::Value::Dict(entries) = value else {
+        return Err(bad("the header is not a dict"));
+    };
+    // numpy refuses a header with other keys, and so do we.
+    let mut keys: Vec<&str> = entries
+        .iter()
+        .map(|(k, _)| k.as_string().map_or("", String::as_str))
+        .collect();
+    keys.sort_unstable();
+    if keys != ["descr", "fortran_order", "shape"] {
+        return Err(bad(
+            "the header's keys must be exactly 'descr', 'fortran_order' and 'shape'",
+        ));
+    }
+    let shape = entries
+        .iter()
+        .find(|(k, _)| k.as_string().is_some_and(|k| k == "shape"))
+        .map(|(_, v)| v)
+        .ok_or_else(|| bad("the header has no 'shape'"))?;
+    let dims = match shape {
+        py_literal::Value::Tuple(d) | py_literal::Value::List(d) => d,
+        _ => return Err(bad("'shape' is not a tuple")),
+    };
+    let mut dims_u64 = Vec::with_capacity(dims.len());
+    for d in dims {
+        let n = d
+            .as_integer()
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| bad("'shape' entries must be non-negative integers"))?;
+        dims_u64.push(n);
+    }
+    let too_large = || {
+        NpyError::ShapeTooLarge(
+            dims_u64
+                .iter()
+                .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+                .collect(),
+        )
+    };
+    dims_u64
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .ok_or_else(too_large)?;
+    Ok(())
+}
+
+/// Reads one `float32` or `float64` array (either byte order, C or Fortran
+/// order) from `r`, stopping right after its data; the elements come back in
+/// C order. For data sets of any element type, see
+/// [`Dataset::load`](crate::data::Dataset::load).
 ///
 /// # Errors
-/// Those of [`read_header`], and [`NpyError::Truncated`] if the data is
-/// shorter than the shape says.
-pub fn read<R: Read>(mut r: R) -> Result<NpyArray, NpyError> {
-    let header = read_header(&mut r)?;
-    let size = header.dtype.size();
-    // read_header checked that this product does not overflow.
-    let expected = element_count(&header.shape)? * size;
+/// Those of the header checks (see [`NpyError`]),
+/// [`NpyError::UnsupportedDtype`] for another element type, and
+/// [`NpyError::Truncated`] if the data is shorter than the shape says.
+pub fn read<R: Read>(r: R) -> Result<NpyArray, NpyError> {
+    let file = open(r)?;
+    let shape: Vec<usize> = file
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| NpyError::ShapeTooLarge(vec![usize::MAX]))?;
+    let n = element_count(&shape)?;
+    let fortran = file.order() == npyz::Order::Fortran;
+    let descr = dtype_name(&file.dtype());
+    let data = match &file.dtype() {
+        npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float && t.size_field() == 4 => {
+            NpyData::F32(to_c_order(read_all::<f32, _>(file, n, 4)?, &shape, fortran))
+        }
+        npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float && t.size_field() == 8 => {
+            NpyData::F64(to_c_order(read_all::<f64, _>(file, n, 8)?, &shape, fortran))
+        }
+        _ => return Err(NpyError::UnsupportedDtype(descr)),
+    };
+    Ok(NpyArray { shape, data })
+}
+
+/// Reads the `n` elements of `size` bytes of `file`; a short read is
+/// [`NpyError::Truncated`].
+fn read_all<T: npyz::Deserialize, R: Read>(
+    file: npyz::NpyFile<R>,
+    n: usize,
+    size: usize,
+) -> Result<Vec<T>, NpyError> {
+    let header = file.header().clone();
+    let expected = n.saturating_mul(size);
     // Read through `take` so that a lying header cannot make us allocate
     // more than the input actually holds.
     let mut bytes = Vec::new();
-    r.take(expected as u64).read_to_end(&mut bytes)?;
+    file.into_inner()
+        .take(expected as u64)
+        .read_to_end(&mut bytes)?;
     if bytes.len() != expected {
         return Err(NpyError::Truncated {
             expected,
             found: bytes.len(),
         });
     }
-    let data = match header.dtype {
-        Dtype::F32 => NpyData::F32(bytes.chunks_exact(size).map(f32::from_le).collect()),
-        Dtype::F64 => NpyData::F64(bytes.chunks_exact(size).map(f64::from_le).collect()),
-    };
-    Ok(NpyArray {
-        shape: header.shape,
-        data,
-    })
+    npyz::NpyFile::with_header(header, &bytes[..])
+        .into_vec::<T>()
+        .map_err(|e| NpyError::BadHeader(e.to_string()))
 }
 
-/// Reads the `.npy` file at `path`, which must hold exactly one array.
+/// Puts `data`, stored in Fortran (column-major) order if `fortran`, in C
+/// (row-major) order.
+pub(crate) fn to_c_order<T: Copy>(data: Vec<T>, shape: &[usize], fortran: bool) -> Vec<T> {
+    if !fortran || shape.iter().filter(|&&d| d > 1).count() < 2 {
+        return data;
+    }
+    // C strides of each axis; walk the Fortran-order index (first axis
+    // fastest) and place each element at its C offset.
+    let mut c_stride = vec![1usize; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        c_stride[k] = c_stride[k + 1] * shape[k + 1];
+    }
+    let mut out = data.clone();
+    let mut index = vec![0usize; shape.len()];
+    let mut offset = 0usize;
+    for &x in &data {
+        out[offset] = x;
+        for k in 0..shape.len() {
+            index[k] += 1;
+            offset += c_stride[k];
+            if index[k] < shape[k] {
+                break;
+            }
+            offset -= c_stride[k] * shape[k];
+            index[k] = 0;
+        }
+    }
+    out
+}
+
+/// Reads the `.npy` file at `path`, which must hold exactly one array; see
+/// [`read`].
 ///
 /// # Errors
 /// Those of [`read`], and [`NpyError::TrailingData`] if the file continues
@@ -543,145 +640,6 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<NpyArray, NpyError> {
         return Err(NpyError::TrailingData);
     }
     Ok(array)
-}
-
-/// A value in the header dict.
-enum Value {
-    Str(String),
-    Bool(bool),
-    Tuple(Vec<usize>),
-}
-
-/// A minimal parser for the Python literal numpy writes as the header:
-/// `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }` plus
-/// trailing spaces and newline.
-struct DictParser<'a> {
-    rest: &'a str,
-}
-
-impl DictParser<'_> {
-    fn bad(&self, what: &str) -> NpyError {
-        NpyError::BadHeader(what.to_owned())
-    }
-
-    fn skip_ws(&mut self) {
-        self.rest = self.rest.trim_start_matches([' ', '\t', '\n', '\r']);
-    }
-
-    fn eat(&mut self, c: char) -> bool {
-        self.skip_ws();
-        match self.rest.strip_prefix(c) {
-            Some(rest) => {
-                self.rest = rest;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn string(&mut self) -> Result<String, NpyError> {
-        self.skip_ws();
-        let quote = match self.rest.chars().next() {
-            Some(q @ ('\'' | '"')) => q,
-            _ => return Err(self.bad("expected a quoted string")),
-        };
-        let body = &self.rest[1..];
-        let end = body
-            .find(quote)
-            .ok_or_else(|| self.bad("unterminated string"))?;
-        let s = &body[..end];
-        if s.contains('\\') {
-            return Err(self.bad("escapes in strings are not supported"));
-        }
-        self.rest = &body[end + 1..];
-        Ok(s.to_owned())
-    }
-
-    fn integer(&mut self) -> Result<usize, NpyError> {
-        self.skip_ws();
-        let end = self
-            .rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(self.rest.len());
-        let digits = &self.rest[..end];
-        let n = digits
-            .parse()
-            .map_err(|_| self.bad("shape entries must be non-negative integers"))?;
-        self.rest = &self.rest[end..];
-        Ok(n)
-    }
-
-    fn tuple(&mut self) -> Result<Vec<usize>, NpyError> {
-        // '(' already eaten. Python needs a trailing comma in a 1-tuple.
-        let mut dims = Vec::new();
-        let mut trailing_comma = false;
-        while !self.eat(')') {
-            dims.push(self.integer()?);
-            trailing_comma = self.eat(',');
-            if !trailing_comma {
-                if !self.eat(')') {
-                    return Err(self.bad("expected ',' or ')' in shape"));
-                }
-                break;
-            }
-        }
-        if dims.len() == 1 && !trailing_comma {
-            return Err(self.bad("shape is not a tuple"));
-        }
-        Ok(dims)
-    }
-
-    fn value(&mut self) -> Result<Value, NpyError> {
-        self.skip_ws();
-        for (word, b) in [("True", true), ("False", false)] {
-            if let Some(rest) = self.rest.strip_prefix(word) {
-                self.rest = rest;
-                return Ok(Value::Bool(b));
-            }
-        }
-        if self.eat('(') {
-            return self.tuple().map(Value::Tuple);
-        }
-        self.string().map(Value::Str)
-    }
-}
-
-/// Parses the header dict into (descr, fortran_order, shape).
-fn parse_dict(text: &str) -> Result<(String, bool, Vec<usize>), NpyError> {
-    let mut p = DictParser { rest: text };
-    if !p.eat('{') {
-        return Err(p.bad("header is not a dict"));
-    }
-    let (mut descr, mut fortran, mut shape) = (None, None, None);
-    while !p.eat('}') {
-        let key = p.string()?;
-        if !p.eat(':') {
-            return Err(p.bad("expected ':' after a key"));
-        }
-        match (key.as_str(), p.value()?) {
-            ("descr", Value::Str(s)) => descr = Some(s),
-            ("fortran_order", Value::Bool(b)) => fortran = Some(b),
-            ("shape", Value::Tuple(t)) => shape = Some(t),
-            ("descr" | "fortran_order" | "shape", _) => {
-                return Err(p.bad(&format!("wrong type for '{key}'")));
-            }
-            _ => return Err(p.bad(&format!("unexpected key '{key}'"))),
-        }
-        if !p.eat(',') {
-            if !p.eat('}') {
-                return Err(p.bad("expected ',' or '}'"));
-            }
-            break;
-        }
-    }
-    p.skip_ws();
-    if !p.rest.is_empty() {
-        return Err(p.bad("unexpected text after the dict"));
-    }
-    match (descr, fortran, shape) {
-        (Some(d), Some(f), Some(s)) => Ok((d, f, s)),
-        _ => Err(p.bad("missing one of 'descr', 'fortran_order', 'shape'")),
-    }
 }
 
 #[cfg(test)]
@@ -923,16 +881,16 @@ mod tests {
         type IsExpected = fn(&NpyError) -> bool;
         let cases: [(&str, IsExpected); 9] = [
             (
-                "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
-                |e| matches!(e, NpyError::UnsupportedDtype(d) if d == ">f4"),
-            ),
-            (
                 "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }",
-                |e| matches!(e, NpyError::UnsupportedDtype(_)),
+                |e| matches!(e, NpyError::UnsupportedDtype(d) if d == "<i4"),
             ),
             (
-                "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }",
-                |e| matches!(e, NpyError::FortranOrder),
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551616,), }",
+                |e| matches!(e, NpyError::BadHeader(_)),
+            ),
+            (
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 0), }",
+                |e| matches!(e, NpyError::ShapeTooLarge(_)),
             ),
             (
                 "{'descr': '<f4', 'fortran_order': False, 'shape': (1), }",
@@ -990,16 +948,47 @@ mod tests {
     }
 
     #[test]
-    fn read_header_reports_the_data_offset() {
-        let bytes = write_f32_1d(Vec::new(), &[1.0; 5]).unwrap();
-        let h = read_header(&mut &bytes[..]).unwrap();
-        assert_eq!(
-            h,
-            Header {
-                dtype: Dtype::F32,
-                shape: vec![5],
-                data_offset: 128
-            }
+    fn reads_big_endian_and_fortran_order() {
+        // [[1, 2, 3], [4, 5, 6]] stored big-endian, column by column.
+        let data: Vec<u8> = [1.0f32, 4.0, 2.0, 5.0, 3.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let bytes = file_with(
+            "{'descr': '>f4', 'fortran_order': True, 'shape': (2, 3), }",
+            &data,
         );
+        let a = read(&bytes[..]).unwrap();
+        assert_eq!(a.shape, [2, 3]);
+        assert_eq!(a.as_f32(), Some(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0][..]));
+    }
+
+    #[test]
+    fn fortran_to_c_order_in_three_dimensions() {
+        // Element (i, j, k) of a 2 x 3 x 4 array holds 100 i + 10 j + k.
+        let shape = [2usize, 3, 4];
+        let mut fortran = Vec::new();
+        for k in 0..4 {
+            for j in 0..3 {
+                for i in 0..2 {
+                    fortran.push(100 * i + 10 * j + k);
+                }
+            }
+        }
+        let c = to_c_order(fortran, &shape, true);
+        let want: Vec<usize> = (0..2)
+            .flat_map(|i| (0..3).flat_map(move |j| (0..4).map(move |k| 100 * i + 10 * j + k)))
+            .collect();
+        assert_eq!(c, want);
+    }
+
+    #[test]
+    fn a_lying_header_length_is_refused_before_reading() {
+        let mut bytes = b"\x93NUMPY\x02\x00".to_vec();
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            read(&bytes[..]),
+            Err(NpyError::HeaderTooLong(n)) if n == u32::MAX as usize
+        ));
     }
 }

@@ -200,7 +200,8 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
     let data = dir.path().join("data");
     fs::create_dir(&data).unwrap();
     let header = data.join("header.csv");
-    fs::write(&header, "a,b,c\n1,2,3\n").unwrap();
+    // A header row is read; the positions count its line.
+    fs::write(&header, "a,b,c\n0,1,x\n").unwrap();
     let nan = data.join("nan.csv");
     fs::write(&nan, "0,1\n0.5,nan\n").unwrap();
     let range = data.join("range.csv");
@@ -245,7 +246,7 @@ fn bad_inputs_fail_cleanly_and_write_nothing() {
         (
             vec!["--data", &h],
             2,
-            "line 1, column 1: \"a\" is not a number (the CSV must have no header)",
+            "line 2, column 3: \"x\" is not a number",
         ),
         (
             vec!["--data", &n],

@@ -1,5 +1,6 @@
 //! Data loading: CSV and `.npy` files, their error messages, and the
-//! embedded UCI digits.
+//! embedded UCI digits. (`.npz`, IDX, gzip, integer types and standard
+//! input: `tests/data_formats.rs`.)
 
 use nrelu_rbm::RbmError;
 use nrelu_rbm::data::{DIGITS_MAX, DIGITS_PIXELS, DIGITS_ROWS, Dataset};
@@ -55,22 +56,27 @@ fn csv_labels_last_column() {
 }
 
 #[test]
-fn csv_header_is_named_on_line_one() {
+fn csv_header_row_is_detected_and_counted_in_positions() {
     let dir = tempfile::tempdir().unwrap();
+    // A first row with a field that is not a number is a header.
     let path = write(dir.path(), "x.csv", b"pixel0,pixel1,pixel2\n0,1,2\n");
-    let msg = error(&path, false);
+    let d = Dataset::load(&path, false).unwrap();
     assert_eq!(
-        msg,
-        format!(
-            "invalid data {}: line 1, column 1: \"pixel0\" is not a number (the CSV must have no header)",
-            path.display()
-        )
+        (d.rows(), d.cols(), d.values()),
+        (1, 3, &[0.0, 1.0, 2.0][..])
     );
-    // A header whose first fields happen to be numbers: the first bad one.
+    let names: Vec<&str> = d.header().unwrap().iter().map(String::as_str).collect();
+    assert_eq!(names, ["pixel0", "pixel1", "pixel2"]);
+    // One name among numbers is enough.
     let path = write(dir.path(), "y.csv", b"1,2,pixel2\n0,1,2\n");
-    assert!(
-        error(&path, false).ends_with(
-            "line 1, column 3: \"pixel2\" is not a number (the CSV must have no header)"
+    assert_eq!(Dataset::load(&path, false).unwrap().rows(), 1);
+    // Errors keep the file's line numbers, the header's line included.
+    let path = write(dir.path(), "z.csv", b"a,b\n0,1\n2,q\n");
+    assert_eq!(
+        error(&path, false),
+        format!(
+            "invalid data {}: line 3, column 2: \"q\" is not a number",
+            path.display()
         )
     );
 }
@@ -178,18 +184,18 @@ fn npy_errors() {
         h.extend_from_slice(&[0; 16]);
         h
     };
-    let fortran = write(
+    let complex = write(
         dir.path(),
-        "f.npy",
-        &header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }"),
+        "c.npy",
+        &header("{'descr': '<c8', 'fortran_order': False, 'shape': (2, 1), }"),
     );
-    assert!(error(&fortran, false).contains("Fortran order"));
-    let ints = write(
+    assert!(error(&complex, false).contains("unsupported dtype '<c8'"));
+    let half = write(
         dir.path(),
-        "i.npy",
-        &header("{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }"),
+        "h.npy",
+        &header("{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }"),
     );
-    assert!(error(&ints, false).contains("unsupported dtype '<i4'"));
+    assert!(error(&half, false).contains("unsupported dtype '<f2'"));
 
     let good = npy::write_array(Vec::new(), &[2, 2], &[0f32; 4]).unwrap();
     let cut = write(dir.path(), "cut.npy", &good[..good.len() - 1]);
@@ -207,8 +213,15 @@ fn npy_errors() {
 #[test]
 fn other_files() {
     let dir = tempfile::tempdir().unwrap();
+    // Another extension: the format comes from the content.
     let txt = write(dir.path(), "a.txt", b"1,2\n");
-    assert!(error(&txt, false).contains("must end in .csv or .npy"));
+    assert_eq!(Dataset::load(&txt, false).unwrap().values(), [1.0, 2.0]);
+    let npy_bytes = npy::write_array(Vec::new(), &[1, 2], &[3.0f32, 4.0]).unwrap();
+    let dat = write(dir.path(), "a.dat", &npy_bytes);
+    assert_eq!(Dataset::load(&dat, false).unwrap().values(), [3.0, 4.0]);
+    // Binary content that is no known format is read as CSV, and refused.
+    let bin = write(dir.path(), "a.bin", b"\xff\xfe\x00\x01");
+    assert!(error(&bin, false).contains("line 1 is not valid UTF-8 text"));
     let missing = dir.path().join("missing.csv");
     assert!(matches!(
         Dataset::load(&missing, false),

@@ -12,8 +12,11 @@ class _Params(TypedDict):
     momentum: float
     weight_decay: float
     sampling: str
+    centering: float | None
     seed: int
     threads: int
+
+CENTERING_RATE: float
 
 _F32 = npt.NDArray[np.float32]
 

@@ -15,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._core import Model
+from ._core import CENTERING_RATE, Model
 
 _SEED_MAX = 2**63 - 1
 
@@ -38,6 +38,17 @@ def _threads(n_jobs):
     if n_jobs < -1:
         return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
     return int(n_jobs)
+
+
+def _centering_rate(centering):
+    """The estimator's ``centering`` as the core's rate (None = off)."""
+    if centering is False or centering is None:
+        return None
+    if centering is True:
+        return CENTERING_RATE
+    if isinstance(centering, numbers.Real) and not isinstance(centering, bool):
+        return float(centering)
+    raise ValueError(f"invalid centering = {centering!r}: expected True, False or a rate in (0, 1]")
 
 
 def _positive_int(name, value):
@@ -89,6 +100,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     sampling : str, default="pcd-1"
         ``"cd-K"`` or ``"pcd-K"``: K Gibbs steps from the data or on
         persistent chains.
+    centering : bool or float, default=False
+        Centring (Melchior, Fischer & Wiskott, JMLR 2016): the gradient is
+        taken with the visible and hidden units' sliding means subtracted,
+        which makes training steadier. ``True`` uses the library's default
+        rate of the sliding averages (0.01), a float in (0, 1] sets it. The
+        fitted parameters are the standard ones either way.
     n_jobs : int or None, default=None
         Threads used by ``fit`` and ``partial_fit``: None means 1, -1 all
         cores. The result does not depend on it. ``transform`` and
@@ -159,6 +176,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         momentum=0.0,
         weight_decay=0.0,
         sampling="pcd-1",
+        centering=False,
         n_jobs=None,
     ):
         self.n_components = n_components
@@ -172,6 +190,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.sampling = sampling
+        self.centering = centering
         self.n_jobs = n_jobs
 
     # -- fitted attributes, read from the core ---------------------------
@@ -233,6 +252,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "momentum": float(self.momentum),
             "weight_decay": float(self.weight_decay),
             "sampling": str(self.sampling),
+            "centering": _centering_rate(self.centering),
             "seed": seed,
             "threads": _threads(self.n_jobs),
         }

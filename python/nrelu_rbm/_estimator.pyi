@@ -22,6 +22,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     momentum: float
     weight_decay: float
     sampling: str
+    centering: bool | float
     n_jobs: int | None
     n_features_in_: int
     feature_names_in_: npt.NDArray[np.object_]
@@ -40,6 +41,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         sampling: str = "pcd-1",
+        centering: bool | float = False,
         n_jobs: int | None = None,
     ) -> None: ...
     @property

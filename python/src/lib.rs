@@ -115,6 +115,7 @@ struct Params {
     momentum: f32,
     weight_decay: f32,
     sampling: String,
+    centering: Option<f32>,
     seed: u64,
     threads: usize,
 }
@@ -128,6 +129,7 @@ impl Params {
             .with_momentum(self.momentum)
             .with_weight_decay(self.weight_decay)
             .with_sampling(parse_sampling(&self.sampling)?)
+            .with_centering(self.centering)
             .with_seed(self.seed)
             .with_threads(self.threads);
         cfg.validate()?;
@@ -541,6 +543,7 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Model>()?;
+    m.add("CENTERING_RATE", nrelu_rbm::train::DEFAULT_CENTERING_RATE)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     Ok(())
 }

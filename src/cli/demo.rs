@@ -921,6 +921,13 @@ fn prepare_dir(dir: &Path) -> Result<(), CliError> {
     if dir.as_os_str().is_empty() {
         return Err(InputError::NotAFileName(dir.to_owned()).into());
     }
+    if super::output::is_stdout(dir) {
+        return Err(CliError::Usage(
+            "--out - (standard output) does not apply to rbm demo, which writes a directory \
+             of files; name a directory"
+                .to_owned(),
+        ));
+    }
     // The nearest existing ancestor (or `dir` itself) must be a directory.
     if let Some(existing) = dir.ancestors().find(|a| a.exists())
         && !existing.is_dir()

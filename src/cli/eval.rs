@@ -34,6 +34,7 @@
 //! visible units.
 
 use super::CliError;
+use super::data_args::{DataFormatArgs, DataInput};
 use super::train::{any_u64, any_usize};
 use super::transform::{load_mapped_data, load_model};
 use crate::likelihood::{
@@ -95,11 +96,14 @@ pub struct EvalArgs {
     /// The model, as written by `rbm train` (a single RBM, not a stack)
     #[arg(long, value_name = "MODEL.safetensors")]
     pub model: PathBuf,
-    /// Data: a numeric CSV file without header, or a 2-D float32 or float64
-    /// .npy array, with the model's number of columns. Default: the
-    /// embedded UCI digits
-    #[arg(long, value_name = "FILE.csv|FILE.npy")]
+    /// Data, with the model's number of columns: a CSV file, a 2-D .npy
+    /// array, an .npz archive (FILE.npz:NAME) or an IDX file, plain or
+    /// gzipped; - reads standard input. Default: the embedded UCI digits
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// How to read --data
+    #[command(flatten)]
+    pub input: DataFormatArgs,
     /// The last column of --data holds labels: leave it out
     #[arg(long, requires = "data")]
     pub labels_last_column: bool,
@@ -672,7 +676,8 @@ pub fn render_table(rows: &[(String, String, String)]) -> String {
 /// [`CliError::Io`] if stdout cannot be written (exit code 1).
 pub fn run(args: &EvalArgs) -> Result<(), CliError> {
     let rbm = model_to_evaluate(args)?;
-    let data = load_mapped_data(args.data.as_deref(), args.labels_last_column, &rbm)?;
+    let input = DataInput::new(args.data.as_deref(), args.labels_last_column, &args.input);
+    let data = load_mapped_data(&input, &rbm)?;
     let opts = EvalOptions {
         ais_runs: args.ais_runs,
         ais_betas: args.ais_betas,

@@ -13,6 +13,7 @@
 //! rename an output file.
 
 mod bench;
+mod data_args;
 mod demo;
 mod eval;
 mod generate;
@@ -83,8 +84,8 @@ pub(crate) enum Command {
     /// them to a 1-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]
     Sample(sample::SampleArgs),
-    /// Train an RBM on a CSV or .npy file (default: the embedded UCI
-    /// digits) and save it as a .safetensors model.
+    /// Train an RBM on a CSV, .npy, .npz or IDX file (default: the embedded
+    /// UCI digits) and save it as a .safetensors model.
     #[command(after_help = AFTER_HELP)]
     Train(train::TrainArgs),
     /// Map data through a trained model to hidden means or samples, written

@@ -6,11 +6,15 @@
 //! every byte was written, flushed and synced. If anything fails, the
 //! temporary file is removed and the destination is untouched: no output,
 //! or the previous file, never a truncated one.
+//!
+//! The output path `-` means standard output ([`is_stdout`]):
+//! [`write_output`] streams there instead, and [`check_output_path`]
+//! accepts it.
 
 use super::{CliError, InputError};
 use crate::fsutil::{Step, parent_dir, write_via_temp};
 use std::fs::{self, File};
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 /// Checks that files can be created in `dir`, by creating and deleting a
@@ -43,6 +47,53 @@ pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
     }
 }
 
+/// Whether an output path is `-`, standard output.
+pub(crate) fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == crate::data::STDIN
+}
+
+/// Writes `bytes` to standard output and flushes it.
+///
+/// # Errors
+/// [`CliError::Io`] if standard output cannot be written (a closed pipe,
+/// say).
+pub(crate) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::io("cannot write to standard output", e))
+}
+
+/// Writes an output: to standard output when `path` is `-` (buffered,
+/// then flushed), otherwise atomically with [`write_atomic`]. `write`
+/// gets the writer.
+///
+/// # Errors
+/// Whatever `write` returns, and those of [`write_atomic`] or
+/// [`write_stdout`].
+pub(crate) fn write_output<F>(path: &Path, write: F) -> Result<(), CliError>
+where
+    F: FnOnce(&mut dyn Write) -> Result<(), CliError>,
+{
+    if is_stdout(path) {
+        let mut out = BufWriter::new(io::stdout().lock());
+        write(&mut out)?;
+        return out
+            .flush()
+            .map_err(|e| CliError::io("cannot write to standard output", e));
+    }
+    write_atomic(path, |w| write(w))
+}
+
+/// `path` in messages: `standard output` for `-`.
+pub(crate) fn output_name(path: &Path) -> String {
+    if is_stdout(path) {
+        "standard output".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
 /// Checks, without creating anything, that `path` names a file in an
 /// existing directory and is not itself a directory, a device, a FIFO or a
 /// socket (the rename of [`write_atomic`] would replace one of those with a
@@ -53,8 +104,11 @@ pub(crate) fn eprint_line(bar: Option<&indicatif::ProgressBar>, line: &str) {
 /// # Errors
 /// [`CliError::Input`] for a path that cannot be an output file;
 /// [`CliError::Io`] if the directory cannot be inspected (e.g. permission
-/// denied).
+/// denied). `-` (standard output) passes.
 pub fn check_output_path(path: &Path) -> Result<(), CliError> {
+    if is_stdout(path) {
+        return Ok(());
+    }
     let ends_in_separator = path
         .as_os_str()
         .to_string_lossy()

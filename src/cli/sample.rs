@@ -12,7 +12,7 @@
 //! would give, a file of `N` samples is also the first `N` samples of any
 //! longer file with the same settings.
 
-use super::output::write_atomic;
+use super::output::{output_name, write_output};
 use super::{CliError, InputError};
 use crate::kernels::{Kernels, Stream};
 use crate::npy::{NpyError, NpyWriter};
@@ -49,7 +49,7 @@ pub struct SampleArgs {
         value_parser = any_u64
     )]
     pub stream: u64,
-    /// Output file (.npy); written atomically
+    /// Output file (.npy); written atomically; - writes to standard output
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Do not print the confirmation line
@@ -173,13 +173,13 @@ impl SampleJob {
 pub fn run(args: &SampleArgs) -> Result<(), CliError> {
     let job = SampleJob::new(args.unit, args.x, args.count, args.seed, args.stream)?;
     let path = &args.out;
-    write_atomic(path, |w| {
+    write_output(path, |w| {
         job.write_npy(w).map(drop).map_err(|e| {
             let source = match e {
                 NpyError::Io(e) => e,
                 other => io::Error::other(other),
             };
-            CliError::io(format!("cannot write '{}'", path.display()), source)
+            CliError::io(format!("cannot write '{}'", output_name(path)), source)
         })
     })?;
     if !args.quiet {
@@ -188,7 +188,7 @@ pub fn run(args: &SampleArgs) -> Result<(), CliError> {
             job.count,
             job.unit,
             job.x,
-            path.display()
+            output_name(path)
         );
     }
     Ok(())

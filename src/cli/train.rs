@@ -8,8 +8,10 @@
 //!   [0, 1]), stored as mean 0 and std 16;
 //! * Gaussian visible units: standardised with the column means and
 //!   standard deviations of the training data;
-//! * own data, Bernoulli visible units: no map; every value must already
-//!   lie in [0, 1].
+//! * own data, Bernoulli visible units: `x / S` with `--scale S`, stored
+//!   as mean 0 and std S; uint8 data (`.npy`, `.npz`, IDX) gets `x / 255`
+//!   without `--scale`, other integer data needs it; otherwise no map. The
+//!   values, mapped, must lie in [0, 1].
 //!
 //! The model file is written atomically once training has succeeded: a
 //! failed or interrupted run leaves no file, and an existing file at
@@ -29,12 +31,14 @@
 //! `--equivariant` trains the intensity-equivariant recipe instead
 //! ([`train_equivariant_stack`]): NReLU layers with both bias vectors held
 //! at zero, Gaussian visible units at the bottom, and no standardisation:
-//! own data is used as it is, the embedded digits get the pure scale map
-//! `x / 16` (mean 0, std 16), which keeps f(αx) = α f(x).
+//! own data is used as it is (or divided by `--scale S`, or by 255 for
+//! uint8 data), the embedded digits get the pure scale map `x / 16` (mean
+//! 0, std 16); a pure scale map keeps f(αx) = α f(x).
 
-use super::output::{check_output_path, eprint_line, probe_dir_writable};
+use super::data_args::{DataFormatArgs, DataInput};
+use super::output::{check_output_path, eprint_line, is_stdout, output_name, probe_dir_writable};
 use super::{CliError, InputError};
-use crate::data::{DIGITS_MAX, Dataset};
+use crate::data::{DIGITS_MAX, Dataset, ElementType};
 use crate::error::RbmError;
 use crate::model_io;
 use crate::rbm::{Rbm, Standardization, VisibleUnit};
@@ -56,11 +60,21 @@ fn defaults() -> TrainConfig {
 /// Options of `rbm train`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Training data: a numeric CSV file without header, or a 2-D float32 or
-    /// float64 .npy array (rows = examples). Default: the embedded UCI
-    /// handwritten digits (1797 × 64, Alpaydin & Kaynak 1998, CC BY 4.0)
-    #[arg(long, value_name = "FILE.csv|FILE.npy")]
+    /// Training data (rows = examples): a CSV file, a 2-D .npy array, an
+    /// .npz archive (FILE.npz:NAME for one of several arrays) or an IDX
+    /// file, plain or gzipped; - reads standard input. Default: the
+    /// embedded UCI handwritten digits (1797 × 64, Alpaydin & Kaynak 1998,
+    /// CC BY 4.0)
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// How to read --data
+    #[command(flatten)]
+    pub input: DataFormatArgs,
+    /// Divide the data by S before training, and store that map in the
+    /// model (uint8 data: 255 by default; other integer data needs it with
+    /// Bernoulli visible units or --equivariant; not with gaussian)
+    #[arg(long, value_name = "S", requires = "data", allow_negative_numbers = true, value_parser = positive_f32)]
+    pub scale: Option<f32>,
     /// The last column of --data holds labels: leave it out of training
     #[arg(long, requires = "data")]
     pub labels_last_column: bool,
@@ -125,7 +139,8 @@ pub struct TrainArgs {
     /// Print nothing (no progress bar, no per-epoch lines)
     #[arg(long, short)]
     pub quiet: bool,
-    /// Output model file; written atomically after training succeeded
+    /// Output model file, written atomically after training succeeded; -
+    /// writes the model's bytes to standard output
     #[arg(
         long,
         value_name = "MODEL.safetensors",
@@ -202,6 +217,11 @@ fn non_negative_f32(s: &str) -> Result<f32, String> {
 }
 
 impl TrainArgs {
+    /// Where the data comes from and how to read it.
+    pub(crate) fn data_input(&self) -> DataInput {
+        DataInput::new(self.data.as_deref(), self.labels_last_column, &self.input)
+    }
+
     /// The training configuration these options ask for.
     pub fn config(&self) -> TrainConfig {
         self.config_for(self.visible, self.seed)
@@ -245,42 +265,102 @@ pub struct Prepared {
     pub source: String,
 }
 
-/// Loads the data (`path`, or the embedded digits) and applies the input
-/// map that suits `visible` (see the [module docs](self)).
+/// Loads the data (`--data`, or the embedded digits) and applies the
+/// input map that suits `visible` (see the [module docs](self)); `scale`
+/// is `--scale`.
 ///
 /// # Errors
 /// [`CliError::Unreadable`] if the file cannot be read, [`CliError::Rbm`]
-/// if its contents are invalid or, for Bernoulli units, outside [0, 1].
+/// if its contents are invalid or, for Bernoulli units, outside [0, 1]
+/// once mapped; [`CliError::Usage`] for integer data without `--scale`,
+/// or `--scale` with Gaussian units.
 pub fn prepare(
-    path: Option<&Path>,
-    labels_last_column: bool,
+    input: &DataInput,
+    scale: Option<f32>,
     visible: VisibleUnit,
 ) -> Result<Prepared, CliError> {
-    let (mut data, source) = match path {
-        Some(p) => (
-            Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
-            format!("'{}'", p.display()),
-        ),
-        None => (
-            Dataset::digits(),
-            "the embedded UCI digits (Alpaydin & Kaynak 1998, CC BY 4.0)".to_owned(),
-        ),
-    };
-    let map = match (visible, path) {
-        (VisibleUnit::Gaussian, _) => Some(Standardization::fit(&data.values, data.cols)?),
+    let mut data = input.load()?;
+    let map = match (visible, &input.path) {
+        (VisibleUnit::Gaussian, _) => {
+            if scale.is_some() {
+                return Err(CliError::Usage(
+                    "--scale has no effect with --visible gaussian: the data is standardised \
+                     with its column means and standard deviations"
+                        .to_owned(),
+                ));
+            }
+            Some(Standardization::fit(&data.values, data.cols)?)
+        }
         (VisibleUnit::Bernoulli, None) => Some(Standardization {
             mean: vec![0.0; data.cols],
             std: vec![DIGITS_MAX; data.cols],
         }),
-        (VisibleUnit::Bernoulli, Some(p)) => {
-            data.check_unit_interval(p)?;
-            None
-        }
+        (VisibleUnit::Bernoulli, Some(_)) => scale_map(&data, scale, input)?,
     };
     if let Some(m) = &map {
         m.apply(&mut data.values)?;
     }
+    if visible == VisibleUnit::Bernoulli && input.path.is_some() {
+        data.check_unit_interval(input.message_path())?;
+    }
+    let source = describe(input, &data, map.as_ref(), visible);
     Ok(Prepared { data, map, source })
+}
+
+/// The pure scale map `x / S` of own data, stored as mean 0 and std S:
+/// `--scale S`, or 255 for uint8 data; `None` for other non-integer data.
+///
+/// # Errors
+/// [`CliError::Usage`] for integer data other than uint8 without
+/// `--scale`.
+fn scale_map(
+    data: &Dataset,
+    scale: Option<f32>,
+    input: &DataInput,
+) -> Result<Option<Standardization>, CliError> {
+    let element = data.element_type();
+    let s = match (scale, element) {
+        (Some(s), _) => s,
+        (None, ElementType::U8) => 255.0,
+        (None, e) if e.is_integer() => {
+            return Err(CliError::Usage(format!(
+                "{} holds {} data: give --scale S to divide it by S (the largest value the \
+                 type can take, say), or use --visible gaussian",
+                input.describe(),
+                e.name()
+            )));
+        }
+        (None, _) => return Ok(None),
+    };
+    Ok(Some(Standardization::new(
+        vec![0.0; data.cols],
+        vec![s; data.cols],
+    )?))
+}
+
+/// Where the data came from, for the plan line: the file and, when it
+/// applies, its header row and its scale map.
+fn describe(
+    input: &DataInput,
+    data: &Dataset,
+    map: Option<&Standardization>,
+    visible: VisibleUnit,
+) -> String {
+    let mut source = input.describe();
+    if input.path.is_none() {
+        return source;
+    }
+    if data.header().is_some() {
+        source.push_str(" (after its header row)");
+    }
+    if let (VisibleUnit::Bernoulli, Some(m)) = (visible, map) {
+        source.push_str(&format!(
+            " ({}, divided by {})",
+            data.element_type().name(),
+            m.std[0]
+        ));
+    }
+    source
 }
 
 /// One line of the per-epoch log, e.g.
@@ -308,6 +388,9 @@ pub fn swap_note(rates: &[f64]) -> String {
 /// creating and deleting a temporary one, so that an unwritable
 /// destination fails before training rather than after.
 fn probe_writable(out: &Path) -> Result<(), CliError> {
+    if is_stdout(out) {
+        return Ok(());
+    }
     probe_dir_writable(crate::fsutil::parent_dir(out))
 }
 
@@ -329,7 +412,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     watch::check_log_path(args)?;
-    let prepared = prepare(args.data.as_deref(), args.labels_last_column, args.visible)?;
+    let prepared = prepare(&args.data_input(), args.scale, args.visible)?;
     let cfg = watch::configure(args, cfg, &prepared)?;
     let data = &prepared.data;
 
@@ -365,12 +448,16 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     let report = result.map_err(|e| train_error(e, cfg.learning_rate))?;
 
-    model_io::save(&rbm, &args.out).map_err(write_error)?;
+    if is_stdout(&args.out) {
+        super::output::write_stdout(&model_io::to_bytes(&rbm)?)?;
+    } else {
+        model_io::save(&rbm, &args.out).map_err(write_error)?;
+    }
     if log {
         if let Some(line) = watch::patience_line(&report, &cfg) {
             eprintln!("{line}");
         }
-        eprintln!("wrote model to {}", args.out.display());
+        eprintln!("wrote model to {}", output_name(&args.out));
     }
     Ok(())
 }
@@ -452,25 +539,25 @@ fn write_error(e: RbmError) -> CliError {
 /// The most layers a stack file may hold (what [`Stack::load`] accepts).
 pub const MAX_LAYERS: usize = 1000;
 
-/// Loads the data for `--equivariant`: own data unchanged, the embedded
+/// Loads the data for `--equivariant`: own data unchanged (or divided by
+/// `--scale S`, or by 255 for uint8 data: a pure scale map), the embedded
 /// digits divided by 16 (the pure scale map mean 0, std 16, which keeps the
 /// stack intensity-equivariant).
 ///
 /// # Errors
 /// Those of [`prepare`].
-pub fn prepare_equivariant(
-    path: Option<&Path>,
-    labels_last_column: bool,
-) -> Result<Prepared, CliError> {
-    match path {
-        Some(p) => Ok(Prepared {
-            data: Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
-            map: None,
-            source: format!("'{}'", p.display()),
-        }),
+pub fn prepare_equivariant(input: &DataInput, scale: Option<f32>) -> Result<Prepared, CliError> {
+    if input.path.is_none() {
         // The digits' Bernoulli map is exactly the scale map x / 16.
-        None => prepare(None, false, VisibleUnit::Bernoulli),
+        return prepare(input, None, VisibleUnit::Bernoulli);
     }
+    let mut data = input.load()?;
+    let map = scale_map(&data, scale, input)?;
+    if let Some(m) = &map {
+        m.apply(&mut data.values)?;
+    }
+    let source = describe(input, &data, map.as_ref(), VisibleUnit::Bernoulli);
+    Ok(Prepared { data, map, source })
 }
 
 /// One line of the per-epoch log of a stack, e.g.
@@ -497,9 +584,9 @@ fn run_stack(args: &TrainArgs, widths: &[usize]) -> Result<(), CliError> {
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     let prepared = if args.equivariant {
-        prepare_equivariant(args.data.as_deref(), args.labels_last_column)?
+        prepare_equivariant(&args.data_input(), args.scale)?
     } else {
-        prepare(args.data.as_deref(), args.labels_last_column, args.visible)?
+        prepare(&args.data_input(), args.scale, args.visible)?
     };
     let data = &prepared.data;
     let log = !args.quiet;
@@ -708,7 +795,11 @@ fn save_stack(
     let mut layers = stack.layers().to_vec();
     layers[0].set_standardization(prepared.map.clone())?;
     let stack = Stack::new(layers)?;
-    stack.save(&args.out).map_err(write_error)?;
+    if is_stdout(&args.out) {
+        super::output::write_stdout(&stack.to_model_file()?.to_bytes()?)?;
+    } else {
+        stack.save(&args.out).map_err(write_error)?;
+    }
     if log {
         let shape: Vec<String> = std::iter::once(prepared.data.cols)
             .chain(widths.iter().copied())
@@ -718,7 +809,7 @@ fn save_stack(
             "wrote a stack of {} layers ({}) to {}",
             widths.len(),
             shape.join(" -> "),
-            args.out.display()
+            output_name(&args.out)
         );
     }
     Ok(())
@@ -803,11 +894,12 @@ mod tests {
 
     #[test]
     fn digits_are_mapped_per_visible_type() {
-        let b = prepare(None, false, VisibleUnit::Bernoulli).unwrap();
+        let digits = DataInput::new(None, false, &DataFormatArgs::default());
+        let b = prepare(&digits, None, VisibleUnit::Bernoulli).unwrap();
         assert!(b.data.values.iter().all(|v| (0.0..=1.0).contains(v)));
         assert!(b.data.values.contains(&1.0));
         assert_eq!(b.map.unwrap().std, vec![16.0; 64]);
-        let g = prepare(None, false, VisibleUnit::Gaussian).unwrap();
+        let g = prepare(&digits, None, VisibleUnit::Gaussian).unwrap();
         let col0: f64 = g
             .data
             .values

@@ -2,7 +2,8 @@
 //! representation, written as a 2-D `<f4` `.npy` file (rows × hidden
 //! units).
 //!
-//! The data (a CSV or `.npy` file, or the embedded digits) first goes
+//! The data (a CSV, `.npy`, `.npz` or IDX file, standard input, or the
+//! embedded digits; see `docs/cli.md`, "Data files") first goes
 //! through the input map stored in the model (`z = (x − input_mean) /
 //! input_std`); a Bernoulli-visible model without a map needs data in
 //! [0, 1]. Then each row gives either the noise-free hidden means
@@ -19,7 +20,8 @@
 //! single-layer models.
 
 use super::CliError;
-use super::output::write_atomic;
+use super::data_args::{DataFormatArgs, DataInput};
+use super::output::{output_name, write_output};
 use super::train::{any_u64, check_width};
 use crate::data::Dataset;
 use crate::npy::{NpyError, NpyWriter};
@@ -35,11 +37,14 @@ pub(crate) struct TransformArgs {
     /// --layers)
     #[arg(long, value_name = "MODEL.safetensors")]
     pub model: PathBuf,
-    /// Input data: a numeric CSV file without header, or a 2-D float32 or
-    /// float64 .npy array, with the model's number of columns. Default: the
-    /// embedded UCI digits
-    #[arg(long, value_name = "FILE.csv|FILE.npy")]
+    /// Input data, with the model's number of columns: a CSV file, a 2-D
+    /// .npy array, an .npz archive (FILE.npz:NAME) or an IDX file, plain or
+    /// gzipped; - reads standard input. Default: the embedded UCI digits
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+    /// How to read --data
+    #[command(flatten)]
+    pub input: DataFormatArgs,
     /// The last column of --data holds labels: leave it out
     #[arg(long, requires = "data")]
     pub labels_last_column: bool,
@@ -54,7 +59,7 @@ pub(crate) struct TransformArgs {
     #[arg(long, value_name = "S", requires = "sample", value_parser = any_u64)]
     pub seed: Option<u64>,
     /// Output file (.npy, float32, rows × hidden units of the top layer);
-    /// written atomically
+    /// written atomically; - writes to standard output
     #[arg(long, value_name = "FILE.npy")]
     pub out: PathBuf,
     /// Do not print the confirmation line
@@ -77,7 +82,7 @@ pub(crate) fn load_model(path: &Path) -> Result<Stack, CliError> {
     Ok(Stack::from_bytes(&bytes, path)?)
 }
 
-/// Loads `--data` (or the embedded digits) as raw rows for `first`, the
+/// Loads the data (or the embedded digits) as raw rows for `first`, the
 /// bottom layer: checks the width and, for a Bernoulli-visible layer
 /// without an input map, that the data lies in [0, 1] (with the file's
 /// name in the message).
@@ -86,18 +91,13 @@ pub(crate) fn load_model(path: &Path) -> Result<Stack, CliError> {
 /// [`CliError::Input`] for a width mismatch, [`CliError::Unreadable`] and
 /// [`CliError::Rbm`] for a data file that cannot be read or is invalid.
 pub(crate) fn load_raw_data(
-    data: Option<&Path>,
-    labels_last_column: bool,
+    input: &DataInput,
     first: &crate::rbm::Rbm,
 ) -> Result<Dataset, CliError> {
-    let d = match data {
-        Some(p) => Dataset::load(p, labels_last_column).map_err(CliError::reading)?,
-        None => Dataset::digits(),
-    };
+    let d = input.load()?;
     check_width(&d, first)?;
     if first.standardization().is_none() && first.visible() == VisibleUnit::Bernoulli {
-        let source = data.unwrap_or_else(|| Path::new("(embedded digits)"));
-        d.check_unit_interval(source)?;
+        d.check_unit_interval(input.message_path())?;
     }
     Ok(d)
 }
@@ -107,11 +107,10 @@ pub(crate) fn load_raw_data(
 /// # Errors
 /// Those of [`load_raw_data`].
 pub(crate) fn load_mapped_data(
-    data: Option<&Path>,
-    labels_last_column: bool,
+    input: &DataInput,
     first: &crate::rbm::Rbm,
 ) -> Result<Dataset, CliError> {
-    let mut d = load_raw_data(data, labels_last_column, first)?;
+    let mut d = load_raw_data(input, first)?;
     if let Some(map) = first.standardization() {
         map.apply(&mut d.values)?;
     }
@@ -140,20 +139,21 @@ pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
         )));
     }
     let top = layers.last().expect("a stack has a layer");
+    let input = DataInput::new(args.data.as_deref(), args.labels_last_column, &args.input);
     let (data, h, what) = if args.sample {
         let seed = args.seed.unwrap_or(0);
-        let data = load_mapped_data(args.data.as_deref(), args.labels_last_column, &layers[0])?;
+        let data = load_mapped_data(&input, &layers[0])?;
         let h = layers[0].hidden_samples(&data.values, seed)?;
         (data, h, "samples")
     } else {
         // The library's embedding API: the input map, then the means.
-        let data = load_raw_data(args.data.as_deref(), args.labels_last_column, &layers[0])?;
+        let data = load_raw_data(&input, &layers[0])?;
         let h = stack.features(&data.values)?;
         (data, h, "means")
     };
     let shape = [data.rows, stack.n_output()];
     let path = &args.out;
-    write_atomic(path, |w| {
+    write_output(path, |w| {
         let written = NpyWriter::<_, f32>::new(w, &shape).and_then(|mut npy| {
             npy.write(&h)?;
             npy.finish().map(drop)
@@ -163,7 +163,7 @@ pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
                 NpyError::Io(e) => e,
                 other => io::Error::other(other),
             };
-            CliError::io(format!("cannot write '{}'", path.display()), source)
+            CliError::io(format!("cannot write '{}'", output_name(path)), source)
         })
     })?;
     if !args.quiet {
@@ -173,7 +173,7 @@ pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
                 shape[0],
                 shape[1],
                 top.hidden(),
-                path.display()
+                output_name(path)
             );
         } else {
             eprintln!(
@@ -182,7 +182,7 @@ pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
                 shape[1],
                 layers.len(),
                 top.hidden(),
-                path.display()
+                output_name(path)
             );
         }
     }
