@@ -69,6 +69,20 @@ def test_samplers_and_momentum(binary, sampling):
     assert np.isfinite(est.fit(binary).components_).all()
 
 
+@pytest.mark.parametrize("centering", [True, 0.1])
+def test_centering_changes_training_and_stays_finite(binary, centering):
+    plain = RBM(n_components=4, n_iter=2, random_state=0).fit(binary)
+    centred = RBM(n_components=4, n_iter=2, random_state=0, centering=centering).fit(binary)
+    assert np.isfinite(centred.components_).all()
+    assert not np.array_equal(plain.components_, centred.components_)
+
+
+@pytest.mark.parametrize("centering", [0.0, 1.5, float("nan"), "yes"])
+def test_bad_centering_is_a_value_error(binary, centering):
+    with pytest.raises(ValueError, match="centering"):
+        RBM(n_components=4, centering=centering).fit(binary)
+
+
 def test_partial_fit(binary):
     est = RBM(n_components=4, batch_size=20, random_state=0)
     est.partial_fit(binary[:100])

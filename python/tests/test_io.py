@@ -92,13 +92,18 @@ def test_cli_model_on_embedded_digits(tmp_path, rbm_bin):
     np.testing.assert_array_equal(est.transform(x), np.load(tmp_path / "h.npy"))
 
 
-def test_same_model_as_rbm_train(binary, tmp_path, rbm_bin):
+@pytest.mark.parametrize(
+    "centering, flags",
+    [(False, []), (True, ["--centering"]), (0.1, ["--centering", "0.1"])],
+)
+def test_same_model_as_rbm_train(binary, tmp_path, rbm_bin, centering, flags):
     """fit with rbm train's parameters writes rbm train's model, byte for byte."""
     np.save(tmp_path / "x.npy", binary)
     run(rbm_bin, "train", "-q", "--data", tmp_path / "x.npy", "--hidden", 5, "--epochs", 3,
         "--batch", 20, "--lr", 0.05, "--momentum", 0.5, "--weight-decay", 0.0001,
-        "--cd", 1, "--seed", 9, "--out", tmp_path / "cli.safetensors")
+        "--cd", 1, "--seed", 9, *flags, "--out", tmp_path / "cli.safetensors")
     est = RBM(n_components=5, n_iter=3, batch_size=20, learning_rate=0.05, momentum=0.5,
-              weight_decay=0.0001, sampling="cd-1", random_state=9, n_jobs=-1).fit(binary)
+              weight_decay=0.0001, sampling="cd-1", random_state=9, n_jobs=-1,
+              centering=centering).fit(binary)
     est.save(tmp_path / "py.safetensors")
     assert (tmp_path / "py.safetensors").read_bytes() == (tmp_path / "cli.safetensors").read_bytes()
