@@ -43,6 +43,9 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit code of `rbm verify` when a statistical test rejects or a
 /// deterministic bound fails.
 pub const EXIT_VERIFY: u8 = 3;
+/// Exit code of a run interrupted by SIGINT (128 + 2, the shells'
+/// convention) after writing its checkpoint.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// The exit-code section of `rbm --help`.
 const AFTER_HELP: &str = "\
@@ -169,6 +172,10 @@ pub enum CliError {
     /// failed deterministic bound); the message summarises the table.
     #[error("verification failed: {0}")]
     VerifyFailed(String),
+    /// Training was interrupted by SIGINT after writing its checkpoint;
+    /// the message says how to resume.
+    #[error("{0}")]
+    Interrupted(String),
     /// The operating system failed while creating, writing or renaming a
     /// file.
     #[error("{context}: {source}")]
@@ -193,6 +200,7 @@ impl CliError {
             | CliError::Diverged { .. } => EXIT_USAGE,
             CliError::Io { .. } => EXIT_IO,
             CliError::VerifyFailed(_) => EXIT_VERIFY,
+            CliError::Interrupted(_) => EXIT_INTERRUPTED,
         }
     }
 
