@@ -18,7 +18,7 @@ fn data(rows: usize, v: usize) -> Vec<f32> {
             s ^= s >> 7;
             s ^= s << 17;
             let on = (i % v) * 3 / v == (i / v) % 3;
-            f32::from(u8::from(on != (s % 9 == 0)))
+            f32::from(u8::from(on != s.is_multiple_of(9)))
         })
         .collect()
 }

@@ -90,7 +90,7 @@ pub(crate) enum Command {
     /// Train an RBM on a CSV, .npy, .npz or IDX file (default: the embedded
     /// UCI digits) and save it as a .safetensors model.
     #[command(after_help = AFTER_HELP)]
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Map data through a trained model to hidden means or samples, written
     /// as a 2-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]

@@ -2,19 +2,8 @@
 //! the model, the trainer's buffers (momentum, persistent and tempered
 //! chains, centring offsets) and random streams, the position in the run
 //! (epoch, mini-batch, the shuffled order and the shuffle stream) and the
-//! options that would change the run.
-//!
-//! # Format
-//! A safetensors file whose metadata holds `format` =
-//! `nrelu-rbm-checkpoint`, `format_version` = `1`, one `option.NAME` key
-//! per option that would change the run, and `checksum`: the 64-bit
-//! FNV-1a hash (hexadecimal) of every other metadata pair and every tensor
-//! (name and little-endian bytes, in name order). Tensors are
-//! one-dimensional: `F32`, `F64`, `U32`, `U64` (random stream states, four
-//! xoshiro256++ words per lane) or `U8` (flags, and the model itself as the
-//! bytes of a model file, see `model_io`). [`Checkpoint::from_bytes`]
-//! refuses a file that is not such a file, is truncated, or whose checksum
-//! does not match, with [`RbmError::InvalidCheckpoint`]; it never panics.
+//! options that would change the run
+//! (the file format is described on [`Checkpoint`]).
 
 use crate::error::{RbmError, Result};
 use crate::kernels::Stream;
@@ -67,6 +56,18 @@ impl View for &Tensor {
 /// The saved state of a training run, from [`Trainer::checkpoint`](super::Trainer::checkpoint)
 /// or [`train_resumable`](super::train_resumable), written with
 /// [`Checkpoint::to_bytes`] and read back with [`Checkpoint::from_bytes`].
+///
+/// # Format
+/// A safetensors file whose metadata holds `format` =
+/// `nrelu-rbm-checkpoint`, `format_version` = `1`, one `option.NAME` key
+/// per option that would change the run, and `checksum`: the 64-bit
+/// FNV-1a hash (hexadecimal) of every other metadata pair and every tensor
+/// (name and little-endian bytes, in name order). Tensors are
+/// one-dimensional: `F32`, `F64`, `U32`, `U64` (random stream states, four
+/// xoshiro256++ words per lane) or `U8` (flags, and the model itself as the
+/// bytes of a model file, see `model_io`). [`Checkpoint::from_bytes`]
+/// refuses a file that is not such a file, is truncated, or whose checksum
+/// does not match, with [`RbmError::InvalidCheckpoint`]; it never panics.
 ///
 /// ```
 /// use nrelu_rbm::{Rbm, VisibleUnit, units::HiddenUnit};
@@ -270,7 +271,7 @@ impl Checkpoint {
     }
 
     /// The checkpoint as the bytes of a safetensors file (see the
-    /// [module docs](self)).
+    /// [`Checkpoint`]).
     ///
     /// # Errors
     /// [`RbmError::InvalidCheckpoint`] if the safetensors writer fails.

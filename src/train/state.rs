@@ -60,8 +60,8 @@ impl Trainer {
     /// the same bits as if the trainer had never stopped.
     ///
     /// # Errors
-    /// Those of [`Trainer::check_model`]-like checks: `rbm` must be the
-    /// model the trainer was made for.
+    /// [`RbmError::InvalidParameter`] if `rbm` is not the model the trainer
+    /// was made for (another shape or unit types).
     pub fn checkpoint(&mut self, rbm: &Rbm) -> Result<Checkpoint> {
         self.check_model(rbm)?;
         let mut ck = Checkpoint::new();
