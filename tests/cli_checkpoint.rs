@@ -148,11 +148,13 @@ fn bad_checkpoints_and_changed_options_are_refused_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.safetensors");
     let ck = dir.path().join("ck.safetensors");
-    let base = args(&["train", "-q", "--hidden", "8", "--pcd", "1"]);
+    // `train -q`, then each default option that `extra` does not set.
     let with = |extra: &[&str]| {
-        let mut a = base.clone();
-        if !extra.contains(&"--epochs") {
-            a.extend(args(&["--epochs", "2"]));
+        let mut a = args(&["train", "-q"]);
+        for (key, value) in [("--epochs", "2"), ("--hidden", "8"), ("--pcd", "1")] {
+            if !extra.contains(&key) {
+                a.extend(args(&[key, value]));
+            }
         }
         a.extend(extra.iter().map(|x| x.to_string()));
         a.extend(["--out".to_owned(), s(&out)]);

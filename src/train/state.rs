@@ -95,7 +95,22 @@ impl Trainer {
                 }
             })?;
         self.check_model(rbm)?;
-        self.check_model(&model)?;
+        if self.check_model(&model).is_err() {
+            let shape = |m: &Rbm| {
+                format!(
+                    "{} {} visible -> {} {} hidden units",
+                    m.n_visible,
+                    m.visible.name(),
+                    m.n_hidden,
+                    m.hidden
+                )
+            };
+            return Err(RbmError::CheckpointMismatch {
+                option: "model",
+                checkpoint: shape(&model),
+                now: shape(rbm),
+            });
+        }
         // A dry run first, into scratch buffers, so that a bad piece of
         // state leaves the trainer unchanged.
         self.visit_state(&mut |name, buf| dry_take(ck, name, buf))?;
