@@ -3,7 +3,7 @@
 
 use super::checkpoint::{Buf, Checkpoint, FNV_START, fnv1a};
 use super::{Sampling, Snapshot, TrainConfig, Trainer};
-use crate::error::{RbmError, Result, invalid};
+use crate::error::{RbmError, Result};
 use crate::kernels::Stream;
 use crate::model_io;
 use crate::rbm::Rbm;
@@ -211,18 +211,10 @@ impl Run {
     pub(super) fn resume(&mut self, t: &mut Trainer, rbm: &mut Rbm, ck: &Checkpoint) -> Result<()> {
         check_options(ck, &self.options)?;
         self.visit(&mut |name, buf| dry_take(ck, name, buf))?;
-        t.restore(rbm, ck)?;
-        self.visit(&mut |name, buf| ck.take(name, buf))?;
-        let batches_bound = self.order.len();
-        if self.batches_done > batches_bound {
-            return Err(invalid(
-                "checkpoint",
-                self.batches_done,
-                "mini-batch past the epoch's end",
-            ));
-        }
-        let mut seen = vec![false; self.order.len()];
-        for &i in &self.order {
+        let mut order = vec![0u32; self.order.len()];
+        ck.take("run.order", Buf::U32(&mut order))?;
+        let mut seen = vec![false; order.len()];
+        for &i in &order {
             match seen.get_mut(i as usize) {
                 Some(s) if !*s => *s = true,
                 _ => {
@@ -232,7 +224,8 @@ impl Run {
                 }
             }
         }
-        Ok(())
+        t.restore(rbm, ck)?;
+        self.visit(&mut |name, buf| ck.take(name, buf))
     }
 
     fn visit(&mut self, f: &mut dyn FnMut(&str, Buf<'_>) -> Result<()>) -> Result<()> {
