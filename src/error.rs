@@ -110,6 +110,28 @@ pub enum RbmError {
         /// The last completed epoch.
         epoch: usize,
     },
+    /// A checkpoint is not a valid, intact nrelu-rbm checkpoint: not a
+    /// safetensors file, truncated, another format, or its checksum does
+    /// not match.
+    #[error("invalid checkpoint: {reason}")]
+    InvalidCheckpoint {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Resuming from a checkpoint with an option that would change the
+    /// run.
+    #[error(
+        "option '{option}' is {now} but the checkpoint was written with {checkpoint}: \
+         resuming would change the run"
+    )]
+    CheckpointMismatch {
+        /// The option (named as on the command line, without dashes).
+        option: &'static str,
+        /// Its value in the checkpoint.
+        checkpoint: String,
+        /// Its value now.
+        now: String,
+    },
     /// A model file is not a valid nrelu-rbm model.
     #[error("invalid model {path}: {reason}")]
     InvalidModel {

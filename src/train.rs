@@ -454,8 +454,128 @@ pub fn train(
     rbm: &mut Rbm,
     data: &[f32],
     cfg: &TrainConfig,
-    mut progress: impl FnMut(Progress<'_>) -> ControlFlow<()> + Send,
+    progress: impl FnMut(Progress<'_>) -> ControlFlow<()> + Send,
 ) -> Result<TrainReport> {
+    let hooks = Hooks {
+        save_when: |_: &Progress<'_>| false,
+        save: |_: Checkpoint| Ok(()),
+        progress,
+    };
+    run_training(rbm, data, cfg, None, hooks)
+}
+
+/// [`train`] that saves [`Checkpoint`]s as it goes and can continue from
+/// one, with a final model bit-identical to an uninterrupted run's.
+///
+/// After every mini-batch ([`Progress::Batch`]) and every epoch
+/// ([`Progress::Model`]), before `progress` sees it, `save_when` is asked
+/// whether to save; if so, `save` receives the whole state of the run at
+/// that point (write it with [`Checkpoint::to_bytes`]). With `resume`,
+/// training continues from such a checkpoint: `rbm` receives its model and
+/// the run goes on from the mini-batch after it. A cancelled run
+/// ([`RbmError::Cancelled`]) can thus be resumed from the checkpoint saved
+/// at the mini-batch where `progress` returned `Break`.
+///
+/// # Errors
+/// Those of [`train`]; [`RbmError::CheckpointMismatch`] if `cfg`, the
+/// data or `rbm`'s shape differ from the checkpoint's in a way that would
+/// change the run (the thread count may differ);
+/// [`RbmError::InvalidParameter`] with patience (not supported with
+/// checkpoints); the errors of `save`, which stop training.
+///
+/// ```
+/// use nrelu_rbm::{Rbm, RbmError, VisibleUnit, units::HiddenUnit};
+/// use nrelu_rbm::train::{train, train_resumable, Checkpoint, Progress, TrainConfig};
+/// use std::ops::ControlFlow;
+/// let data: Vec<f32> = [[1., 1., 0.], [0., 1., 1.]].iter().cycle().take(20).flatten().copied().collect();
+/// let new = || Rbm::new(3, 2, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 7);
+/// let cfg = TrainConfig::default().with_epochs(4).with_batch_size(4);
+/// let mut whole = new()?;
+/// train(&mut whole, &data, &cfg, |_| ControlFlow::Continue(()))?;
+///
+/// // Stop after epoch 2, keeping its checkpoint's bytes.
+/// let mut saved = Vec::new();
+/// let mut part = new()?;
+/// let stop = |p: &Progress<'_>| matches!(p, Progress::Model { stats, .. } if stats.epoch == 2);
+/// let r = train_resumable(&mut part, &data, &cfg, None, stop,
+///     |ck| { saved = ck.to_bytes()?; Ok(()) },
+///     |p| if stop(&p) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) });
+/// assert!(matches!(r, Err(RbmError::Cancelled { epoch: 2 })));
+///
+/// let ck = Checkpoint::from_bytes(&saved)?;
+/// let mut resumed = new()?;
+/// train_resumable(&mut resumed, &data, &cfg, Some(&ck), |_| false, |_| Ok(()),
+///     |_| ControlFlow::Continue(()))?;
+/// assert_eq!(resumed, whole);
+/// # Ok::<(), nrelu_rbm::RbmError>(())
+/// ```
+pub fn train_resumable(
+    rbm: &mut Rbm,
+    data: &[f32],
+    cfg: &TrainConfig,
+    resume: Option<&Checkpoint>,
+    save_when: impl FnMut(&Progress<'_>) -> bool + Send,
+    save: impl FnMut(Checkpoint) -> Result<()> + Send,
+    progress: impl FnMut(Progress<'_>) -> ControlFlow<()> + Send,
+) -> Result<TrainReport> {
+    if let Some(p) = cfg.patience {
+        return Err(invalid(
+            "patience",
+            p,
+            "cannot be combined with checkpoints",
+        ));
+    }
+    let hooks = Hooks {
+        save_when,
+        save,
+        progress,
+    };
+    run_training(rbm, data, cfg, Some(resume), hooks)
+}
+
+/// The callbacks of a run: whether to save a checkpoint, where to, and
+/// the progress.
+struct Hooks<W, S, P> {
+    save_when: W,
+    save: S,
+    progress: P,
+}
+
+impl<W, S, P> Hooks<W, S, P>
+where
+    W: FnMut(&Progress<'_>) -> bool,
+    S: FnMut(Checkpoint) -> Result<()>,
+    P: FnMut(Progress<'_>) -> ControlFlow<()>,
+{
+    /// Saves the run if `save_when` asks for it at `p`.
+    fn maybe_save(
+        &mut self,
+        p: &Progress<'_>,
+        run: &mut Run,
+        t: &mut Trainer,
+        rbm: &Rbm,
+    ) -> Result<()> {
+        if (self.save_when)(p) {
+            (self.save)(run.checkpoint(t, rbm)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The loop of [`train`] and [`train_resumable`]; `checkpoints` is
+/// `Some(resume)` for the latter.
+fn run_training<W, S, P>(
+    rbm: &mut Rbm,
+    data: &[f32],
+    cfg: &TrainConfig,
+    checkpoints: Option<Option<&Checkpoint>>,
+    mut hooks: Hooks<W, S, P>,
+) -> Result<TrainReport>
+where
+    W: FnMut(&Progress<'_>) -> bool + Send,
+    S: FnMut(Checkpoint) -> Result<()> + Send,
+    P: FnMut(Progress<'_>) -> ControlFlow<()> + Send,
+{
     cfg.validate()?;
     let n = rbm.check_input("training data", data, rbm.n_visible)?;
     if n > u32::MAX as usize {
@@ -469,28 +589,32 @@ pub fn train(
             ..cfg.clone()
         },
     )?;
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut words = vec![0u32; 2 * n];
-    let mut shuffle = Stream::new(cfg.seed, SHUFFLE_STREAM);
+    let mut run = Run::new(cfg, data, n, Snapshot::of(rbm), checkpoints.is_some());
+    if let Some(Some(ck)) = checkpoints {
+        run.resume(&mut t, rbm, ck)?;
+    }
     let mut watch = Watch::new(cfg, rbm, data, n)?;
     let mut report = TrainReport {
         epochs: Vec::with_capacity(cfg.epochs),
         best_epoch: None,
     };
-    let mut last_good = Snapshot::of(rbm);
     // The whole run enters the worker pool once: handing each step to the
     // pool costs far more than the joins inside it (see `Trainer::in_pool`
     // and docs/benchmarks.md), and the callback then runs on a pool thread.
     t.in_pool(|t| {
-        for epoch in 1..=cfg.epochs {
+        for epoch in run.epochs_done + 1..=cfg.epochs {
             let start = Instant::now();
-            shuffle_order(t.kernels, &mut shuffle, &mut words, &mut order);
-            let sq = run_epoch(t, rbm, data, &order, epoch, &last_good, &mut progress)?;
+            if run.batches_done == 0 {
+                shuffle_order(t.kernels, &mut run.shuffle, &mut run.words, &mut run.order);
+                run.sq = 0.0;
+            }
+            let sq = run_epoch(t, rbm, data, &mut run, epoch, &mut hooks)?;
             let reconstruction_error = match cfg.sampling {
                 Sampling::Cd(_) => sq / (n * rbm.n_visible) as f64,
                 Sampling::Pcd(_) => t.evaluate(rbm, data, n.min(PCD_EVAL_ROWS)),
             };
-            last_good.save(rbm);
+            run.last_good.save(rbm);
+            (run.epochs_done, run.batches_done, run.sq) = (epoch, 0, 0.0);
             let seconds = start.elapsed().as_secs_f64();
             let validation = match &mut watch {
                 Some(w) => Some(w.measure(t, rbm)?),
@@ -504,8 +628,9 @@ pub fn train(
                 swap_acceptance: t.take_swap_acceptance(),
             });
             let stats = report.epochs.last().expect("just pushed");
-            if progress(Progress::Epoch(stats)).is_break()
-                || progress(Progress::Model { stats, rbm }).is_break()
+            hooks.maybe_save(&Progress::Model { stats, rbm }, &mut run, t, rbm)?;
+            if (hooks.progress)(Progress::Epoch(stats)).is_break()
+                || (hooks.progress)(Progress::Model { stats, rbm }).is_break()
             {
                 return Err(RbmError::Cancelled { epoch });
             }
@@ -550,47 +675,52 @@ impl Snapshot {
     }
 }
 
-/// Runs epoch `epoch` (from 1): one step per mini-batch of `data` rows
-/// taken in `order`, reporting each batch to `progress`. Returns the summed
-/// squared reconstruction error of the steps. On divergence `rbm` is put
-/// back to `last_good` before the error returns.
-fn run_epoch(
+/// Runs epoch `epoch` (from 1) from mini-batch `run.batches_done`: one
+/// step per mini-batch of `data` rows taken in `run.order`, reporting each
+/// batch to the hooks. Returns the summed squared reconstruction error of
+/// the epoch's steps. On divergence `rbm` is put back to `run.last_good`
+/// before the error returns.
+fn run_epoch<W, S, P>(
     t: &mut Trainer,
     rbm: &mut Rbm,
     data: &[f32],
-    order: &[u32],
+    run: &mut Run,
     epoch: usize,
-    last_good: &Snapshot,
-    progress: &mut impl FnMut(Progress<'_>) -> ControlFlow<()>,
-) -> Result<f64> {
-    let n = order.len();
+    hooks: &mut Hooks<W, S, P>,
+) -> Result<f64>
+where
+    W: FnMut(&Progress<'_>) -> bool,
+    S: FnMut(Checkpoint) -> Result<()>,
+    P: FnMut(Progress<'_>) -> ControlFlow<()>,
+{
+    let n = run.order.len();
     let batches = n.div_ceil(t.batch_rows);
-    let mut sq = 0f64;
-    for batch in 0..batches {
+    for batch in run.batches_done..batches {
         let r0 = batch * t.batch_rows;
         let rows = t.batch_rows.min(n - r0);
-        sq += t
-            .step_rows(rbm, rows, Batch::Gather(data, &order[r0..r0 + rows]))
+        run.sq += t
+            .step_rows(rbm, rows, Batch::Gather(data, &run.order[r0..r0 + rows]))
             .expect("the data was checked before training");
+        run.batches_done = batch + 1;
         if !t.finite {
-            last_good.restore(rbm);
+            run.last_good.restore(rbm);
             return Err(RbmError::Diverged {
                 epoch,
                 batch: batch + 1,
                 last_good_epoch: epoch - 1,
             });
         }
-        if progress(Progress::Batch {
+        let p = Progress::Batch {
             epoch,
             batch: batch + 1,
             batches,
-        })
-        .is_break()
-        {
+        };
+        hooks.maybe_save(&p, run, t, rbm)?;
+        if (hooks.progress)(p).is_break() {
             return Err(RbmError::Cancelled { epoch: epoch - 1 });
         }
     }
-    Ok(sq)
+    Ok(run.sq)
 }
 
 /// Per-epoch statistics of a finished run.
@@ -607,12 +737,16 @@ pub struct TrainReport {
 }
 
 mod centering;
+mod checkpoint;
 mod pass;
+mod state;
 mod tempering;
 mod trainer;
 pub mod watch;
 
 pub use centering::DEFAULT_CENTERING_RATE;
+pub use checkpoint::Checkpoint;
+use state::Run;
 #[doc(hidden)]
 pub use tempering::SwapRule;
 #[cfg(feature = "cli")]

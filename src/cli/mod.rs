@@ -43,6 +43,9 @@ pub const EXIT_USAGE: u8 = 2;
 /// Exit code of `rbm verify` when a statistical test rejects or a
 /// deterministic bound fails.
 pub const EXIT_VERIFY: u8 = 3;
+/// Exit code of a run interrupted by SIGINT (128 + 2, the shells'
+/// convention) after writing its checkpoint.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// The exit-code section of `rbm --help`.
 const AFTER_HELP: &str = "\
@@ -87,7 +90,7 @@ pub(crate) enum Command {
     /// Train an RBM on a CSV, .npy, .npz or IDX file (default: the embedded
     /// UCI digits) and save it as a .safetensors model.
     #[command(after_help = AFTER_HELP)]
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Map data through a trained model to hidden means or samples, written
     /// as a 2-D float32 .npy file.
     #[command(after_help = AFTER_HELP)]
@@ -169,6 +172,10 @@ pub enum CliError {
     /// failed deterministic bound); the message summarises the table.
     #[error("verification failed: {0}")]
     VerifyFailed(String),
+    /// Training was interrupted by SIGINT after writing its checkpoint;
+    /// the message says how to resume.
+    #[error("{0}")]
+    Interrupted(String),
     /// The operating system failed while creating, writing or renaming a
     /// file.
     #[error("{context}: {source}")]
@@ -193,6 +200,7 @@ impl CliError {
             | CliError::Diverged { .. } => EXIT_USAGE,
             CliError::Io { .. } => EXIT_IO,
             CliError::VerifyFailed(_) => EXIT_VERIFY,
+            CliError::Interrupted(_) => EXIT_INTERRUPTED,
         }
     }
 

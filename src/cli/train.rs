@@ -50,6 +50,7 @@ use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+mod checkpoint;
 mod watch;
 
 /// The defaults that do not depend on the visible unit type.
@@ -161,6 +162,18 @@ pub struct TrainArgs {
     /// training fails
     #[arg(long, value_name = "FILE.jsonl", conflicts_with = "layers")]
     pub log: Option<PathBuf>,
+    /// Write the whole state of the run to this file (atomically) every
+    /// --checkpoint-every epochs, and on SIGINT after the current
+    /// mini-batch (then exit with status 130)
+    #[arg(long, value_name = "CK.safetensors", conflicts_with_all = ["layers", "patience"])]
+    pub checkpoint: Option<PathBuf>,
+    /// Epochs between checkpoints
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "checkpoint", allow_negative_numbers = true, value_parser = positive_usize)]
+    pub checkpoint_every: usize,
+    /// Continue the run saved in this checkpoint; the options that would
+    /// change the run must be the same
+    #[arg(long, value_name = "CK.safetensors", conflicts_with_all = ["layers", "patience"])]
+    pub resume: Option<PathBuf>,
 }
 
 /// Parses a visible unit name.
@@ -412,6 +425,7 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     watch::check_log_path(args)?;
+    checkpoint::check_paths(args)?;
     let prepared = prepare(&args.data_input(), args.scale, args.visible)?;
     let cfg = watch::configure(args, cfg, &prepared)?;
     let data = &prepared.data;
@@ -432,21 +446,26 @@ pub fn run(args: &TrainArgs) -> Result<(), CliError> {
     }
     let mut epoch_log = watch::EpochLog::create(args.log.as_deref())?;
     let bar = batch_bar(log);
-    let result = train(&mut rbm, &data.values, &cfg, |p| {
+    let progress = |p: Progress<'_>| {
         let written = match &mut epoch_log {
             Some(l) => l.record(&p),
             None => ControlFlow::Continue(()),
         };
         show_progress(bar.as_ref(), log, cfg.epochs, p);
         written
-    });
+    };
+    let result = if checkpoint::wanted(args) {
+        checkpoint::train(args, &mut rbm, &data.values, &cfg, progress)
+    } else {
+        train(&mut rbm, &data.values, &cfg, progress).map_err(|e| train_error(e, cfg.learning_rate))
+    };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     if let Some(l) = &mut epoch_log {
         l.check()?;
     }
-    let report = result.map_err(|e| train_error(e, cfg.learning_rate))?;
+    let report = result?;
 
     if is_stdout(&args.out) {
         super::output::write_stdout(&model_io::to_bytes(&rbm)?)?;

@@ -43,6 +43,8 @@
 //! not depend on the threads, so centred training keeps bit-identical
 //! results for any thread count.
 
+use super::checkpoint::Buf;
+use crate::error::Result;
 use crate::kernels::{Accumulate, Kernels, MatMut, MatRef, Product};
 use crate::rbm::Rbm;
 
@@ -93,6 +95,27 @@ impl Centering {
             w_lambda_new: vec![0.0; nv],
             wt_mu_new: vec![0.0; nh],
         }
+    }
+
+    /// Hands the offsets and buffers to `f` (see `Trainer::visit_state`).
+    pub(super) fn visit_state(
+        &mut self,
+        f: &mut dyn FnMut(&str, Buf<'_>) -> Result<()>,
+    ) -> Result<()> {
+        f("centering.started", Buf::Flag(&mut self.started))?;
+        f("centering.mu", Buf::F64(&mut self.mu))?;
+        f("centering.mu32", Buf::F32(&mut self.mu32))?;
+        f("centering.lambda", Buf::F64(&mut self.lambda))?;
+        f("centering.lambda32", Buf::F32(&mut self.lambda32))?;
+        for (i, s) in self.sums.iter_mut().enumerate() {
+            f(&format!("centering.sums{i}"), Buf::F64(s))?;
+        }
+        f("centering.grad_b", Buf::F64(&mut self.grad_b))?;
+        f("centering.grad_c", Buf::F64(&mut self.grad_c))?;
+        f("centering.w_lambda", Buf::F32(&mut self.w_lambda))?;
+        f("centering.wt_mu", Buf::F32(&mut self.wt_mu))?;
+        f("centering.w_lambda_new", Buf::F32(&mut self.w_lambda_new))?;
+        f("centering.wt_mu_new", Buf::F32(&mut self.wt_mu_new))
     }
 
     /// Steps 2 and 3 of a centred step (see the module docs), before the

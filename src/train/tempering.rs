@@ -29,7 +29,9 @@
 //! streams; the swaps run on the calling thread, row by row in order, from
 //! one stream: the same bits for any thread count.
 
+use super::checkpoint::Buf;
 use super::pass::{Layer, Pass, PassBalance, PassContext};
+use crate::error::Result;
 use crate::kernels::{Activation, Kernels, Stream};
 use crate::parallel::Workers;
 use crate::rbm::{Rbm, VisibleUnit, hidden_mean_activation};
@@ -165,6 +167,37 @@ impl Tempering {
             up: PassBalance::new(workers),
             started: false,
         }
+    }
+
+    /// Hands the chains, their streams and the swap counters to `f` (see
+    /// `Trainer::visit_state`). The scaled models are rebuilt from the
+    /// model at every step, so they are not state.
+    pub(super) fn visit_state(
+        &mut self,
+        f: &mut dyn FnMut(&str, Buf<'_>) -> Result<()>,
+    ) -> Result<()> {
+        for (i, c) in self.chains.iter_mut().enumerate() {
+            f(&format!("tempering.chain{i}.v"), Buf::F32(&mut c.v))?;
+            f(&format!("tempering.chain{i}.h"), Buf::F32(&mut c.h))?;
+            f(&format!("tempering.chain{i}.a"), Buf::F32(&mut c.a))?;
+            f(
+                &format!("tempering.chain{i}.v_means"),
+                Buf::F32(&mut c.v_means),
+            )?;
+            f(
+                &format!("tempering.chain{i}.streams"),
+                Buf::Streams(&mut c.streams),
+            )?;
+        }
+        f(
+            "tempering.swap_stream",
+            Buf::Streams(std::slice::from_mut(&mut self.swap_stream)),
+        )?;
+        f("tempering.uniforms", Buf::F32(&mut self.uniforms))?;
+        f("tempering.energies", Buf::F64(&mut self.energies))?;
+        f("tempering.accepted", Buf::U64(&mut self.accepted))?;
+        f("tempering.proposed", Buf::U64(&mut self.proposed))?;
+        f("tempering.started", Buf::Flag(&mut self.started))
     }
 
     /// Starts every chain's hidden state at `h` (up to the first

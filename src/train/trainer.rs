@@ -3,6 +3,7 @@
 //! the step's arithmetic and why its bits do not depend on the threads).
 
 use super::centering::{CENTERING_ROWS, Centering};
+use super::checkpoint::Buf;
 use super::pass::{Layer, Pass, PassBalance, PassContext};
 use super::tempering::{self, Tempering};
 use super::{ROW_BLOCK, Sampling, TrainConfig};
@@ -257,6 +258,65 @@ impl Trainer {
             return Err(RbmError::StepDiverged);
         }
         Ok(sq)
+    }
+
+    /// Hands every piece of state that carries from one step to the next
+    /// (and the scratch buffers, so that a restored trainer is the saved
+    /// one in every bit) to `f`, under stable names: for checkpoints.
+    pub(super) fn visit_state(
+        &mut self,
+        f: &mut dyn FnMut(&str, Buf<'_>) -> Result<()>,
+    ) -> Result<()> {
+        f("trainer.streams", Buf::Streams(&mut self.streams))?;
+        f("trainer.visible_stats", Buf::F32(&mut self.visible_stats))?;
+        f("trainer.hidden_stats", Buf::F32(&mut self.hidden_stats))?;
+        f("trainer.hidden_chain", Buf::F32(&mut self.hidden_chain))?;
+        f("trainer.visible_means", Buf::F32(&mut self.visible_means))?;
+        f(
+            "trainer.visible_samples",
+            Buf::F32(&mut self.visible_samples),
+        )?;
+        f(
+            "trainer.weight_velocity",
+            Buf::F32(&mut self.weight_velocity),
+        )?;
+        f(
+            "trainer.recon_error_cols",
+            Buf::F64(&mut self.recon_error_cols),
+        )?;
+        f(
+            "trainer.visible_bias_velocity",
+            Buf::F32(&mut self.visible_bias_velocity),
+        )?;
+        f(
+            "trainer.hidden_bias_velocity",
+            Buf::F32(&mut self.hidden_bias_velocity),
+        )?;
+        f(
+            "trainer.visible_bias_grad",
+            Buf::F64(&mut self.visible_bias_grad),
+        )?;
+        f(
+            "trainer.hidden_bias_grad",
+            Buf::F64(&mut self.hidden_bias_grad),
+        )?;
+        f(
+            "trainer.chains_started",
+            Buf::Flag(&mut self.chains_started),
+        )?;
+        f("trainer.finite", Buf::Flag(&mut self.finite))?;
+        if let Some(c) = &mut self.centering {
+            c.visit_state(f)?;
+        }
+        if let Some(t) = &mut self.tempering {
+            t.visit_state(f)?;
+        }
+        Ok(())
+    }
+
+    /// The options the trainer was made with.
+    pub(super) fn config(&self) -> &TrainConfig {
+        &self.cfg
     }
 
     /// Checks that `rbm` has the shape and units the trainer was made for.
