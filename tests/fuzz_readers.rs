@@ -79,4 +79,65 @@ fn the_checker_rejects_panics_and_multi_line_refusals() {
     assert_eq!(fuzz::check(Reader::NpyData, b"junk"), Ok(false));
     let nan = fuzz::npy_with("<f4", false, "(1, 1)", &f32::NAN.to_le_bytes());
     assert_eq!(fuzz::check(Reader::NpyData, &nan), Ok(false));
+    // A reader that panics, or refuses in two lines, fails the case, and
+    // the failure shows the input.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let panicked = fuzz::guard(Reader::Csv, b"1,2", || panic!("index out of bounds"));
+    std::panic::set_hook(hook);
+    let msg = panicked.unwrap_err();
+    assert!(msg.contains("panicked: index out of bounds"), "{msg}");
+    assert!(msg.contains("312c32"), "{msg}");
+    let two_lines = fuzz::guard(Reader::Csv, b"x", || fuzz::refused("a\nb".into()));
+    assert!(two_lines.unwrap_err().contains("not one line"));
+    assert_eq!(fuzz::refused("one line".into()), Ok(false));
+}
+
+/// Found by fuzzing: a metadata value holding a newline (a JSON `\n`)
+/// was quoted as is, and the refusal took two lines.
+#[test]
+fn a_newline_in_model_metadata_is_escaped_in_the_refusal() {
+    use nrelu_rbm::model_io::{self, ModelFile};
+    use nrelu_rbm::{Rbm, VisibleUnit, stack::Stack, units::HiddenUnit};
+    let rbm = Rbm::new(3, 2, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1).unwrap();
+    for key in ["hidden", "visible", "input_map", "layers"] {
+        let mut file = ModelFile::new();
+        file.insert_layer("", &rbm).unwrap();
+        file.set_metadata(key, "b\nomial:1").unwrap();
+        let bytes = file.to_bytes().unwrap();
+        let path = std::path::Path::new("m.safetensors");
+        let err = Stack::from_bytes(&bytes, path).unwrap_err().to_string();
+        assert!(
+            !err.contains('\n') && err.contains("b\\nomial"),
+            "{key}: {err}"
+        );
+        if key != "layers" {
+            let err = model_io::from_bytes(&bytes, path).unwrap_err().to_string();
+            assert!(!err.contains('\n'), "{key}: {err}");
+        }
+    }
+}
+
+/// A control character in an `.npz` member name is escaped in messages.
+#[test]
+fn a_newline_in_an_npz_member_name_is_escaped_in_the_refusal() {
+    use nrelu_rbm::data::{Dataset, ReadOptions};
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for name in ["a\nb.npy", "c.npy"] {
+        z.start_file(name, opts).unwrap();
+        z.write_all(b"not an array").unwrap();
+    }
+    let bytes = z.finish().unwrap().into_inner();
+    let read = |spec: &str| {
+        Dataset::from_bytes(&bytes, spec.as_ref(), &ReadOptions::new())
+            .unwrap_err()
+            .to_string()
+    };
+    for spec in ["x.npz", "x.npz:c", "x.npz:zz"] {
+        let err = read(spec);
+        assert!(!err.contains('\n'), "{spec}: {err}");
+    }
+    assert!(read("x.npz").contains("a\\nb"), "{}", read("x.npz"));
 }

@@ -158,10 +158,12 @@ fn quote(text: &str) -> String {
     }
 }
 
+/// An [`RbmError::InvalidData`] on `path`; control characters quoted from
+/// the file (a member name, say) are escaped so that it stays one line.
 fn invalid_data(path: &Path, reason: String) -> RbmError {
     RbmError::InvalidData {
         path: path.to_owned(),
-        reason,
+        reason: crate::error::one_line(reason),
     }
 }
 

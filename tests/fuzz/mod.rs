@@ -474,17 +474,19 @@ fn finite_data(d: &Dataset) -> bool {
             .is_none_or(|l| l.len() == d.rows() && l.iter().all(|x| x.is_finite()))
 }
 
+/// A refusal's message: `Ok(false)` if it is one non-empty line.
+pub fn refused(msg: String) -> Result<bool, String> {
+    if msg.contains('\n') || msg.is_empty() {
+        Err(format!("a refusal is not one line: {msg:?}"))
+    } else {
+        Ok(false)
+    }
+}
+
 /// Runs `reader` on `bytes` and checks the properties. `Ok(true)` when the
 /// file was accepted, `Ok(false)` when refused (in one line).
 pub fn check(reader: Reader, bytes: &[u8]) -> Result<bool, String> {
     let run = || -> Result<bool, String> {
-        let refused = |msg: String| {
-            if msg.contains('\n') || msg.is_empty() {
-                Err(format!("a refusal is not one line: {msg:?}"))
-            } else {
-                Ok(false)
-            }
-        };
         // The first read decides acceptance; the others (with a label
         // column, under another name) may refuse what it accepts, but
         // must not panic or answer in several lines.
@@ -547,6 +549,16 @@ pub fn check(reader: Reader, bytes: &[u8]) -> Result<bool, String> {
             Reader::Gzip => data("x.gz", false),
         }
     };
+    guard(reader, bytes, run)
+}
+
+/// Runs `run` (a reader on `bytes`) under `catch_unwind`: a panic, or an
+/// `Err` from `run`, becomes an error that shows the case.
+pub fn guard(
+    reader: Reader,
+    bytes: &[u8],
+    run: impl FnOnce() -> Result<bool, String>,
+) -> Result<bool, String> {
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(Ok(accepted)) => Ok(accepted),
         Ok(Err(what)) => Err(failure(reader, bytes, &what)),
