@@ -5,10 +5,10 @@
 //! cargo run --release --example fuzz_readers -- [CASES] [SEED]
 //! ```
 //!
-//! CASES (default 10,000,000) are shared among the readers; SEED (default
-//! 1) fixes them, so a failure reproduces. Progress is printed per block
-//! of cases; the first failing case is printed (shrunk) and the exit code
-//! is 1.
+//! CASES (default 10,000,000) are shared among the readers, and SEED
+//! (default one) fixes them, so a failure reproduces. Progress is printed
+//! per block of cases; the first failing case is printed (shrunk) and the
+//! exit code is then 1.
 
 #[path = "../../tests/fuzz/mod.rs"]
 mod fuzz;
