@@ -141,3 +141,14 @@ fn a_newline_in_an_npz_member_name_is_escaped_in_the_refusal() {
     }
     assert!(read("x.npz").contains("a\\nb"), "{}", read("x.npz"));
 }
+
+/// An archive with two members of the same name is read without a panic
+/// and answered in one line, whichever member (if any) is read.
+#[test]
+fn an_npz_with_a_duplicate_member_name_is_handled() {
+    for seed in 0..20 {
+        let bytes = fuzz::duplicate_npz(seed);
+        assert_eq!(bytes.windows(5).filter(|w| w == b"a.npy").count(), 4);
+        fuzz::check(Reader::Npz, &bytes).unwrap_or_else(|e| panic!("{e}"));
+    }
+}

@@ -111,6 +111,9 @@ pub enum Mutation {
     /// Replace the first occurrence of a header token (a dtype, a
     /// dimension, a metadata value, a member name) by a hostile one.
     Token(u8, u8),
+    /// Rename every `b.npy` to `a.npy`, local headers and central
+    /// directory alike: an `.npz` archive with a duplicate member name.
+    Duplicate,
 }
 
 fn mutation_strategy() -> impl Strategy<Value = Mutation> {
@@ -122,6 +125,7 @@ fn mutation_strategy() -> impl Strategy<Value = Mutation> {
         1 => (any::<usize>(), 1usize..17).prop_map(|(i, n)| Mutation::Delete(i, n)),
         2 => (any::<usize>(), any::<u8>()).prop_map(|(i, k)| Mutation::Extreme(i, k)),
         3 => (any::<u8>(), any::<u8>()).prop_map(|(a, b)| Mutation::Token(a, b)),
+        1 => Just(Mutation::Duplicate),
     ]
 }
 
@@ -439,10 +443,29 @@ pub fn mutate(reader: Reader, mut b: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
                     b.splice(at..at + tok.len(), rep.bytes());
                 }
             }
+            Mutation::Duplicate => {
+                let mut at = 0;
+                while let Some(k) = b[at..].windows(5).position(|w| w == b"b.npy") {
+                    b[at + k] = b'a';
+                    at += k + 5;
+                }
+            }
             _ => {}
         }
     }
     b
+}
+
+/// A valid two-member `.npz` archive whose members both get the name
+/// `a.npy`.
+pub fn duplicate_npz(seed: u64) -> Vec<u8> {
+    let s = Seed {
+        rows: 2,
+        cols: 2,
+        kind: 2,
+        seed,
+    };
+    mutate(Reader::Npz, valid(Reader::Npz, &s), &[Mutation::Duplicate])
 }
 
 /// What went wrong in a case, with the case.
