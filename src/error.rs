@@ -161,6 +161,26 @@ pub enum RbmError {
 /// Shorthand for results of this crate.
 pub type Result<T, E = RbmError> = std::result::Result<T, E>;
 
+/// `reason` with its control characters (newlines, tabs, ...) escaped as
+/// `\\n`, `\\t`, ...: file contents quoted in an error (a metadata value,
+/// a tensor or member name) must not break the one-line message.
+pub(crate) fn one_line(reason: String) -> String {
+    if !reason.chars().any(char::is_control) {
+        return reason;
+    }
+    reason
+        .chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 pub(crate) fn invalid(
     name: &'static str,
     value: impl ToString,

@@ -67,6 +67,99 @@ pub(crate) fn is_special_file(path: &Path) -> bool {
     })
 }
 
+/// The temporary file as the writer under the buffer of
+/// [`write_via_temp`]: the file itself, except that in unit tests it can be
+/// told to fail after a number of bytes (see `faults`), the way a full disk
+/// or a revoked permission fails a write part way.
+pub(crate) struct TempSink<'a> {
+    file: &'a mut File,
+}
+
+impl Write for TempSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = faults::allow(buf.len())?;
+        self.file.write(&buf[..n])
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Injected faults: none outside unit tests, where the functions compile
+/// to nothing.
+#[cfg(not(test))]
+mod faults {
+    use super::Step;
+    use std::io;
+
+    /// How many of `n` bytes may be written next.
+    #[inline(always)]
+    pub(super) fn allow(n: usize) -> io::Result<usize> {
+        Ok(n)
+    }
+
+    /// Whether `step` may go ahead.
+    #[inline(always)]
+    pub(super) fn before(_: Step) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Injected faults for unit tests, per thread (each test runs on its own
+/// thread): a budget of bytes after which writes fail, and a step that
+/// fails, each with an error kind.
+#[cfg(test)]
+pub(crate) mod faults {
+    use super::Step;
+    use std::cell::Cell;
+    use std::io;
+
+    thread_local! {
+        static BUDGET: Cell<Option<(usize, io::ErrorKind)>> = const { Cell::new(None) };
+        static STEP: Cell<Option<(Step, io::ErrorKind)>> = const { Cell::new(None) };
+    }
+
+    /// Writes fail with `kind` once `bytes` bytes have been written.
+    pub(crate) fn fail_after(bytes: usize, kind: io::ErrorKind) {
+        BUDGET.set(Some((bytes, kind)));
+    }
+
+    /// `step` fails with `kind`.
+    pub(crate) fn fail_at(step: Step, kind: io::ErrorKind) {
+        STEP.set(Some((step, kind)));
+    }
+
+    /// No more faults.
+    pub(crate) fn clear() {
+        BUDGET.set(None);
+        STEP.set(None);
+    }
+
+    /// How many of `n` bytes may be written next: all of them without a
+    /// budget, else what is left of it, and an error once it is spent
+    /// (a short write, then a failure, as a filling disk does).
+    pub(super) fn allow(n: usize) -> io::Result<usize> {
+        match BUDGET.get() {
+            None => Ok(n),
+            Some((0, kind)) if n > 0 => Err(io::Error::new(kind, "injected fault")),
+            Some((left, kind)) => {
+                let k = n.min(left);
+                BUDGET.set(Some((left - k, kind)));
+                Ok(k)
+            }
+        }
+    }
+
+    /// An error if `step` is the one told to fail.
+    pub(super) fn before(step: Step) -> io::Result<()> {
+        match STEP.get() {
+            Some((s, kind)) if s == step => Err(io::Error::new(kind, "injected fault")),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The mechanism shared by [`atomic_write`] and `cli::output::write_atomic`:
 /// `write` fills a buffered temporary file `.<file name>.<random>.tmp`
 /// (`.rbm.<random>.tmp` for names over 64 bytes) in the same directory,
@@ -83,7 +176,7 @@ pub(crate) fn is_special_file(path: &Path) -> bool {
 pub(crate) fn write_via_temp<E>(
     path: &Path,
     name: &OsStr,
-    write: impl FnOnce(&mut BufWriter<&mut File>) -> std::result::Result<(), E>,
+    write: impl FnOnce(&mut BufWriter<TempSink<'_>>) -> std::result::Result<(), E>,
     fail: impl Fn(Step, io::Error) -> E,
 ) -> std::result::Result<(), E> {
     if is_special_file(path) {
@@ -112,13 +205,19 @@ pub(crate) fn write_via_temp<E>(
         .tempfile_in(dir)
         .map_err(|e| fail(Step::CreateTemp, e))?;
     {
-        let mut buf = BufWriter::with_capacity(BUF_BYTES, tmp.as_file_mut());
+        let sink = TempSink {
+            file: tmp.as_file_mut(),
+        };
+        let mut buf = BufWriter::with_capacity(BUF_BYTES, sink);
         write(&mut buf)?;
         buf.into_inner()
             .map_err(|e| fail(Step::Write, e.into_error()))?;
     }
+    faults::before(Step::Write).map_err(|e| fail(Step::Write, e))?;
     tmp.as_file().sync_all().map_err(|e| fail(Step::Write, e))?;
-    // Dropping the error's file deletes the temporary file.
+    // Dropping the temporary file (here, or the one in the error) deletes
+    // it.
+    faults::before(Step::Rename).map_err(|e| fail(Step::Rename, e))?;
     tmp.persist(path).map_err(|e| fail(Step::Rename, e.error))?;
     // Make the rename durable. The file is complete and in place whatever
     // happens here, and some file systems cannot sync a directory, so a
@@ -238,5 +337,129 @@ mod tests {
         let path = dir.path().join("y".repeat(250));
         atomic_write(&path, |w| w.write_all(b"z")).unwrap();
         assert_eq!(entries(dir.path()), std::slice::from_ref(&path));
+    }
+
+    /// The payloads of the fault tests: one smaller than the buffer (one
+    /// write to the file, at the end) and one larger (several writes).
+    fn payloads() -> Vec<Vec<u8>> {
+        let rbm = crate::Rbm::new(
+            9,
+            5,
+            crate::VisibleUnit::Bernoulli,
+            crate::units::HiddenUnit::Nrelu,
+            3,
+        )
+        .unwrap();
+        let model = crate::model_io::to_bytes(&rbm).unwrap();
+        let big: Vec<u8> = (0..BUF_BYTES * 2 + 12_345)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        vec![model, big]
+    }
+
+    /// Byte counts after which the injected fault strikes: nothing, one
+    /// byte, half, all but the last byte.
+    fn cut_points(len: usize) -> [usize; 4] {
+        [0, 1, len / 2, len - 1]
+    }
+
+    #[test]
+    fn a_write_failing_part_way_keeps_the_old_file_and_leaves_no_temporary() {
+        let kinds = [io::ErrorKind::StorageFull, io::ErrorKind::PermissionDenied];
+        for payload in payloads() {
+            for n in cut_points(payload.len()) {
+                for kind in kinds {
+                    for old in [Some(&b"the previous file"[..]), None] {
+                        let dir = tempfile::tempdir().unwrap();
+                        let path = dir.path().join("m.safetensors");
+                        if let Some(old) = old {
+                            fs::write(&path, old).unwrap();
+                        }
+                        faults::fail_after(n, kind);
+                        let res = atomic_write(&path, |w| w.write_all(&payload));
+                        faults::clear();
+                        let case = format!("{} bytes, fault after {n}, {kind:?}", payload.len());
+                        let err = res.expect_err(&case);
+                        match &err {
+                            RbmError::Io { source, .. } => {
+                                assert_eq!(source.kind(), kind, "{case}")
+                            }
+                            other => panic!("{case}: {other}"),
+                        }
+                        assert!(!err.to_string().contains('\n'), "{case}: {err}");
+                        match old {
+                            Some(old) => {
+                                assert_eq!(fs::read(&path).unwrap(), old, "{case}");
+                                assert_eq!(
+                                    entries(dir.path()),
+                                    std::slice::from_ref(&path),
+                                    "{case}"
+                                );
+                            }
+                            None => assert!(entries(dir.path()).is_empty(), "{case}"),
+                        }
+                    }
+                }
+            }
+            // The same write with a budget of exactly its length succeeds:
+            // the faults above struck inside the payload, not after it.
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("m.safetensors");
+            faults::fail_after(payload.len(), io::ErrorKind::StorageFull);
+            let res = atomic_write(&path, |w| w.write_all(&payload));
+            faults::clear();
+            res.unwrap();
+            assert_eq!(fs::read(&path).unwrap(), payload);
+            assert_eq!(entries(dir.path()), [path]);
+        }
+    }
+
+    #[test]
+    fn a_failing_sync_or_rename_keeps_the_old_file_and_leaves_no_temporary() {
+        let payload = &payloads()[0];
+        for step in [Step::Write, Step::Rename] {
+            for kind in [io::ErrorKind::StorageFull, io::ErrorKind::PermissionDenied] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("s.safetensors");
+                fs::write(&path, b"old").unwrap();
+                faults::fail_at(step, kind);
+                let res = atomic_write(&path, |w| w.write_all(payload));
+                faults::clear();
+                let err = res.expect_err("the injected fault");
+                let want = match step {
+                    Step::Rename => "cannot rename the temporary file over it",
+                    _ => "cannot write",
+                };
+                assert!(err.to_string().contains(want), "{step:?}: {err}");
+                assert_eq!(fs::read(&path).unwrap(), b"old", "{step:?}");
+                assert_eq!(entries(dir.path()), std::slice::from_ref(&path), "{step:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn model_and_stack_saves_under_faults_keep_the_old_file() {
+        let rbm = crate::Rbm::new(
+            6,
+            4,
+            crate::VisibleUnit::Gaussian,
+            crate::units::HiddenUnit::Bernoulli,
+            8,
+        )
+        .unwrap();
+        let stack = crate::stack::Stack::new(vec![rbm.clone()]).unwrap();
+        let len = crate::model_io::to_bytes(&rbm).unwrap().len();
+        for n in cut_points(len) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("m.safetensors");
+            fs::write(&path, b"old").unwrap();
+            faults::fail_after(n, io::ErrorKind::StorageFull);
+            let model = crate::model_io::save(&rbm, &path);
+            let stacked = stack.save(&path);
+            faults::clear();
+            assert!(model.is_err() && stacked.is_err(), "fault after {n}");
+            assert_eq!(fs::read(&path).unwrap(), b"old");
+            assert_eq!(entries(dir.path()), std::slice::from_ref(&path));
+        }
     }
 }

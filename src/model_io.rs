@@ -35,7 +35,7 @@
 //!
 //! [safetensors]: https://github.com/huggingface/safetensors
 
-use crate::error::{RbmError, Result, invalid};
+use crate::error::{RbmError, Result, invalid, one_line};
 use crate::fsutil::atomic_write;
 use crate::rbm::{Rbm, Standardization, VisibleUnit};
 use crate::units::HiddenUnit;
@@ -401,7 +401,7 @@ impl ModelFile {
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<ModelFile> {
         let bad = |reason: String| RbmError::InvalidModel {
             path: path.to_owned(),
-            reason,
+            reason: one_line(reason),
         };
         let (n, meta) = SafeTensors::read_metadata(bytes).map_err(|e| bad(describe(&e, bytes)))?;
         // read_metadata checked that the header and every tensor's data lie
@@ -496,7 +496,7 @@ impl ModelFile {
     fn bad(&self, reason: String) -> RbmError {
         RbmError::InvalidModel {
             path: self.source.clone(),
-            reason,
+            reason: one_line(reason),
         }
     }
 

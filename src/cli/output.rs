@@ -12,8 +12,8 @@
 //! accepts it.
 
 use super::{CliError, InputError};
-use crate::fsutil::{Step, parent_dir, write_via_temp};
-use std::fs::{self, File};
+use crate::fsutil::{Step, TempSink, parent_dir, write_via_temp};
+use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -159,7 +159,7 @@ pub fn check_output_path(path: &Path) -> Result<(), CliError> {
 /// cannot be created, flushed, synced or renamed.
 pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), CliError>
 where
-    F: FnOnce(&mut BufWriter<&mut File>) -> Result<(), CliError>,
+    F: FnOnce(&mut BufWriter<TempSink<'_>>) -> Result<(), CliError>,
 {
     check_output_path(path)?;
     let name = path.file_name().unwrap_or_default();
@@ -206,6 +206,7 @@ mod tests {
     }
 
     use super::*;
+    use std::fs::File;
     use std::path::PathBuf;
 
     fn leftovers(dir: &Path) -> Vec<PathBuf> {
@@ -280,6 +281,35 @@ mod tests {
             let err = check_output_path(&path).unwrap_err();
             assert!(matches!(err, CliError::Input(_)), "{path:?}: {err}");
             assert!(err.to_string().contains(want), "{path:?}: {err}");
+        }
+    }
+
+    /// A transform's `.npy` output written through [`write_atomic`] while
+    /// the disk fills (or permission is lost) part way: the previous file
+    /// stays, and no temporary file is left.
+    #[test]
+    fn npy_output_under_write_faults_keeps_the_old_file() {
+        use crate::fsutil::faults;
+        let data: Vec<f32> = (0..70_000).map(|i| i as f32 * 0.5).collect();
+        let len = crate::npy::write_f32_1d(Vec::new(), &data).unwrap().len();
+        for n in [0, 1, len / 2, len - 1] {
+            for kind in [io::ErrorKind::StorageFull, io::ErrorKind::PermissionDenied] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("codes.npy");
+                fs::write(&path, b"old codes").unwrap();
+                faults::fail_after(n, kind);
+                let res = write_atomic(&path, |w| {
+                    crate::npy::write_f32_1d(w, &data)
+                        .map(drop)
+                        .map_err(|e| CliError::io("write", io::Error::other(e.to_string())))
+                });
+                faults::clear();
+                let err = res.expect_err("the injected fault");
+                assert!(!err.to_string().contains('\n'), "{err}");
+                assert_eq!(fs::read(&path).unwrap(), b"old codes", "fault after {n}");
+                let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+                assert_eq!(left.len(), 1, "fault after {n}, {kind:?}");
+            }
         }
     }
 }

@@ -158,10 +158,12 @@ fn quote(text: &str) -> String {
     }
 }
 
+/// An [`RbmError::InvalidData`] on `path`; control characters quoted from
+/// the file (a member name, say) are escaped so that it stays one line.
 fn invalid_data(path: &Path, reason: String) -> RbmError {
     RbmError::InvalidData {
         path: path.to_owned(),
-        reason,
+        reason: crate::error::one_line(reason),
     }
 }
 
@@ -241,6 +243,28 @@ impl Dataset {
     /// format.
     pub fn read(spec: &Path, opts: &ReadOptions) -> Result<Dataset> {
         source::read(spec, opts)
+    }
+
+    /// Reads data held in memory: `bytes` is the whole content of a file
+    /// named `spec`, read exactly as [`Dataset::read`] reads that file
+    /// (gzip undone, the format from the options, the name or the
+    /// content; `FILE.npz:NAME` selects an array), without opening
+    /// anything. No input makes it panic.
+    ///
+    /// ```
+    /// use nrelu_rbm::data::{Dataset, ReadOptions};
+    /// let opts = ReadOptions::new();
+    /// let d = Dataset::from_bytes(b"1,2\n3,4\n", "x.csv".as_ref(), &opts)?;
+    /// assert_eq!(d.values(), [1.0, 2.0, 3.0, 4.0]);
+    /// let err = Dataset::from_bytes(b"\x93NUMPY\x01", "x.npy".as_ref(), &opts).unwrap_err();
+    /// assert!(!err.to_string().contains('\n'));
+    /// # Ok::<(), nrelu_rbm::RbmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`Dataset::read`].
+    pub fn from_bytes(bytes: &[u8], spec: &Path, opts: &ReadOptions) -> Result<Dataset> {
+        source::read_bytes(bytes, spec, opts)
     }
 
     /// Reads a CSV file (see [`Dataset::from_csv_reader`]).

@@ -179,7 +179,11 @@ pub(crate) fn read_npz<R: Read + Seek>(
             ));
         }
     };
-    let member_path = PathBuf::from(format!("{}:{name}", path.display()));
+    let member_path = PathBuf::from(format!(
+        "{}:{}",
+        path.display(),
+        crate::error::one_line(name.clone())
+    ));
     let entry = zip
         .by_name(&npyz::npz::file_name_from_array_name(&name))
         .map_err(|e| invalid_data(&member_path, format!("cannot read the array: {e}")))?;

@@ -212,9 +212,45 @@ pub(crate) fn read(spec: &Path, opts: &ReadOptions) -> Result<Dataset> {
     } else {
         Box::new(io_at(&name, File::open(&file))?)
     };
+    // A plain `.npz` file is read in place, by seeking; standard input is
+    // held in memory.
+    let reopen = (!stdin).then_some(file.as_path());
+    let name_format = (!stdin).then(|| format_of_name(&file)).flatten();
+    read_stream(raw, &name, reopen, name_format, member.as_deref(), opts)
+}
+
+/// Reads the data file whose whole content is `bytes`, as [`read`] reads a
+/// file named `spec` (its name chooses the format and may name an `.npz`
+/// member as `FILE.npz:NAME`; no file is opened).
+pub(crate) fn read_bytes(bytes: &[u8], spec: &Path, opts: &ReadOptions) -> Result<Dataset> {
+    let (file, member) = split_member(spec);
+    let name_format = format_of_name(&file);
+    read_stream(
+        Box::new(bytes),
+        &file,
+        None,
+        name_format,
+        member.as_deref(),
+        opts,
+    )
+}
+
+/// Reads the data stream `raw` called `name` in messages: undoes gzip,
+/// chooses the format (`opts`', else `name_format`, else the content's)
+/// and reads it. An `.npz` archive is reopened from the file `reopen` when
+/// it is not compressed, else held in memory.
+fn read_stream(
+    raw: Box<dyn Read + '_>,
+    name: &Path,
+    reopen: Option<&Path>,
+    name_format: Option<Format>,
+    member: Option<&str>,
+    opts: &ReadOptions,
+) -> Result<Dataset> {
+    let name = name.to_path_buf();
     let (head, rest) = peek(raw, &name)?;
     let gzipped = head.starts_with(GZIP_MAGIC);
-    let (head, body): (Vec<u8>, Box<dyn Read>) = if gzipped {
+    let (head, body): (Vec<u8>, Box<dyn Read + '_>) = if gzipped {
         let (head, body) = peek(flate2::read::MultiGzDecoder::new(rest), &name)?;
         (head, Box::new(body))
     } else {
@@ -222,7 +258,7 @@ pub(crate) fn read(spec: &Path, opts: &ReadOptions) -> Result<Dataset> {
     };
     let format = opts
         .format
-        .or_else(|| (!stdin).then(|| format_of_name(&file)).flatten())
+        .or(name_format)
         .unwrap_or_else(|| format_of_content(&head));
     if member.is_some() && format != Format::Npz {
         return Err(invalid_data(
@@ -246,16 +282,16 @@ pub(crate) fn read(spec: &Path, opts: &ReadOptions) -> Result<Dataset> {
         }
         Format::Idx => idx::read(BufReader::with_capacity(1 << 16, body), &name, opts),
         Format::Npz => {
-            if !stdin && !gzipped {
+            if let Some(file) = reopen.filter(|_| !gzipped) {
                 // A plain file: the archive is read in place.
                 drop(body);
-                let f = io_at(&name, File::open(&file))?;
-                return npy::read_npz(BufReader::new(f), &name, member.as_deref(), opts);
+                let f = io_at(&name, File::open(file))?;
+                return npy::read_npz(BufReader::new(f), &name, member, opts);
             }
             // A zip archive is read from its end: hold the stream in memory.
             let mut bytes = Vec::new();
             io_at(&name, { body }.read_to_end(&mut bytes))?;
-            npy::read_npz(Cursor::new(bytes), &name, member.as_deref(), opts)
+            npy::read_npz(Cursor::new(bytes), &name, member, opts)
         }
     }
 }
