@@ -9,7 +9,7 @@ mod fuzz;
 
 use fuzz::{READERS, Reader};
 
-/// Cases per reader: 8 readers × 13,000 = 104,000 cases in all.
+/// Cases per reader: 9 readers × 13,000 = 117,000 cases in all.
 const CASES: u32 = 13_000;
 /// The fixed seed of the CI run.
 const SEED: u64 = 0x5EED_F022;
@@ -61,6 +61,11 @@ fn fuzz_idx_data() {
 #[test]
 fn fuzz_gzip_data() {
     fuzz_one(Reader::Gzip);
+}
+
+#[test]
+fn fuzz_checkpoint_files() {
+    fuzz_one(Reader::Checkpoint);
 }
 
 #[test]

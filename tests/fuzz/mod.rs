@@ -15,6 +15,7 @@
 
 use nrelu_rbm::data::{Dataset, Format, ReadOptions};
 use nrelu_rbm::stack::{Stack, visible_above};
+use nrelu_rbm::train::{Checkpoint, Sampling, TrainConfig, Trainer};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, Standardization, VisibleUnit, model_io, npy};
 use proptest::prelude::*;
@@ -43,10 +44,12 @@ pub enum Reader {
     /// `Dataset::from_bytes` on gzip-compressed files of every data format,
     /// with the format sniffed from the content.
     Gzip,
+    /// `Checkpoint::from_bytes`, then `Trainer::restore` of what it accepts.
+    Checkpoint,
 }
 
 /// Every reader.
-pub const READERS: [Reader; 8] = [
+pub const READERS: [Reader; 9] = [
     Reader::Model,
     Reader::Stack,
     Reader::Npy,
@@ -55,6 +58,7 @@ pub const READERS: [Reader; 8] = [
     Reader::Csv,
     Reader::Idx,
     Reader::Gzip,
+    Reader::Checkpoint,
 ];
 
 /// The parameters a valid file is built from: small sizes and a seed for
@@ -177,6 +181,29 @@ fn rbm_of(v: usize, h: usize, visible: VisibleUnit, k: u8, seed: u64) -> Rbm {
             .unwrap();
     }
     rbm
+}
+
+/// The trainer settings of the checkpoints fuzzed: PCD-1 with momentum, so
+/// that every kind of state (model, velocities, chains, streams) is in the
+/// file.
+fn checkpoint_config() -> TrainConfig {
+    TrainConfig::default()
+        .with_batch_size(4)
+        .with_sampling(Sampling::Pcd(1))
+        .with_momentum(0.5)
+        .with_threads(1)
+}
+
+/// A trainer's checkpoint after two steps on a 5 × 3 model of `s`'s units.
+fn checkpoint_bytes(s: &Seed) -> Vec<u8> {
+    let mut rbm = rbm_of(5, 3, VisibleUnit::Bernoulli, s.kind & 0x0f, s.seed);
+    let mut trainer = Trainer::new(&rbm, &checkpoint_config()).unwrap();
+    let mut m = Mix(s.seed);
+    let batch: Vec<f32> = (0..20).map(|_| f32::from(m.value() > 0.0)).collect();
+    for _ in 0..2 {
+        trainer.step(&mut rbm, &batch).unwrap();
+    }
+    trainer.checkpoint(&rbm).unwrap().to_bytes().unwrap()
 }
 
 /// A hand-built `.npy` file: header dict fields as given, then `data`.
@@ -346,13 +373,14 @@ pub fn valid(reader: Reader, s: &Seed) -> Vec<u8> {
             2 => csv_bytes(s),
             _ => idx_bytes(s),
         }),
+        Reader::Checkpoint => checkpoint_bytes(s),
     }
 }
 
 /// Header tokens a [`Mutation::Token`] looks for, per reader.
 fn tokens(reader: Reader) -> &'static [&'static str] {
     match reader {
-        Reader::Model | Reader::Stack => &[
+        Reader::Model | Reader::Stack | Reader::Checkpoint => &[
             "\"F32\"",
             "\"shape\":[",
             "\"data_offsets\":[",
@@ -570,6 +598,26 @@ pub fn check(reader: Reader, bytes: &[u8]) -> Result<bool, String> {
                 Ok(a)
             }
             Reader::Gzip => data("x.gz", false),
+            Reader::Checkpoint => match Checkpoint::from_bytes(bytes) {
+                Err(e) => refused(e.to_string()),
+                Ok(ck) => {
+                    // Restore into a trainer of the settings the valid
+                    // files were written with, for each unit type: a
+                    // refusal is fine, a restored model must be finite.
+                    for k in 0..4 {
+                        let mut rbm = rbm_of(5, 3, VisibleUnit::Bernoulli, k, 1);
+                        let mut t = Trainer::new(&rbm, &checkpoint_config()).unwrap();
+                        match t.restore(&mut rbm, &ck) {
+                            Ok(()) if finite_rbm(&rbm) => {}
+                            Ok(()) => {
+                                return Err("restored a model with non-finite parameters".into());
+                            }
+                            Err(e) => _ = refused(e.to_string())?,
+                        }
+                    }
+                    Ok(true)
+                }
+            },
         }
     };
     guard(reader, bytes, run)
