@@ -126,6 +126,10 @@ pub(crate) fn load_mapped_data(
 /// [`CliError::Rbm`] for an invalid model or data file (exit code 2);
 /// [`CliError::Io`] if the output cannot be written (exit code 1). Nothing
 /// is written on error.
+/// Rows per chunk of a transform's means (a multiple of the library's
+/// 256-row blocks): the output is written a chunk at a time.
+const CHUNK_ROWS: usize = 4096;
+
 pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
     super::output::check_output_path(&args.out)?;
     let stack = load_model(&args.model)?;
@@ -140,31 +144,42 @@ pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
     }
     let top = layers.last().expect("a stack has a layer");
     let input = DataInput::new(args.data.as_deref(), args.labels_last_column, &args.input);
-    let (data, h, what) = if args.sample {
+    // Samples come from one call (its streams are laid out over all rows);
+    // means are computed and written a chunk of rows at a time, so the
+    // output is never held whole (the rows' features do not depend on the
+    // chunking).
+    let (data, samples, what) = if args.sample {
         let seed = args.seed.unwrap_or(0);
         let data = load_mapped_data(&input, &layers[0])?;
         let h = layers[0].hidden_samples(&data.values, seed)?;
-        (data, h, "samples")
+        (data, Some(h), "samples")
     } else {
         // The library's embedding API: the input map, then the means.
-        let data = load_raw_data(&input, &layers[0])?;
-        let h = stack.features(&data.values)?;
-        (data, h, "means")
+        (load_raw_data(&input, &layers[0])?, None, "means")
     };
     let shape = [data.rows, stack.n_output()];
     let path = &args.out;
+    let cannot_write = |e: NpyError| {
+        let source = match e {
+            NpyError::Io(e) => e,
+            other => io::Error::other(other),
+        };
+        CliError::io(format!("cannot write '{}'", output_name(path)), source)
+    };
     write_output(path, |w| {
-        let written = NpyWriter::<_, f32>::new(w, &shape).and_then(|mut npy| {
-            npy.write(&h)?;
-            npy.finish().map(drop)
-        });
-        written.map_err(|e| {
-            let source = match e {
-                NpyError::Io(e) => e,
-                other => io::Error::other(other),
-            };
-            CliError::io(format!("cannot write '{}'", output_name(path)), source)
-        })
+        let mut npy = NpyWriter::<_, f32>::new(w, &shape).map_err(cannot_write)?;
+        match &samples {
+            Some(h) => npy.write(h).map_err(cannot_write)?,
+            None => {
+                let mut h = vec![0.0f32; CHUNK_ROWS * shape[1]];
+                for rows in data.values.chunks(CHUNK_ROWS * data.cols) {
+                    let h = &mut h[..rows.len() / data.cols * shape[1]];
+                    stack.features_into(rows, h)?;
+                    npy.write(h).map_err(cannot_write)?;
+                }
+            }
+        }
+        npy.finish().map(drop).map_err(cannot_write)
     })?;
     if !args.quiet {
         if layers.len() == 1 {
