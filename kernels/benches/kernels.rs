@@ -9,7 +9,13 @@
 //!   `affine/sgemm` (bare product, one matrixmultiply call),
 //!   `affine/unpadded` (the same product as the fused strategies compute
 //!   it: sgemm on 96 rows, the small-row kernel on 4) and
-//!   `affine/<schedule>/<sampler>`.
+//!   `affine/<schedule>/<sampler>`;
+//! * group `product_density`: `product_density/<shape>/<path>/<d>` for a
+//!   training step's `X·W` (`xw`: 100 × 784 · 784 × 500, unpadded) and
+//!   its gradient (`grad`: `[X; v⁻]ᵀ·[h⁺; −h⁻]`, 784 × 200 · 200 × 500,
+//!   scaled) with d sixteenths of `A` nonzero (binary-like values), on
+//!   the active path (the sparse kernel up to the threshold) and on the
+//!   AVX2 path (dense, the same bits on a CPU with AVX-512).
 //!
 //! Run with `cargo bench -p nrelu-rbm-kernels --bench kernels`; smoke-run
 //! with `cargo test -p nrelu-rbm-kernels --benches`. Results are recorded in
@@ -125,5 +131,62 @@ fn affine(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kernels, affine);
+/// A binary-like `rows × cols` matrix with `d` sixteenths of its elements
+/// nonzero (ones and halves, as pixels).
+fn binary_like(rows: usize, cols: usize, d: u64) -> Vec<f32> {
+    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    (0..rows * cols)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            match s % 16 {
+                r if r >= d => 0.0,
+                r if r % 4 == 0 => 0.5,
+                _ => 1.0,
+            }
+        })
+        .collect()
+}
+
+fn product_density(c: &mut Criterion) {
+    let (_, w, _) = support::affine_inputs();
+    let h = support::mixed_preacts(2 * BATCH * N_OUT);
+    let mut out = vec![0.0f32; BATCH * N_OUT];
+    let mut grad = vec![0.0f32; N_IN * N_OUT];
+    let mut group = c.benchmark_group("product_density");
+    configure(&mut group);
+    let paths = [Some(Kernels::active()), Kernels::new(Path::Avx2)];
+    for k in paths.into_iter().flatten() {
+        for d in [2, 4, 8, 12, 16] {
+            let x = binary_like(BATCH, N_IN, d);
+            let xv = binary_like(2 * BATCH, N_IN, d);
+            group.bench_function(format!("xw/{}/{d}", k.path()), |b| {
+                b.iter(|| {
+                    k.product(
+                        MatRef::row_major(black_box(&x), BATCH, N_IN),
+                        MatRef::row_major(black_box(&w), N_IN, N_OUT),
+                        MatMut::row_major(&mut out, BATCH, N_OUT),
+                        Product::new(Accumulate::Overwrite),
+                    );
+                    black_box(&mut out);
+                })
+            });
+            group.bench_function(format!("grad/{}/{d}", k.path()), |b| {
+                b.iter(|| {
+                    k.product(
+                        MatRef::row_major(black_box(&xv), 2 * BATCH, N_IN).transpose(),
+                        MatRef::row_major(black_box(&h), 2 * BATCH, N_OUT),
+                        MatMut::row_major(&mut grad, N_IN, N_OUT),
+                        Product::scaled(1e-6, 1.0),
+                    );
+                    black_box(&mut grad);
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, kernels, affine, product_density);
 criterion_main!(benches);

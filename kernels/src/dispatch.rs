@@ -230,14 +230,16 @@ mod x86 {
     }
 }
 
+#[cfg(all(feature = "test-hooks", target_arch = "x86_64"))]
+pub(crate) use hooks::count_sparse;
 #[cfg(feature = "test-hooks")]
-pub use hooks::{Family, last_path};
+pub use hooks::{Family, last_path, sparse_products};
 
 /// The record of which path each family ran last (`test-hooks` only).
 #[cfg(feature = "test-hooks")]
 mod hooks {
     use super::Path;
-    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
     /// A family of kernels, as the test hooks record them.
     #[non_exhaustive]
@@ -267,6 +269,20 @@ mod hooks {
 
     pub(crate) fn record(family: Family, path: Path) {
         LAST[family as usize].store(path as u8, Ordering::Relaxed);
+    }
+
+    static SPARSE: AtomicUsize = AtomicUsize::new(0);
+
+    /// Counts one product that ran through the sparse AVX-512 kernel.
+    #[cfg(target_arch = "x86_64")]
+    pub(crate) fn count_sparse() {
+        SPARSE.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many products (in any thread) have run through the AVX-512
+    /// path's sparse kernel, which sums only the nonzero terms of `A`.
+    pub fn sparse_products() -> usize {
+        SPARSE.load(Ordering::Relaxed)
     }
 
     /// The path that `family` ran most recently (in any thread), or `None`

@@ -64,7 +64,7 @@ mod simd;
 mod update;
 
 #[cfg(feature = "test-hooks")]
-pub use dispatch::{Family, last_path};
+pub use dispatch::{Family, last_path, sparse_products};
 pub use dispatch::{KERNEL_ENV, Path, active_path, forced_path};
 pub use math::Activation;
 pub use product::{Accumulate, Epilogue, MatMut, MatRef, Product, SGEMM_ROW_TILE, Schedule};

@@ -830,3 +830,91 @@ fn unpadded_tails_in_the_product_pass_have_the_small_kernels_bits() {
         }
     }
 }
+
+// ---- mostly-zero A: the AVX-512 path's sparse kernel keeps the bits.
+
+/// `data` with `zeros` sixteenths of the elements set to ±0 (both signs),
+/// and NaN, ±∞ and ±1e30 among the rest when `specials`.
+fn mostly_zeros(n: usize, zeros: u64, specials: bool, seed: u64) -> Vec<f32> {
+    let mut v = data(n, seed);
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    for (i, x) in v.iter_mut().enumerate() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        if s % 16 < zeros {
+            *x = if s & 64 == 0 { 0.0 } else { -0.0 };
+        } else if specials && i % 89 == 5 {
+            *x = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30][(i / 89) % 5];
+        }
+    }
+    v
+}
+
+/// One form of the product, run on a path into the given C.
+type Form<'a> = dyn Fn(Kernels, &mut [f32]) + 'a;
+
+#[test]
+fn mostly_zero_products_have_the_same_bits_on_every_path() {
+    // The trainer's shapes on binary data: X·W and v⁻·W (unpadded, 100
+    // rows: 96 through the product, 4 through the small-row kernel), the
+    // gradient [X; v⁻]ᵀ·[h⁺; −h⁻] folded into W (scaled, A transposed),
+    // and ragged ones; three quarters and all of A zero.
+    #[cfg(feature = "test-hooks")]
+    let sparse_before = nrelu_rbm_kernels::sparse_products();
+    let mut compared = 0;
+    for &(m, k, n) in &[
+        (100, 784, 500),
+        (784, 200, 500),
+        (17, 257, 33),
+        (40, 1003, 129),
+    ] {
+        for (zeros, specials) in [(12, false), (12, true), (16, false)] {
+            let seed = (m + k + n) as u64 + zeros;
+            let store = mostly_zeros(m * k, zeros, specials, seed);
+            let transposed = m > k;
+            let a = if transposed {
+                MatRef::row_major(&store, k, m).transpose()
+            } else {
+                MatRef::row_major(&store, m, k)
+            };
+            let bv = data(k * n, seed + 1);
+            let b = MatRef::row_major(&bv, k, n);
+            let c0 = data(m * n, seed + 2);
+            let scalar = Kernels::new(Path::Scalar).expect("always available");
+            let forms: [(&str, &Form<'_>); 3] = [
+                ("scaled", &|kern, c| {
+                    kern.gemm_scaled_into(a, b, 0.013, 0.9, MatMut::row_major(c, m, n))
+                }),
+                ("unpadded +=", &|kern, c| {
+                    kern.gemm_into_unpadded(a, b, Accumulate::Add, MatMut::row_major(c, m, n))
+                }),
+                ("padded =", &|kern, c| {
+                    kern.gemm_into(a, b, Accumulate::Overwrite, MatMut::row_major(c, m, n))
+                }),
+            ];
+            for (form, run) in forms {
+                let mut want = c0.clone();
+                run(scalar, &mut want);
+                for kern in all_kernels() {
+                    let mut got = c0.clone();
+                    run(kern, &mut got);
+                    assert!(
+                        same_bits_or_nan(&got, &want),
+                        "{:?} {form} {m}×{k}×{n} zeros {zeros}/16 specials {specials}",
+                        kern.path()
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared >= 4 * 3 * 3);
+    // On AVX-512 these went through the sparse kernel (the products whose
+    // A has NaN or ∞ among three quarters of zeros too: only B must be
+    // finite).
+    #[cfg(feature = "test-hooks")]
+    if Path::Avx512.is_available() {
+        assert!(nrelu_rbm_kernels::sparse_products() >= sparse_before + 4 * 3 * 3);
+    }
+}

@@ -78,6 +78,11 @@ fn product_job(a: MatRef<'_>, b: MatRef<'_>, alpha: f32, beta: f32, c: &MatMut<'
 /// and C overlaps neither input.
 unsafe fn run(path: Path, job: ProductJob) {
     dispatch::enter_product(path);
+    // SAFETY: `enter_product` confirmed the path's features; the view
+    // contract is this function's own.
+    if unsafe { run_sparse(path, job) } {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if path == Path::Avx512 && job.m <= MAX_M {
         // SAFETY: `enter_product` confirmed the AVX-512 path's features on
@@ -117,6 +122,30 @@ unsafe fn run(path: Path, job: ProductJob) {
             1,
         );
     }
+}
+
+/// The product through the AVX-512 path's sparse kernel, which sums only
+/// the nonzero terms of `A`, with the same bits as the dense kernels
+/// (`avx512/sparse.rs`): `true` if it ran, `false` (nothing written) on
+/// another path or when it declines (`A` mostly nonzero, `B`'s rows not
+/// contiguous, values it cannot skip exactly).
+///
+/// # Safety
+/// As [`run`], after [`dispatch::enter_product`].
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+unsafe fn run_sparse(path: Path, job: ProductJob) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if path == Path::Avx512 {
+        // SAFETY: the caller confirmed the AVX-512 path's features on this
+        // CPU; the view contract is the caller's (m, k, n > 0).
+        let ran = unsafe { avx512::sparse::sgemm(job) };
+        #[cfg(feature = "test-hooks")]
+        if ran {
+            dispatch::count_sparse();
+        }
+        return ran;
+    }
+    false
 }
 
 /// [`run`] of the first `job.m` rows together with up to 15 more rows in
@@ -211,6 +240,24 @@ pub(super) fn split(
     #[cfg(target_arch = "x86_64")]
     if split > 0 && a.rows - split < SGEMM_ROW_TILE {
         let job = product_job(a.rows_range(0, split), b, alpha, beta, &c);
+        dispatch::enter_product(path);
+        // SAFETY: the shapes were checked by the caller (`check_gemm`), rows
+        // 0..split of A and C form the product (m, k, n > 0 here), C is an
+        // exclusive view (MatMut invariant); `enter_product` checked the
+        // path. The tail rows then go through the small-row kernel below,
+        // whose bits the fused tail has too.
+        if unsafe { run_sparse(path, job) } {
+            let (_, bottom) = c.split_at_row(split);
+            return dispatch::run(
+                path,
+                SmallProduct {
+                    a: a.rows_range(split, a.rows),
+                    b,
+                    acc,
+                    c: bottom,
+                },
+            );
+        }
         let tail = super::raw::Tail {
             a: a.data.as_ptr().wrapping_add(split * a.row_stride),
             rsa: a.row_stride as isize,

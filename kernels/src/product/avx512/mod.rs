@@ -45,6 +45,7 @@ use super::tuning::{KC, MAX_M};
 use std::arch::x86_64::*;
 use tail::{pairwise_sum, tail_block, tail_dots};
 
+pub(super) mod sparse;
 mod tail;
 use std::cell::RefCell;
 
