@@ -2,8 +2,8 @@
 //! pixel-like data, sampled binary states, rectified features: each row of
 //! `A` is first listed as its nonzero terms, then every element of `C` is
 //! summed over those terms only. Rows of `A` go in groups of [`GROUP`]
-//! that walk their terms in lockstep (eight independent sums in
-//! registers), over a block of [`KC`] rows × [`BLOCK_COLS`] columns of `B`
+//! that walk their terms in lockstep (`GROUP · VECS` = 8 independent sums
+//! in registers), over a block of [`KC`] rows × [`BLOCK_COLS`] columns of `B`
 //! copied to a contiguous, level-1-sized buffer. The work falls with the
 //! fraction of zeros; a product whose `A` is mostly nonzero goes to the
 //! dense kernels instead (the threshold is [`MAX_DENSITY_SIXTEENTHS`]).
@@ -38,7 +38,7 @@ use std::cell::RefCell;
 /// kernels, which then run faster. Chosen for speed only (any value gives
 /// the same bits); the `product_density` benchmark group measures both
 /// sides of it (`docs/benchmarks.md`).
-pub(crate) const MAX_DENSITY_SIXTEENTHS: usize = 8;
+pub(crate) const MAX_DENSITY_SIXTEENTHS: usize = 6;
 
 /// The smallest magnitude (2⁻⁵¹) of a nonzero element of `A` or `B` that
 /// the sparse product accepts (module docs, "Bits").
@@ -47,9 +47,13 @@ pub(crate) const TINY: f32 = f32::from_bits((127 - 51) << 23);
 /// Rows of `A` summed together, in lockstep over their terms.
 const GROUP: usize = 4;
 
-/// Columns of `B` per block (two vectors): a block of [`KC`] rows of them
-/// (32 KB) stays in the level-1 cache while every row group uses it.
-const BLOCK_COLS: usize = 32;
+/// Vectors of 16 columns of `B` per block.
+const VECS: usize = 2;
+
+/// Columns of `B` per block: a block of [`KC`] rows of them (32 KB) stays
+/// in the level-1 cache while every row group reads it. (Four vectors, a
+/// 64 KB block with sixteen sums per group, measured no faster.)
+const BLOCK_COLS: usize = 16 * VECS;
 
 /// The nonzero terms of `A`, as listed and as the kernel reads them, and
 /// the packed block of `B`.
@@ -136,7 +140,7 @@ unsafe fn sgemm_in(job: ProductJob, terms: &mut Terms) -> bool {
         return false;
     }
     terms.groups.lay_out(&terms.rows, job.m, job.k);
-    terms.block.resize(KC * BLOCK_COLS / 16, ZERO_LINE);
+    terms.block.resize(KC * VECS, ZERO_LINE);
     // SAFETY: the caller's contract; `groups` lists A's terms (just built)
     // and `block` holds a block of KC rows.
     unsafe { sum_groups(job, &terms.groups, &mut terms.block) };
@@ -381,7 +385,7 @@ unsafe fn sum_groups(job: ProductJob, groups: &Groups, block: &mut [Line]) {
         let mut j0 = 0;
         while j0 < n {
             let lanes = |j: usize| ((1u32 << n.saturating_sub(j).min(16)) - 1) as __mmask16;
-            let masks = [lanes(j0), lanes(j0 + 16)];
+            let masks: [__mmask16; VECS] = std::array::from_fn(|v| lanes(j0 + 16 * v));
             // SAFETY: rows k0..k0 + kc < k of B, the columns the masks
             // cover (caller); `block` holds KC rows of two lines.
             unsafe { pack(b, k0, kc, j0, masks, block) };
@@ -425,7 +429,7 @@ unsafe fn sum_groups(job: ProductJob, groups: &Groups, block: &mut [Line]) {
     }
 }
 
-/// Copies rows `k0..k0 + kc` of `B`, columns `j0..j0 + 32` (zeros past
+/// Copies rows `k0..k0 + kc` of `B`, columns `j0..j0 + BLOCK_COLS` (zeros past
 /// the masks), into `block`: contiguous, so that the sums read a few
 /// pages from the level-1 cache rather than a line from each of `kc` rows
 /// of `B`.
@@ -433,28 +437,28 @@ unsafe fn sum_groups(job: ProductJob, groups: &Groups, block: &mut [Line]) {
 /// # Safety
 /// AVX-512F present; the elements (k0 + l, j0 + 16v + j) of `b` readable
 /// for l < kc and every lane j set in `masks[v]`, with `b.cs == 1`;
-/// `block.len() ≥ 2·kc`.
+/// `block.len() ≥ VECS·kc`.
 #[inline(always)]
 unsafe fn pack(
     b: Strided,
     k0: usize,
     kc: usize,
     j0: usize,
-    masks: [__mmask16; 2],
+    masks: [__mmask16; VECS],
     block: &mut [Line],
 ) {
-    for (l, lines) in block.chunks_exact_mut(2).take(kc).enumerate() {
+    for (l, lines) in block.chunks_exact_mut(VECS).take(kc).enumerate() {
         let row = b
             .ptr
             .wrapping_offset((k0 + l) as isize * b.rs)
             .wrapping_add(j0);
-        // SAFETY: the masked lanes of this row are readable (caller); each
-        // line is 64 aligned, writable bytes.
-        unsafe {
-            let lo = _mm512_maskz_loadu_ps(masks[0], row);
-            let hi = _mm512_maskz_loadu_ps(masks[1], row.wrapping_add(16));
-            _mm512_store_ps(lines[0].0.as_mut_ptr(), lo);
-            _mm512_store_ps(lines[1].0.as_mut_ptr(), hi);
+        for (v, line) in lines.iter_mut().enumerate() {
+            // SAFETY: the masked lanes of this row are readable (caller);
+            // each line is 64 aligned, writable bytes.
+            unsafe {
+                let x = _mm512_maskz_loadu_ps(masks[v], row.wrapping_add(16 * v));
+                _mm512_store_ps(line.0.as_mut_ptr(), x);
+            }
         }
     }
 }
@@ -464,20 +468,21 @@ unsafe fn pack(
 /// in order of `e`, one FMA per term.
 ///
 /// # Safety
-/// AVX-512F present; `block + offset` is 32 readable, 64-byte aligned
-/// floats for every offset.
+/// AVX-512F present; `block + offset` is `BLOCK_COLS` readable, 64-byte
+/// aligned floats for every offset.
 #[inline(always)]
-unsafe fn group_sums(offset: &[u32], value: &[f32], block: *const f32) -> [[__m512; 2]; GROUP] {
+unsafe fn group_sums(offset: &[u32], value: &[f32], block: *const f32) -> [[__m512; VECS]; GROUP] {
     // SAFETY: AVX-512F is present and every row of the block addressed is
     // readable and aligned (caller); the rest is register arithmetic.
     unsafe {
-        let mut acc = [[_mm512_setzero_ps(); 2]; GROUP];
+        let mut acc = [[_mm512_setzero_ps(); VECS]; GROUP];
         for (offsets, values) in offset.chunks_exact(GROUP).zip(value.chunks_exact(GROUP)) {
             for r in 0..GROUP {
                 let a = _mm512_set1_ps(values[r]);
                 let row = block.add(offsets[r] as usize);
-                acc[r][0] = _mm512_fmadd_ps(a, _mm512_load_ps(row), acc[r][0]);
-                acc[r][1] = _mm512_fmadd_ps(a, _mm512_load_ps(row.add(16)), acc[r][1]);
+                for v in 0..VECS {
+                    acc[r][v] = _mm512_fmadd_ps(a, _mm512_load_ps(row.add(16 * v)), acc[r][v]);
+                }
             }
         }
         acc

@@ -268,10 +268,18 @@ fn sparse_products_have_the_dense_bits() {
                     // addresses elements of `a`, `b` and `got` only.
                     let took =
                         unsafe { sparse::sgemm(job((m, k, n), kind, &a, &b, pad, ab, &mut got)) };
-                    // Nothing here but the density can make it decline.
+                    // Nothing here but the density can make it decline: it
+                    // never takes a dense A, and always takes a sparse one
+                    // large enough that its first eighth (which it judges
+                    // early) cannot pass for dense by chance.
                     let dense =
                         nonzeros(&a, (m, k), kind) * 16 > m * k * sparse::MAX_DENSITY_SIXTEENTHS;
-                    assert_eq!(took, !dense, "{m}×{k}×{n} layout {kind} zeros {zeros}/16");
+                    let what = format!("{m}×{k}×{n} layout {kind} zeros {zeros}/16");
+                    if dense {
+                        assert!(!took, "took a dense A: {what}");
+                    } else if m * k >= 4096 {
+                        assert!(took, "declined a sparse A: {what}");
+                    }
                     if !took {
                         assert!(same_bits_or_nan(&got, &c0), "wrote C while declining");
                         continue;
@@ -285,8 +293,8 @@ fn sparse_products_have_the_dense_bits() {
             }
         }
     }
-    // Only the smallest products, of a handful of terms, come out dense.
-    assert!(ran >= (shapes.len() - 1) * 3 * 3 * scalings.len(), "{ran}");
+    // Only the smallest products, of a handful of terms, may be declined.
+    assert!(ran >= (shapes.len() - 4) * 3 * 3 * scalings.len(), "{ran}");
 }
 
 /// The nonzero elements of the m × k matrix stored in `a` with `kind`'s
