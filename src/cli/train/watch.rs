@@ -3,7 +3,8 @@
 //! JSON-lines log and the early-stopping message (see
 //! [`crate::train::watch`] for the measures).
 
-use super::{Prepared, TrainArgs};
+use super::input::Prepared;
+use super::options::TrainArgs;
 use crate::cli::CliError;
 use crate::cli::output::check_output_path;
 use crate::data::Dataset;
@@ -95,10 +96,10 @@ pub(super) fn plan_line(args: &TrainArgs, cfg: &TrainConfig) -> Option<String> {
 
 /// The per-epoch line with the validation measures, e.g.
 /// `epoch  3/20  reconstruction error 0.01234  validation 0.01300  free-energy gap +1.234  (0.05 s)`;
-/// the plain [`super::epoch_line`] without them.
+/// the plain [`super::progress::epoch_line`] without them.
 pub(super) fn epoch_line(stats: &EpochStats, epochs: usize) -> String {
     let Some(v) = &stats.validation else {
-        return super::epoch_line(
+        return super::progress::epoch_line(
             stats.epoch,
             epochs,
             stats.reconstruction_error,
