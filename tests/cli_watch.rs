@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
 mod cli_common;
@@ -364,4 +366,106 @@ fn validation_of_the_digits_uses_their_map() {
     // A value beyond 16 is outside [0, 1] once mapped.
     fs::write(&valid, "17".to_owned() + &",0".repeat(63) + "\n").unwrap();
     assert_fails(&a, 2, "1.0625 is outside [0, 1]");
+}
+
+#[test]
+fn validation_is_read_with_the_options_of_data() {
+    // A semicolon-separated training file whose first row is a header of
+    // numbers (a header only because --header says so), and a validation
+    // file written the same way: --delimiter and --header apply to both.
+    let dir = tempfile::tempdir().unwrap();
+    let semicolons = |csv: String| {
+        let header: Vec<String> = (1..=24).map(|j| j.to_string()).collect();
+        header.join(";") + "\n" + &csv.replace(',', ";")
+    };
+    let (train, valid) = (dir.path().join("train.csv"), dir.path().join("valid.csv"));
+    fs::write(&train, semicolons(patterns_csv(40, 1, 4))).unwrap();
+    let valid_text = semicolons(patterns_csv(10, 9, 4));
+    fs::write(&valid, &valid_text).unwrap();
+    let out = dir.path().join("m.safetensors");
+    let run = |validation: &str| {
+        args(&[
+            "train",
+            "--data",
+            &s(&train),
+            "--delimiter",
+            ";",
+            "--header",
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "--validation",
+            validation,
+            "--out",
+            &s(&out),
+        ])
+    };
+    let o = rbm(run(&s(&valid)));
+    assert_success(&o);
+    let err = stderr(&o);
+    // Ten rows: the header row is not one of them.
+    assert!(err.contains("validating on 10 rows of '"), "{err}");
+    assert_eq!(err.matches("  validation 0.").count(), 2, "{err}");
+    let from_file = fs::read(&out).unwrap();
+
+    // `--validation -` reads standard input with the same options, and
+    // trains the same model.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rbm"))
+        .args(run("-"))
+        .env_remove("NRELU_RBM_KERNEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(valid_text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_success(&o);
+    assert!(
+        stderr(&o).contains("validating on 10 rows of '-'"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(&out).unwrap(), from_file);
+
+    // Without the options, the validation file is not read as the training
+    // file is: one line, nothing written.
+    let plain = dir.path().join("plain");
+    fs::create_dir(&plain).unwrap();
+    let a = args(&[
+        "train",
+        "--data",
+        &s(&train),
+        "--delimiter",
+        ";",
+        "--header",
+        "--epochs",
+        "2",
+        "--validation",
+        &s(&dir.path().join("comma.csv")),
+        "--out",
+        &s(&plain.join("m.safetensors")),
+    ]);
+    fs::write(dir.path().join("comma.csv"), patterns_csv(10, 9, 4)).unwrap();
+    assert_fails(&a, 2, "comma.csv");
+    assert!(entries(&plain).is_empty());
+
+    // Standard input can be read once.
+    let a = args(&[
+        "train",
+        "--data",
+        "-",
+        "--validation",
+        "-",
+        "--out",
+        &s(&plain.join("m.safetensors")),
+    ]);
+    assert_fails(&a, 2, "both name standard input");
+    assert!(entries(&plain).is_empty());
 }

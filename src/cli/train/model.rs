@@ -29,6 +29,7 @@ pub(super) fn run(args: &TrainArgs) -> Result<(), CliError> {
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     watch::check_log_path(args)?;
+    watch::check_validation_path(args)?;
     checkpoint::check_paths(args)?;
     let prepared = prepare(&args.data_input(), args.scale, args.visible)?;
     let cfg = watch::configure(args, cfg, &prepared)?;

@@ -103,10 +103,11 @@ pub struct TrainArgs {
         default_value = "model.safetensors"
     )]
     pub out: PathBuf,
-    /// Held-out data (CSV or .npy, mapped like --data): print its
+    /// Held-out data, read with the options of --data and mapped like it
+    /// (- reads standard input if --data does not): print its
     /// reconstruction error and the free-energy gap to the training data
     /// after every epoch
-    #[arg(long, value_name = "FILE.csv|FILE.npy", conflicts_with = "layers")]
+    #[arg(long, value_name = "FILE", conflicts_with = "layers")]
     pub validation: Option<PathBuf>,
     /// Stop once the validation reconstruction error has not improved for N
     /// epochs, and keep the model of the best epoch

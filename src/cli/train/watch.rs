@@ -6,8 +6,9 @@
 use super::input::Prepared;
 use super::options::TrainArgs;
 use crate::cli::CliError;
+use crate::cli::data_args::DataInput;
 use crate::cli::output::check_output_path;
-use crate::data::Dataset;
+use crate::data::STDIN;
 use crate::rbm::VisibleUnit;
 use crate::train::{EpochStats, Progress, TrainConfig, TrainReport, Validation};
 use serde_json::{Map, Value, json};
@@ -36,8 +37,26 @@ pub(super) fn check_log_path(args: &TrainArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `cfg` with the validation rows of `--validation` (mapped like the
-/// training data `prepared`) and `--patience`.
+/// Checks `--validation` before any work: standard input can be read
+/// once, so `--validation -` needs a file at `--data`.
+///
+/// # Errors
+/// [`CliError::Usage`] when `--data` and `--validation` are both `-`.
+pub(super) fn check_validation_path(args: &TrainArgs) -> Result<(), CliError> {
+    let stdin = |p: Option<&PathBuf>| p.is_some_and(|p| p.as_os_str() == STDIN);
+    if stdin(args.validation.as_ref()) && stdin(args.data.as_ref()) {
+        return Err(CliError::Usage(
+            "--data - and --validation - both name standard input, which can be read once; \
+             give one of them a file"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// `cfg` with the validation rows of `--validation` (read with the options
+/// of `--data`, and mapped like the training data `prepared`) and
+/// `--patience`.
 ///
 /// # Errors
 /// [`CliError::Unreadable`] if the file cannot be read, [`CliError::Input`]
@@ -52,7 +71,8 @@ pub(super) fn configure(
     let Some(path) = &args.validation else {
         return Ok(cfg);
     };
-    let mut data = Dataset::load(path, args.labels_last_column).map_err(CliError::reading)?;
+    let input = DataInput::new(Some(path), args.labels_last_column, &args.input);
+    let mut data = input.load()?;
     if data.cols != prepared.data.cols {
         return Err(CliError::Usage(format!(
             "--validation '{}' has {} columns but the training data has {}",
