@@ -165,17 +165,23 @@ mod tests {
     use crate::likelihood::Enumerated;
     use serde_json::Value;
 
-    #[test]
-    fn nrelu_and_gaussian_models_get_the_reconstruction_error_only() {
-        let opts = EvalOptions {
-            ais_runs: 4,
-            ais_betas: 10,
+    /// Options with `runs` AIS runs of `betas` temperatures, seed 0, one
+    /// thread, 10 burn-in sweeps, no `--binarize` and no `--method`.
+    fn small_ais(runs: usize, betas: usize) -> EvalOptions {
+        EvalOptions {
+            ais_runs: runs,
+            ais_betas: betas,
             seed: 0,
             threads: 1,
             binarize: None,
             method: None,
             ais_burn_in: 10,
-        };
+        }
+    }
+
+    #[test]
+    fn nrelu_and_gaussian_models_get_the_reconstruction_error_only() {
+        let opts = small_ais(4, 10);
         for (vis, hid) in [
             (VisibleUnit::Bernoulli, HiddenUnit::Nrelu),
             (VisibleUnit::Gaussian, HiddenUnit::Bernoulli),
@@ -194,15 +200,7 @@ mod tests {
     #[test]
     fn ssu_on_wide_layers_gets_log_z_from_both_sides_by_ais() {
         let rbm = Rbm::new(21, 21, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1).unwrap();
-        let opts = EvalOptions {
-            ais_runs: 4,
-            ais_betas: 10,
-            seed: 0,
-            threads: 1,
-            binarize: None,
-            method: None,
-            ais_burn_in: 10,
-        };
+        let opts = small_ais(4, 10);
         let e = evaluate(&rbm, &[1.0; 21], &opts, |_| {}).unwrap();
         assert!(e.pseudo_log_likelihood.is_ok());
         let z = e.log_z.as_ref().unwrap();
@@ -226,15 +224,7 @@ mod tests {
     #[test]
     fn method_ais_forces_ais_on_an_enumerable_model() {
         let rbm = Rbm::new(6, 4, VisibleUnit::Bernoulli, HiddenUnit::Ssu, 1).unwrap();
-        let opts = EvalOptions {
-            ais_runs: 8,
-            ais_betas: 20,
-            seed: 0,
-            threads: 1,
-            binarize: None,
-            method: None,
-            ais_burn_in: 10,
-        };
+        let opts = small_ais(8, 20);
         let v = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0];
         let e = evaluate(&rbm, &v, &opts, |_| {}).unwrap();
         assert_eq!(e.log_z.as_ref().unwrap().method(), "exact");
