@@ -79,6 +79,10 @@
 
 pub use nrelu_rbm_kernels as kernels;
 
+// The unit tests share code with the examples, which name the crate.
+#[cfg(test)]
+extern crate self as nrelu_rbm;
+
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "cli")]

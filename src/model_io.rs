@@ -149,12 +149,13 @@ pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Rbm> {
     ModelFile::from_bytes(bytes, path)?.single_layer()
 }
 
-/// One tensor as stored: its dtype, shape and little-endian bytes.
+/// One tensor as stored: its dtype, shape and little-endian bytes (of
+/// model files, and of training checkpoints).
 #[derive(Clone, Debug, PartialEq)]
-struct RawTensor {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+pub(crate) struct RawTensor {
+    pub(crate) dtype: Dtype,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl RawTensor {

@@ -2,10 +2,12 @@
 //! Algorithm 1 of Melchior, Fischer & Wiskott (2016) written out in f64,
 //! thread-count independence of whole runs, and the checks of the options.
 
-use nrelu_rbm::train::{Progress, Sampling, TrainConfig, Trainer, train};
+use nrelu_rbm::train::{Sampling, TrainConfig, Trainer, train};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, RbmError, VisibleUnit};
-use std::ops::ControlFlow;
+
+mod common;
+use common::quiet;
 
 const V: usize = 12;
 const H: usize = 9;
@@ -124,10 +126,6 @@ fn a_centred_step_is_algorithm_1() {
             assert!(centred.weights() != plain.weights(), "{unit} {sampling:?}");
         }
     }
-}
-
-fn quiet(_: Progress<'_>) -> ControlFlow<()> {
-    ControlFlow::Continue(())
 }
 
 /// Whole runs with centring and with tempering: the same bits on 1, 2 and

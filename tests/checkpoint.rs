@@ -9,6 +9,9 @@ use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, RbmError, VisibleUnit};
 use std::ops::ControlFlow;
 
+mod common;
+use common::{bits, quiet};
+
 /// `rows` rows over `v` binary units, from a fixed xorshift.
 fn data(rows: usize, v: usize) -> Vec<f32> {
     let mut s = 0x9E37_79B9_7F4A_7C15u64;
@@ -25,19 +28,6 @@ fn data(rows: usize, v: usize) -> Vec<f32> {
 
 fn model(hidden: HiddenUnit) -> Rbm {
     Rbm::new(12, 7, VisibleUnit::Bernoulli, hidden, 5).unwrap()
-}
-
-fn go(_: Progress<'_>) -> ControlFlow<()> {
-    ControlFlow::Continue(())
-}
-
-fn bits(m: &Rbm) -> Vec<u32> {
-    m.weights()
-        .iter()
-        .chain(m.visible_bias())
-        .chain(m.hidden_bias())
-        .map(|x| x.to_bits())
-        .collect()
 }
 
 /// The batch number of a mini-batch report, counted over the whole run.
@@ -102,7 +92,7 @@ fn interrupted(
 
 fn uninterrupted(hidden: HiddenUnit, cfg: &TrainConfig) -> Rbm {
     let mut rbm = model(hidden);
-    train(&mut rbm, &data(50, 12), cfg, go).unwrap();
+    train(&mut rbm, &data(50, 12), cfg, quiet).unwrap();
     rbm
 }
 
@@ -234,7 +224,7 @@ fn an_option_that_would_change_the_run_is_refused() {
     let ck = Checkpoint::from_bytes(&checkpoint_bytes(&cfg)).unwrap();
     let resume = |cfg: &TrainConfig, x: &[f32]| {
         let mut rbm = model(HiddenUnit::Nrelu);
-        train_resumable(&mut rbm, x, cfg, Some(&ck), |_| false, |_| Ok(()), go)
+        train_resumable(&mut rbm, x, cfg, Some(&ck), |_| false, |_| Ok(()), quiet)
     };
     let x = data(50, 12);
     let changed = [

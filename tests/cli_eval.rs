@@ -63,6 +63,66 @@ fn assert_close(a: f64, b: f64) {
     );
 }
 
+/// The stepped sigmoid model with the parameters of `m` (what `--as-ssu`
+/// evaluates).
+fn as_ssu(m: &Rbm) -> Rbm {
+    Rbm::from_parts(
+        m.visible(),
+        HiddenUnit::Ssu,
+        m.weights().to_vec(),
+        m.visible_bias().to_vec(),
+        m.hidden_bias().to_vec(),
+        None,
+    )
+    .unwrap()
+}
+
+/// Asserts that the `--json` object `v` holds the library's numbers for
+/// `m` with an enumerated log Z: log Z, the pseudo- and average
+/// log-likelihoods of the binary data `b`, and the reconstruction error of
+/// the mapped data `x`. Returns log Z.
+#[track_caller]
+fn assert_exact_measures(v: &Value, m: &Rbm, b: &[f32], x: &[f32]) -> f64 {
+    assert_eq!(v["method"], "exact");
+    let (log_z, _) = exact_log_z(m, 0).unwrap();
+    assert_close(f(v, "log_z"), log_z);
+    assert_close(
+        f(v, "pseudo_log_likelihood"),
+        pseudo_log_likelihood(m, b).unwrap(),
+    );
+    assert_close(
+        f(v, "avg_log_likelihood"),
+        average_log_likelihood(m, b, log_z).unwrap(),
+    );
+    assert_close(
+        f(v, "reconstruction_error"),
+        m.reconstruction_error(x).unwrap(),
+    );
+    log_z
+}
+
+/// Asserts that `v` holds the library's reverse AIS log Z of `m` (from the
+/// base rates `base`, data `b` and `cfg`) and the average log-likelihood
+/// of `b` with it.
+#[track_caller]
+fn assert_reverse_ais(v: &Value, m: &Rbm, base: &[f32], b: &[f32], cfg: &AisConfig) {
+    let rev = reverse_ais(m, base, b, cfg).unwrap();
+    assert_close(f(v, "log_z_reverse"), rev.log_z);
+    assert_close(
+        f(v, "avg_log_likelihood_reverse"),
+        average_log_likelihood(m, b, rev.log_z).unwrap(),
+    );
+}
+
+/// Runs `rbm eval --model M EXTRA` and returns its table (stdout).
+fn eval_table(model: &Path, extra: &[&str]) -> String {
+    let mut a = vec!["eval", "--model", model.to_str().unwrap()];
+    a.extend(extra);
+    let o = rbm(&a);
+    assert_success(&o);
+    stdout(&o)
+}
+
 fn f(v: &Value, key: &str) -> f64 {
     v[key]
         .as_f64()
@@ -105,7 +165,6 @@ fn exact_log_z_on_a_small_hidden_layer_matches_the_library() {
     );
     let (v, o) = eval_json(&model, &[]);
     assert_keys(&v);
-    assert_eq!(v["method"], "exact");
     assert_eq!(v["rows"], 1797);
     assert_eq!(v["binarize"], 0.5, "the digits are not binary: default 0.5");
     assert_eq!(
@@ -121,27 +180,14 @@ fn exact_log_z_on_a_small_hidden_layer_matches_the_library() {
     let m = model_io::load(&model).unwrap();
     let x = mapped_digits(&m);
     let b = binarized(&x, 0.5);
-    let (log_z, _) = exact_log_z(&m, 0).unwrap();
-    assert_close(f(&v, "log_z"), log_z);
+    // The reconstruction error on the mapped data, not binarised.
+    let log_z = assert_exact_measures(&v, &m, &b, &x);
     assert_close(f(&v, "log_z_std"), 0.0);
     assert_close(f(&v, "log_z_lower"), log_z);
     assert_close(f(&v, "log_z_upper"), log_z);
     assert_eq!(
         (v["ais_runs"].clone(), v["ais_betas"].clone()),
         (Value::Null, Value::Null)
-    );
-    assert_close(
-        f(&v, "avg_log_likelihood"),
-        average_log_likelihood(&m, &b, log_z).unwrap(),
-    );
-    assert_close(
-        f(&v, "pseudo_log_likelihood"),
-        pseudo_log_likelihood(&m, &b).unwrap(),
-    );
-    // On the mapped data, not binarised.
-    assert_close(
-        f(&v, "reconstruction_error"),
-        m.reconstruction_error(&x).unwrap(),
     );
     assert!(f(&v, "avg_log_likelihood") < 0.0);
     assert!(f(&v, "pseudo_log_likelihood") < 0.0);
@@ -239,12 +285,7 @@ fn ais_on_a_wide_model_gives_a_band_and_does_not_depend_on_threads() {
     );
     // Reverse AIS: 64 visible and 25 hidden units cannot be enumerated,
     // so it starts from chains run 1000 sweeps from the data.
-    let rev = reverse_ais(&m, &base_rate_bias(&b, 64).unwrap(), &b, &cfg).unwrap();
-    assert_close(f(&v, "log_z_reverse"), rev.log_z);
-    assert_close(
-        f(&v, "avg_log_likelihood_reverse"),
-        average_log_likelihood(&m, &b, rev.log_z).unwrap(),
-    );
+    assert_reverse_ais(&v, &m, &base_rate_bias(&b, 64).unwrap(), &b, &cfg);
 
     let mut one = extra.to_vec();
     one.extend(["--threads", "1"]);
@@ -252,9 +293,7 @@ fn ais_on_a_wide_model_gives_a_band_and_does_not_depend_on_threads() {
     assert_eq!(o.stdout, o1.stdout, "same bytes on 1 thread");
 
     // The table shows the estimate, its standard error and band.
-    let mut a = vec!["eval", "--model", model.to_str().unwrap()];
-    a.extend(extra);
-    let table = stdout(&rbm(&a));
+    let table = eval_table(&model, &extra);
     assert!(
         table.contains("AIS estimate: 16 runs, 200 temperatures"),
         "{table}"
@@ -301,15 +340,7 @@ fn nrelu_model_on_the_digits_gets_log_z_from_both_sides_as_ssu() {
         (Some("ais"), Some("ssu"))
     );
     let m = model_io::load(&model).unwrap();
-    let ssu = Rbm::from_parts(
-        m.visible(),
-        HiddenUnit::Ssu,
-        m.weights().to_vec(),
-        m.visible_bias().to_vec(),
-        m.hidden_bias().to_vec(),
-        None,
-    )
-    .unwrap();
+    let ssu = as_ssu(&m);
     let b = binarized(&mapped_digits(&m), 0.5);
     let base = base_rate_bias(&b, 64).unwrap();
     let cfg = AisConfig::new(5)
@@ -318,14 +349,7 @@ fn nrelu_model_on_the_digits_gets_log_z_from_both_sides_as_ssu() {
         .with_burn_in(50)
         .with_threads(1);
     assert_close(f(&v, "log_z"), ais(&ssu, &base, &cfg).unwrap().log_z);
-    assert_close(
-        f(&v, "log_z_reverse"),
-        reverse_ais(&ssu, &base, &b, &cfg).unwrap().log_z,
-    );
-    assert_close(
-        f(&v, "avg_log_likelihood_reverse"),
-        average_log_likelihood(&ssu, &b, f(&v, "log_z_reverse")).unwrap(),
-    );
+    assert_reverse_ais(&v, &ssu, &base, &b, &cfg);
 }
 
 #[test]
@@ -358,9 +382,10 @@ fn method_ais_is_forced_on_a_small_model_and_starts_from_exact_samples() {
     // inequality, alpha = 0.001 per side; see src/likelihood/tests.rs).
     let t = 1000f64.ln();
     assert!(f(&v, "log_z") - t <= exact && exact <= f(&v, "log_z_reverse") + t);
-    let mut a = vec!["eval", "--model", model.to_str().unwrap()];
-    a.extend(["--method", "ais", "--ais-runs", "8", "--ais-betas", "30"]);
-    let table = stdout(&rbm(&a));
+    let table = eval_table(
+        &model,
+        &["--method", "ais", "--ais-runs", "8", "--ais-betas", "30"],
+    );
     assert!(
         table.contains("from exact model samples (hidden layer enumerated)"),
         "{table}"
@@ -414,7 +439,7 @@ fn nrelu_models_as_ssu_and_binary_data() {
     let notes = v["notes"].as_array().unwrap();
     assert_eq!(notes.len(), 1);
     assert!(notes[0].as_str().unwrap().contains("--as-ssu"), "{notes:?}");
-    let table = stdout(&rbm(["eval", "--model", &s(&model), "--data", &c]));
+    let table = eval_table(&model, &["--data", &c]);
     assert!(
         table.contains("NReLU units have no energy function"),
         "{table}"
@@ -426,31 +451,8 @@ fn nrelu_models_as_ssu_and_binary_data() {
     let (v, o) = eval_json(&model, &["--data", &c, "--as-ssu"]);
     assert!(o.stderr.is_empty(), "{}", stderr(&o));
     assert_eq!(v["hidden"], "ssu");
-    assert_eq!(v["method"], "exact");
     assert_eq!(v["binarize"], Value::Null);
-    let ssu = Rbm::from_parts(
-        m.visible(),
-        HiddenUnit::Ssu,
-        m.weights().to_vec(),
-        m.visible_bias().to_vec(),
-        m.hidden_bias().to_vec(),
-        None,
-    )
-    .unwrap();
-    let (log_z, _) = exact_log_z(&ssu, 0).unwrap();
-    assert_close(f(&v, "log_z"), log_z);
-    assert_close(
-        f(&v, "pseudo_log_likelihood"),
-        pseudo_log_likelihood(&ssu, &data).unwrap(),
-    );
-    assert_close(
-        f(&v, "avg_log_likelihood"),
-        average_log_likelihood(&ssu, &data, log_z).unwrap(),
-    );
-    assert_close(
-        f(&v, "reconstruction_error"),
-        ssu.reconstruction_error(&data).unwrap(),
-    );
+    assert_exact_measures(&v, &as_ssu(&m), &data, &data);
 }
 
 #[test]

@@ -4,33 +4,28 @@
 
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tempfile::TempDir;
 
 mod cli_common;
+mod common;
 use cli_common::*;
 
 /// `rows` noisy copies of 4 prototype patterns over 24 binary units, each
 /// unit flipped with probability 1/`flip`, as CSV.
 fn patterns_csv(rows: usize, seed: u64, flip: u64) -> String {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    let mut out = String::new();
-    for r in 0..rows {
-        let row: Vec<&str> = (0..24)
-            .map(|j| {
-                let on = (j * 4 / 24) == r % 4;
-                if on != (next() % flip == 0) { "1" } else { "0" }
-            })
-            .collect();
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    out
+    common::noisy_patterns(rows, 24, seed, flip)
+        .chunks(24)
+        .map(|row| {
+            let cells: Vec<&str> = row
+                .iter()
+                .map(|&x| if x == 1.0 { "1" } else { "0" })
+                .collect();
+            cells.join(",") + "\n"
+        })
+        .collect()
 }
 
 /// Writes `train.csv` (`rows` rows) and `valid.csv` (60 rows) into `dir`.
@@ -39,6 +34,56 @@ fn data(dir: &Path, rows: usize) -> (String, String) {
     fs::write(&t, patterns_csv(rows, 1, 4)).unwrap();
     fs::write(&v, patterns_csv(60, 9, 4)).unwrap();
     (s(&t), s(&v))
+}
+
+/// A run's files: the training and validation CSV files of [`data`], and
+/// the paths of the model and of the log, in a new temporary directory.
+struct Files {
+    dir: TempDir,
+    train: String,
+    valid: String,
+    out: PathBuf,
+    log: PathBuf,
+}
+
+/// [`Files`] with `rows` training rows.
+fn files(rows: usize) -> Files {
+    let dir = tempfile::tempdir().unwrap();
+    let (train, valid) = data(dir.path(), rows);
+    let (out, log) = (
+        dir.path().join("m.safetensors"),
+        dir.path().join("log.jsonl"),
+    );
+    Files {
+        dir,
+        train,
+        valid,
+        out,
+        log,
+    }
+}
+
+/// `common` with 200 epochs, `--validation valid --patience 3`, the log
+/// and the model, then `extra`.
+fn patience_args(
+    common: &[&str],
+    valid: &str,
+    log: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut a = args(common);
+    a.extend(args(&[
+        "--epochs",
+        "200",
+        "--validation",
+        valid,
+        "--patience",
+        "3",
+    ]));
+    a.extend(args(extra));
+    a.extend(args(&["--log", &s(log), "--out", &s(out)]));
+    a
 }
 
 /// The lines of a JSON-lines file, parsed.
@@ -56,12 +101,14 @@ fn keys(v: &Value) -> Vec<&str> {
 
 #[test]
 fn log_has_one_json_object_per_epoch() {
-    let dir = tempfile::tempdir().unwrap();
-    let (train, valid) = data(dir.path(), 100);
-    let (out, log) = (
-        dir.path().join("m.safetensors"),
-        dir.path().join("log.jsonl"),
-    );
+    // `_dir` keeps the directory until the end of the test.
+    let Files {
+        dir: _dir,
+        train,
+        valid,
+        out,
+        log,
+    } = files(100);
     let base = [
         "train",
         "--data",
@@ -143,12 +190,13 @@ fn log_has_one_json_object_per_epoch() {
 fn patience_stops_and_keeps_the_best_model() {
     // Eight training rows, a high rate and momentum: the model soon fits
     // them at the expense of the validation rows.
-    let dir = tempfile::tempdir().unwrap();
-    let (train, valid) = data(dir.path(), 8);
-    let (out, log) = (
-        dir.path().join("m.safetensors"),
-        dir.path().join("log.jsonl"),
-    );
+    let Files {
+        dir,
+        train,
+        valid,
+        out,
+        log,
+    } = files(8);
     let common = [
         "train",
         "--data",
@@ -166,20 +214,7 @@ fn patience_stops_and_keeps_the_best_model() {
         "--seed",
         "2",
     ];
-    let mut a = args(&common);
-    a.extend(args(&[
-        "--epochs",
-        "200",
-        "--validation",
-        &valid,
-        "--patience",
-        "3",
-        "--log",
-        &s(&log),
-        "--out",
-        &s(&out),
-    ]));
-    let o = rbm(&a);
+    let o = rbm(patience_args(&common, &valid, &log, &out, &[]));
     assert_success(&o);
     let err = stderr(&o);
     let lines = read_log(&log);
@@ -220,22 +255,13 @@ fn patience_stops_and_keeps_the_best_model() {
     // The same on 1 and 2 threads: the same log (but the times) and model.
     for threads in ["1", "2"] {
         let (o2, l2) = (dir.path().join("t.safetensors"), dir.path().join("t.jsonl"));
-        let mut b = args(&common);
-        b.extend(args(&[
-            "--epochs",
-            "200",
-            "--validation",
+        let b = patience_args(
+            &common,
             &valid,
-            "--patience",
-            "3",
-            "--quiet",
-            "--threads",
-            threads,
-            "--log",
-            &s(&l2),
-            "--out",
-            &s(&o2),
-        ]));
+            &l2,
+            &o2,
+            &["--quiet", "--threads", threads],
+        );
         assert_success(&rbm(&b));
         assert_eq!(fs::read(&o2).unwrap(), kept, "{threads} threads");
         let strip = |mut v: Vec<Value>| {
@@ -340,4 +366,106 @@ fn validation_of_the_digits_uses_their_map() {
     // A value beyond 16 is outside [0, 1] once mapped.
     fs::write(&valid, "17".to_owned() + &",0".repeat(63) + "\n").unwrap();
     assert_fails(&a, 2, "1.0625 is outside [0, 1]");
+}
+
+#[test]
+fn validation_is_read_with_the_options_of_data() {
+    // A semicolon-separated training file whose first row is a header of
+    // numbers (a header only because --header says so), and a validation
+    // file written the same way: --delimiter and --header apply to both.
+    let dir = tempfile::tempdir().unwrap();
+    let semicolons = |csv: String| {
+        let header: Vec<String> = (1..=24).map(|j| j.to_string()).collect();
+        header.join(";") + "\n" + &csv.replace(',', ";")
+    };
+    let (train, valid) = (dir.path().join("train.csv"), dir.path().join("valid.csv"));
+    fs::write(&train, semicolons(patterns_csv(40, 1, 4))).unwrap();
+    let valid_text = semicolons(patterns_csv(10, 9, 4));
+    fs::write(&valid, &valid_text).unwrap();
+    let out = dir.path().join("m.safetensors");
+    let run = |validation: &str| {
+        args(&[
+            "train",
+            "--data",
+            &s(&train),
+            "--delimiter",
+            ";",
+            "--header",
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "--validation",
+            validation,
+            "--out",
+            &s(&out),
+        ])
+    };
+    let o = rbm(run(&s(&valid)));
+    assert_success(&o);
+    let err = stderr(&o);
+    // Ten rows: the header row is not one of them.
+    assert!(err.contains("validating on 10 rows of '"), "{err}");
+    assert_eq!(err.matches("  validation 0.").count(), 2, "{err}");
+    let from_file = fs::read(&out).unwrap();
+
+    // `--validation -` reads standard input with the same options, and
+    // trains the same model.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rbm"))
+        .args(run("-"))
+        .env_remove("NRELU_RBM_KERNEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(valid_text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_success(&o);
+    assert!(
+        stderr(&o).contains("validating on 10 rows of '-'"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(&out).unwrap(), from_file);
+
+    // Without the options, the validation file is not read as the training
+    // file is: one line, nothing written.
+    let plain = dir.path().join("plain");
+    fs::create_dir(&plain).unwrap();
+    let a = args(&[
+        "train",
+        "--data",
+        &s(&train),
+        "--delimiter",
+        ";",
+        "--header",
+        "--epochs",
+        "2",
+        "--validation",
+        &s(&dir.path().join("comma.csv")),
+        "--out",
+        &s(&plain.join("m.safetensors")),
+    ]);
+    fs::write(dir.path().join("comma.csv"), patterns_csv(10, 9, 4)).unwrap();
+    assert_fails(&a, 2, "comma.csv");
+    assert!(entries(&plain).is_empty());
+
+    // Standard input can be read once.
+    let a = args(&[
+        "train",
+        "--data",
+        "-",
+        "--validation",
+        "-",
+        "--out",
+        &s(&plain.join("m.safetensors")),
+    ]);
+    assert_fails(&a, 2, "both name standard input");
+    assert!(entries(&plain).is_empty());
 }

@@ -6,30 +6,8 @@ use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, RbmError, VisibleUnit};
 use std::ops::ControlFlow;
 
-/// `rows` noisy copies of 4 prototype patterns over `v` binary units.
-fn patterns(rows: usize, v: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    let mut out = Vec::with_capacity(rows * v);
-    for r in 0..rows {
-        let proto = r % 4;
-        for j in 0..v {
-            let on = (j * 4 / v) == proto;
-            let flip = next() % 10 == 0;
-            out.push(if on != flip { 1.0 } else { 0.0 });
-        }
-    }
-    out
-}
-
-fn quiet(_: Progress<'_>) -> ControlFlow<()> {
-    ControlFlow::Continue(())
-}
+mod common;
+use common::{bits, patterns, quiet};
 
 fn config(sampling: Sampling, threads: usize) -> TrainConfig {
     TrainConfig::default()
@@ -448,14 +426,4 @@ fn a_bad_batch_is_rejected_whole_on_any_thread_count() {
             );
         }
     }
-}
-
-/// Bit patterns of a model's parameters.
-fn bits(m: &Rbm) -> Vec<u32> {
-    m.weights()
-        .iter()
-        .chain(m.visible_bias())
-        .chain(m.hidden_bias())
-        .map(|x| x.to_bits())
-        .collect()
 }

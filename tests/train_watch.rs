@@ -8,31 +8,8 @@ use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::{Rbm, RbmError, VisibleUnit};
 use std::ops::ControlFlow;
 
-/// `rows` noisy copies of 4 prototype patterns over `v` binary units, each
-/// unit flipped with probability 1/`flip`.
-fn patterns(rows: usize, v: usize, seed: u64, flip: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
-    let mut out = Vec::with_capacity(rows * v);
-    for r in 0..rows {
-        let proto = r % 4;
-        for j in 0..v {
-            let on = (j * 4 / v) == proto;
-            let flipped = next() % flip == 0;
-            out.push(if on != flipped { 1.0 } else { 0.0 });
-        }
-    }
-    out
-}
-
-fn quiet(_: Progress<'_>) -> ControlFlow<()> {
-    ControlFlow::Continue(())
-}
+mod common;
+use common::{noisy_patterns, quiet};
 
 fn bits(x: &[f32]) -> Vec<u32> {
     x.iter().map(|v| v.to_bits()).collect()
@@ -79,8 +56,8 @@ fn run(
 
 #[test]
 fn validation_changes_no_bit_of_training() {
-    let data = patterns(100, 24, 1, 10);
-    let valid = Validation::new(patterns(30, 24, 2, 10), 24).unwrap();
+    let data = noisy_patterns(100, 24, 1, 10);
+    let valid = Validation::new(noisy_patterns(30, 24, 2, 10), 24).unwrap();
     for sampling in [Sampling::Cd(1), Sampling::Cd(2), Sampling::Pcd(1)] {
         for unit in [HiddenUnit::Nrelu, HiddenUnit::Bernoulli] {
             let plain = config(sampling, 2);
@@ -140,14 +117,14 @@ fn expected(rbm: &Rbm, train_rows: &[f32], valid: &[f32]) -> (f64, f64, f64) {
 fn measures_follow_their_definition() {
     // 30 and 130 validation rows against 100 training rows: an evenly
     // spread subset of 30 training rows, then all 100.
-    let data = patterns(100, 24, 1, 10);
+    let data = noisy_patterns(100, 24, 1, 10);
     for (rows, visible, unit) in [
         (30, VisibleUnit::Bernoulli, HiddenUnit::Nrelu),
         (130, VisibleUnit::Bernoulli, HiddenUnit::binomial_of::<3>()),
         (30, VisibleUnit::Gaussian, HiddenUnit::Nrelu),
         (30, VisibleUnit::Gaussian, HiddenUnit::Bernoulli),
     ] {
-        let valid = patterns(rows, 24, 2, 7);
+        let valid = noisy_patterns(rows, 24, 2, 7);
         let cfg = config(Sampling::Cd(1), 1)
             .with_learning_rate(0.01)
             .with_validation(Validation::new(valid.clone(), 24).unwrap());
@@ -172,8 +149,8 @@ fn measures_follow_their_definition() {
 
 #[test]
 fn measures_do_not_depend_on_threads() {
-    let data = patterns(100, 24, 1, 10);
-    let valid = Validation::new(patterns(41, 24, 2, 7), 24).unwrap();
+    let data = noisy_patterns(100, 24, 1, 10);
+    let valid = Validation::new(noisy_patterns(41, 24, 2, 7), 24).unwrap();
     let stats = |threads| {
         let cfg = config(Sampling::Pcd(1), threads)
             .with_validation(valid.clone())
@@ -206,8 +183,8 @@ fn measures_do_not_depend_on_threads() {
 /// Few training rows, a high rate and momentum: the model soon fits the
 /// training rows at the expense of the validation rows.
 fn overfitting() -> (Vec<f32>, Validation, TrainConfig) {
-    let data = patterns(8, 24, 1, 4);
-    let valid = Validation::new(patterns(60, 24, 9, 4), 24).unwrap();
+    let data = noisy_patterns(8, 24, 1, 4);
+    let valid = Validation::new(noisy_patterns(60, 24, 9, 4), 24).unwrap();
     let cfg = TrainConfig::default()
         .with_epochs(200)
         .with_batch_size(4)
@@ -279,7 +256,7 @@ fn patience_that_never_runs_out_keeps_the_best_epoch_too() {
 
 #[test]
 fn bad_watch_settings_are_typed_errors() {
-    let data = patterns(20, 24, 1, 10);
+    let data = noisy_patterns(20, 24, 1, 10);
     let cfg = config(Sampling::Cd(1), 1);
     let name = |e: RbmError| match e {
         RbmError::InvalidParameter { name, .. } => name,
@@ -289,7 +266,7 @@ fn bad_watch_settings_are_typed_errors() {
         name(cfg.clone().with_patience(3).validate().unwrap_err()),
         "patience"
     );
-    let valid = Validation::new(patterns(5, 24, 2, 10), 24).unwrap();
+    let valid = Validation::new(noisy_patterns(5, 24, 2, 10), 24).unwrap();
     let zero = cfg.clone().with_validation(valid).with_patience(0);
     assert_eq!(name(zero.validate().unwrap_err()), "patience");
     // train checks the configuration, and the width of the rows.
@@ -325,7 +302,7 @@ fn bad_watch_settings_are_typed_errors() {
 
 #[test]
 fn cancelling_from_the_model_event_stops_training() {
-    let data = patterns(20, 24, 1, 10);
+    let data = noisy_patterns(20, 24, 1, 10);
     let mut rbm = Rbm::new(24, 5, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1).unwrap();
     let err = train(&mut rbm, &data, &config(Sampling::Cd(1), 1), |p| match p {
         Progress::Model { stats, .. } if stats.epoch == 2 => ControlFlow::Break(()),

@@ -20,6 +20,8 @@ use nrelu_rbm::verify::power::{
 use nrelu_rbm::verify::wasserstein::{lattice_cdf, w1_nrelu_lattice, w1_test_sd};
 use nrelu_rbm::verify::{Check, Item, KernelSamplers, Samplers};
 
+pub mod models;
+
 /// A deliberate fault in one sampler.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Fault {

@@ -29,14 +29,14 @@
 //! of the right samplers repeat themselves per path in child processes
 //! (`on_every_path`; every path draws the same bits).
 
+use nrelu_rbm::kernels::Stream;
 use nrelu_rbm::kernels::reference::sigmoid;
-use nrelu_rbm::kernels::{Kernels, Path, Stream};
 use nrelu_rbm::units::HiddenUnit;
 use nrelu_rbm::verify::exact;
-use nrelu_rbm::verify::laws::{binomial_pmf, ssu_pmf};
 use nrelu_rbm::verify::power::chi_square_power;
 use nrelu_rbm::verify::stats::{Outcome, chi_square_test};
 use nrelu_rbm::{GibbsConfig, Rbm, VisibleUnit};
+use nrelu_rbm_proptests::models::{UNITS, hidden_pmf, random_model};
 use nrelu_rbm_proptests::on_every_path;
 
 const V: usize = 5;
@@ -58,23 +58,10 @@ const SURE: f64 = 1.0 - 1e-6;
 /// Seed of the chains.
 const SEED: u64 = 2026;
 
-const UNITS: [HiddenUnit; 3] = [
-    HiddenUnit::Bernoulli,
-    HiddenUnit::binomial_of::<3>(),
-    HiddenUnit::Ssu,
-];
-
 /// A random 5 × 3 model: weights N(0, 0.8²), biases N(0, 0.5²), from a
 /// fixed stream.
 fn model(unit: HiddenUnit) -> Rbm {
-    let mut z = vec![0.0f32; V * H + V + H];
-    Kernels::new(Path::Scalar)
-        .unwrap()
-        .standard_normal(&mut Stream::new(31, 7), &mut z);
-    let w = z[..V * H].iter().map(|x| 0.8 * x).collect();
-    let b = z[V * H..V * H + V].iter().map(|x| 0.5 * x).collect();
-    let c = z[V * H + V..].iter().map(|x| 0.5 * x).collect();
-    Rbm::from_parts(VisibleUnit::Bernoulli, unit, w, b, c, None).unwrap()
+    random_model(VisibleUnit::Bernoulli, unit, (V, H), Stream::new(31, 7))
 }
 
 /// The same parameters with another hidden unit.
@@ -93,23 +80,6 @@ fn with_unit(rbm: &Rbm, unit: HiddenUnit) -> Rbm {
 /// Bit `i` of a state is visible unit `i`.
 fn state_values(s: usize) -> Vec<f64> {
     (0..V).map(|i| ((s >> i) & 1) as f64).collect()
-}
-
-/// The exact pmf of one hidden unit at input `x`, as (value, probability)
-/// pairs with probability above 1e−20 (the rest, at most 1e−18 in all, is
-/// dropped).
-fn hidden_pmf(unit: HiddenUnit, x: f64) -> Vec<(f64, f64)> {
-    let pmf = match unit {
-        HiddenUnit::Bernoulli => binomial_pmf(1, sigmoid(x)),
-        HiddenUnit::Binomial(b) => binomial_pmf(b.k(), sigmoid(x)),
-        HiddenUnit::Ssu => ssu_pmf(x),
-        other => panic!("{other} has no exact law"),
-    };
-    pmf.into_iter()
-        .enumerate()
-        .filter(|&(_, p)| p > 1e-20)
-        .map(|(k, p)| (k as f64, p))
-        .collect()
 }
 
 /// The visible chain of one Gibbs step v → h → v, exactly.

@@ -17,13 +17,13 @@
 //! bound is conservative), the DKW bound on the KS test's power
 //! (`verify::power`) must be at least 1 − 1e−6, and they must be rejected.
 
-use nrelu_rbm::kernels::reference::sigmoid;
-use nrelu_rbm::kernels::{Kernels, Path, Stream};
+use nrelu_rbm::kernels::Stream;
 use nrelu_rbm::units::HiddenUnit;
-use nrelu_rbm::verify::laws::{binomial_pmf, normal_cdf, ssu_pmf};
+use nrelu_rbm::verify::laws::normal_cdf;
 use nrelu_rbm::verify::power::ks_power_lower_bound;
 use nrelu_rbm::verify::stats::ks_test;
 use nrelu_rbm::{GibbsConfig, Rbm, VisibleUnit};
+use nrelu_rbm_proptests::models::{UNITS, hidden_pmf, random_model};
 use nrelu_rbm_proptests::on_every_path;
 
 const V: usize = 4;
@@ -40,39 +40,10 @@ const V0: [f32; V] = [1.0, -0.5, 0.3, 2.0];
 /// The direction of the projection.
 const U: [f64; V] = [0.5, -0.3, 0.7, 0.4];
 
-const UNITS: [HiddenUnit; 3] = [
-    HiddenUnit::Bernoulli,
-    HiddenUnit::binomial_of::<3>(),
-    HiddenUnit::Ssu,
-];
-
 /// A random 4 × 3 Gaussian-visible model: weights N(0, 0.8²), biases
 /// N(0, 0.5²), from a fixed stream.
 fn model(unit: HiddenUnit) -> Rbm {
-    let mut z = vec![0.0f32; V * H + V + H];
-    Kernels::new(Path::Scalar)
-        .unwrap()
-        .standard_normal(&mut Stream::new(41, 3), &mut z);
-    let w = z[..V * H].iter().map(|x| 0.8 * x).collect();
-    let b = z[V * H..V * H + V].iter().map(|x| 0.5 * x).collect();
-    let c = z[V * H + V..].iter().map(|x| 0.5 * x).collect();
-    Rbm::from_parts(VisibleUnit::Gaussian, unit, w, b, c, None).unwrap()
-}
-
-/// The exact pmf of one hidden unit at `x` as (value, probability) pairs
-/// above 1e−20.
-fn hidden_pmf(unit: HiddenUnit, x: f64) -> Vec<(f64, f64)> {
-    let pmf = match unit {
-        HiddenUnit::Bernoulli => binomial_pmf(1, sigmoid(x)),
-        HiddenUnit::Binomial(b) => binomial_pmf(b.k(), sigmoid(x)),
-        HiddenUnit::Ssu => ssu_pmf(x),
-        other => panic!("{other} has no exact law"),
-    };
-    pmf.into_iter()
-        .enumerate()
-        .filter(|&(_, p)| p > 1e-20)
-        .map(|(k, p)| (k as f64, p))
-        .collect()
+    random_model(VisibleUnit::Gaussian, unit, (V, H), Stream::new(41, 3))
 }
 
 /// The law of uᵀv after one step from v₀: the components (weight,

@@ -79,25 +79,14 @@ fn cfg(seed: u64, runs: usize, betas: usize) -> AisConfig {
         .with_threads(1)
 }
 
-/// The model whose mass sits in one mode far from the base-rate model
-/// (as in `examples/ais_dominant_mode.rs`): with short schedules forward
-/// AIS falls tens of nats below log Z and reverse AIS lies as far above.
+/// The model of `examples/ais_dominant_mode`, whose mass sits in one mode
+/// far from the base-rate model (see [`example_model::dominant_mode`]).
+#[path = "../../examples/ais_dominant_mode/model.rs"]
+mod example_model;
+
+/// The model of [`example_model::dominant_mode`] and its base-rate biases.
 fn dominant_mode() -> (Rbm, Vec<f32>) {
-    let (nv, nh) = (20, 10);
-    let rbm = Rbm::from_parts(
-        VisibleUnit::Bernoulli,
-        HiddenUnit::Bernoulli,
-        vec![1.2; nv * nh],
-        vec![-3.0; nv],
-        vec![-6.0; nh],
-        None,
-    )
-    .unwrap();
-    let sparse: Vec<f32> = (0..100 * nv)
-        .map(|i| if i % 17 == 0 { 1.0 } else { 0.0 })
-        .collect();
-    let base = base_rate_bias(&sparse, nv).unwrap();
-    (rbm, base)
+    example_model::dominant_mode().unwrap()
 }
 
 /// Checks `lo − t ≤ exact ≤ hi + t`, with a message.

@@ -7,8 +7,8 @@
 
 use crate::error::{RbmError, Result};
 use crate::kernels::Stream;
-use safetensors::tensor::{Dtype, SafeTensors, View};
-use std::borrow::Cow;
+use crate::model_io::RawTensor;
+use safetensors::tensor::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
 
 /// Value of the `format` metadata key of a checkpoint.
@@ -28,29 +28,6 @@ pub(super) enum Buf<'a> {
     U64(&'a mut [u64]),
     Streams(&'a mut [Stream]),
     Flag(&'a mut bool),
-}
-
-/// A tensor of a checkpoint: its type and little-endian bytes.
-#[derive(Clone, Debug, PartialEq)]
-struct Tensor {
-    dtype: Dtype,
-    shape: [usize; 1],
-    bytes: Vec<u8>,
-}
-
-impl View for &Tensor {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.bytes.len()
-    }
 }
 
 /// The saved state of a training run, from [`Trainer::checkpoint`](super::Trainer::checkpoint)
@@ -92,7 +69,8 @@ impl View for &Tensor {
 #[non_exhaustive]
 pub struct Checkpoint {
     options: BTreeMap<String, String>,
-    tensors: BTreeMap<String, Tensor>,
+    /// One-dimensional tensors, by name.
+    tensors: BTreeMap<String, RawTensor>,
 }
 
 fn bad(reason: impl Into<String>) -> RbmError {
@@ -137,10 +115,9 @@ impl Checkpoint {
 
     /// Stores raw bytes (the model file).
     pub(super) fn put_bytes(&mut self, name: &str, bytes: Vec<u8>) {
-        let shape = [bytes.len()];
-        let t = Tensor {
+        let t = RawTensor {
             dtype: Dtype::U8,
-            shape,
+            shape: vec![bytes.len()],
             bytes,
         };
         self.tensors.insert(name.to_owned(), t);
@@ -151,7 +128,7 @@ impl Checkpoint {
         self.tensor(name, Dtype::U8).map(|t| t.bytes.as_slice())
     }
 
-    fn tensor(&self, name: &str, dtype: Dtype) -> Result<&Tensor> {
+    fn tensor(&self, name: &str, dtype: Dtype) -> Result<&RawTensor> {
         let t = self
             .tensors
             .get(name)
@@ -186,10 +163,10 @@ impl Checkpoint {
             Dtype::F32 | Dtype::U32 => 4,
             _ => 1,
         };
-        let shape = [bytes.len() / size];
+        let shape = vec![bytes.len() / size];
         self.tensors.insert(
             name.to_owned(),
-            Tensor {
+            RawTensor {
                 dtype,
                 shape,
                 bytes,
@@ -336,9 +313,9 @@ impl Checkpoint {
             if view.shape().len() != 1 {
                 return Err(bad(format!("tensor '{name}' is not one-dimensional")));
             }
-            let t = Tensor {
+            let t = RawTensor {
                 dtype: view.dtype(),
-                shape: [view.shape()[0]],
+                shape: vec![view.shape()[0]],
                 bytes: view.data().to_vec(),
             };
             ck.tensors.insert(name, t);

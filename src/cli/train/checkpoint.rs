@@ -5,7 +5,8 @@
 //! with status 130 and says how to resume. `--resume` continues a run
 //! whose final model is byte-identical to an uninterrupted one's.
 
-use super::{TrainArgs, train_error};
+use super::model::train_error;
+use super::options::TrainArgs;
 use crate::cli::CliError;
 use crate::cli::output::check_output_path;
 use crate::error::RbmError;

@@ -3,10 +3,12 @@
 //! JSON-lines log and the early-stopping message (see
 //! [`crate::train::watch`] for the measures).
 
-use super::{Prepared, TrainArgs};
+use super::input::Prepared;
+use super::options::TrainArgs;
 use crate::cli::CliError;
+use crate::cli::data_args::DataInput;
 use crate::cli::output::check_output_path;
-use crate::data::Dataset;
+use crate::data::STDIN;
 use crate::rbm::VisibleUnit;
 use crate::train::{EpochStats, Progress, TrainConfig, TrainReport, Validation};
 use serde_json::{Map, Value, json};
@@ -35,8 +37,26 @@ pub(super) fn check_log_path(args: &TrainArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `cfg` with the validation rows of `--validation` (mapped like the
-/// training data `prepared`) and `--patience`.
+/// Checks `--validation` before any work: standard input can be read
+/// once, so `--validation -` needs a file at `--data`.
+///
+/// # Errors
+/// [`CliError::Usage`] when `--data` and `--validation` are both `-`.
+pub(super) fn check_validation_path(args: &TrainArgs) -> Result<(), CliError> {
+    let stdin = |p: Option<&PathBuf>| p.is_some_and(|p| p.as_os_str() == STDIN);
+    if stdin(args.validation.as_ref()) && stdin(args.data.as_ref()) {
+        return Err(CliError::Usage(
+            "--data - and --validation - both name standard input, which can be read once; \
+             give one of them a file"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// `cfg` with the validation rows of `--validation` (read with the options
+/// of `--data`, and mapped like the training data `prepared`) and
+/// `--patience`.
 ///
 /// # Errors
 /// [`CliError::Unreadable`] if the file cannot be read, [`CliError::Input`]
@@ -51,7 +71,8 @@ pub(super) fn configure(
     let Some(path) = &args.validation else {
         return Ok(cfg);
     };
-    let mut data = Dataset::load(path, args.labels_last_column).map_err(CliError::reading)?;
+    let input = DataInput::new(Some(path), args.labels_last_column, &args.input);
+    let mut data = input.load()?;
     if data.cols != prepared.data.cols {
         return Err(CliError::Usage(format!(
             "--validation '{}' has {} columns but the training data has {}",
@@ -95,10 +116,10 @@ pub(super) fn plan_line(args: &TrainArgs, cfg: &TrainConfig) -> Option<String> {
 
 /// The per-epoch line with the validation measures, e.g.
 /// `epoch  3/20  reconstruction error 0.01234  validation 0.01300  free-energy gap +1.234  (0.05 s)`;
-/// the plain [`super::epoch_line`] without them.
+/// the plain [`super::progress::epoch_line`] without them.
 pub(super) fn epoch_line(stats: &EpochStats, epochs: usize) -> String {
     let Some(v) = &stats.validation else {
-        return super::epoch_line(
+        return super::progress::epoch_line(
             stats.epoch,
             epochs,
             stats.reconstruction_error,
