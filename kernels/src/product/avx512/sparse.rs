@@ -224,7 +224,29 @@ impl Rows {
     #[target_feature(enable = "avx512f")]
     unsafe fn list_by_columns(&mut self, m: usize, k: usize, a: Strided) -> bool {
         let limit = m * k * MAX_DENSITY_SIXTEENTHS / 16;
-        let (zero, tiny) = (_mm512_setzero_ps(), _mm512_set1_ps(TINY));
+        let zero = _mm512_setzero_ps();
+        // Judge the density on the first sixteenth of the columns by
+        // counting alone, before any term is appended one by one (this
+        // only decides the speed, never the bits).
+        let probe = k.div_ceil(16);
+        let mut seen_nonzero = 0usize;
+        for l in 0..probe {
+            let column = a.ptr.wrapping_offset(l as isize * a.cs);
+            let mut i0 = 0;
+            while i0 < m {
+                let lanes: __mmask16 = ((1u32 << 16.min(m - i0)) - 1) as __mmask16;
+                // SAFETY: elements (i0..i0 + 16 ∩ ..m, l), adjacent (rs =
+                // 1), readable (caller); the mask covers them only.
+                let x = unsafe { _mm512_maskz_loadu_ps(lanes, column.add(i0)) };
+                let nonzero = _mm512_mask_cmp_ps_mask::<_CMP_NEQ_UQ>(lanes, x, zero);
+                seen_nonzero += nonzero.count_ones() as usize;
+                i0 += 16;
+            }
+        }
+        if seen_nonzero * 16 > probe * m * MAX_DENSITY_SIXTEENTHS {
+            return false;
+        }
+        let tiny = _mm512_set1_ps(TINY);
         let first = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         let (mut values, mut rows) = ([0f32; 16], [0i32; 16]);
         let mut total = 0usize;
