@@ -918,3 +918,36 @@ fn mostly_zero_products_have_the_same_bits_on_every_path() {
         assert!(nrelu_rbm_kernels::sparse_products() >= sparse_before + 4 * 3 * 3);
     }
 }
+
+#[test]
+fn tall_mostly_zero_products_go_in_blocks_with_the_same_bits() {
+    // 2,000 × 784: more elements than one sparse attempt lists, so the
+    // AVX-512 path takes it in blocks of 1,328 rows (whole 16-row tiles).
+    // In the second product the rows past the first block are dense, so
+    // that block falls back to the dense kernels after the first has run
+    // sparse.
+    let (m, k, n) = (2000, 784, 40);
+    let bv = data(k * n, 11);
+    let b = MatRef::row_major(&bv, k, n);
+    let c0 = data(m * n, 12);
+    let sparse_all = mostly_zeros(m * k, 12, false, 13);
+    let mut half_dense = sparse_all.clone();
+    half_dense[1400 * k..].copy_from_slice(&data((m - 1400) * k, 14));
+    let scalar = Kernels::new(Path::Scalar).expect("always available");
+    for a_store in [&sparse_all, &half_dense] {
+        let a = MatRef::row_major(a_store, m, k);
+        for (alpha, beta) in [(1.0f32, 0.0f32), (-0.013, 0.9)] {
+            let mut want = c0.clone();
+            scalar.gemm_scaled_into(a, b, alpha, beta, MatMut::row_major(&mut want, m, n));
+            for kern in all_kernels() {
+                let mut got = c0.clone();
+                kern.gemm_scaled_into(a, b, alpha, beta, MatMut::row_major(&mut got, m, n));
+                assert!(
+                    same_bits_or_nan(&got, &want),
+                    "{:?} α={alpha} β={beta}",
+                    kern.path()
+                );
+            }
+        }
+    }
+}

@@ -83,11 +83,19 @@ unsafe fn run(path: Path, job: ProductJob) {
     if unsafe { run_sparse(path, job) } {
         return;
     }
+    // SAFETY: as above.
+    unsafe { run_dense(path, job) }
+}
+
+/// [`run`] through the dense kernels only.
+///
+/// # Safety
+/// As [`run`], after [`dispatch::enter_product`].
+unsafe fn run_dense(path: Path, job: ProductJob) {
     #[cfg(target_arch = "x86_64")]
     if path == Path::Avx512 && job.m <= MAX_M {
-        // SAFETY: `enter_product` confirmed the AVX-512 path's features on
-        // this CPU; the view contract is this function's own
-        // (0 < m ≤ MAX_M).
+        // SAFETY: the caller confirmed the AVX-512 path's features on this
+        // CPU; the view contract is this function's own (0 < m ≤ MAX_M).
         unsafe { avx512::sgemm(job, None) };
         return;
     }
@@ -124,11 +132,20 @@ unsafe fn run(path: Path, job: ProductJob) {
     }
 }
 
+/// The most elements of `A` one attempt of the sparse kernel lists, which
+/// bounds its per-thread lists of terms (about 8 bytes an element). A
+/// product with more goes in blocks of whole 16-row tiles.
+#[cfg(target_arch = "x86_64")]
+const SPARSE_ELEMENTS: usize = 1 << 20;
+
 /// The product through the AVX-512 path's sparse kernel, which sums only
 /// the nonzero terms of `A`, with the same bits as the dense kernels
 /// (`avx512/sparse.rs`): `true` if it ran, `false` (nothing written) on
 /// another path or when it declines (`A` mostly nonzero, `B`'s rows not
-/// contiguous, values it cannot skip exactly).
+/// contiguous, values it cannot skip exactly). A tall `A` goes in blocks
+/// of rows (multiples of 16, so every tile stays whole or ragged as in the
+/// whole product): once the first block has run, a block the sparse
+/// kernel declines runs through the dense ones, with the same bits.
 ///
 /// # Safety
 /// As [`run`], after [`dispatch::enter_product`].
@@ -136,14 +153,36 @@ unsafe fn run(path: Path, job: ProductJob) {
 unsafe fn run_sparse(path: Path, job: ProductJob) -> bool {
     #[cfg(target_arch = "x86_64")]
     if path == Path::Avx512 {
-        // SAFETY: the caller confirmed the AVX-512 path's features on this
-        // CPU; the view contract is the caller's (m, k, n > 0).
-        let ran = unsafe { avx512::sparse::sgemm(job) };
-        #[cfg(feature = "test-hooks")]
-        if ran {
-            dispatch::count_sparse();
+        let block = (SPARSE_ELEMENTS / job.k / SGEMM_ROW_TILE * SGEMM_ROW_TILE).max(SGEMM_ROW_TILE);
+        let mut i0 = 0;
+        while i0 < job.m {
+            let part = ProductJob {
+                m: block.min(job.m - i0),
+                a: Strided {
+                    ptr: job.a.ptr.wrapping_offset(i0 as isize * job.a.rs),
+                    ..job.a
+                },
+                c: job.c.wrapping_add(i0 * job.rsc),
+                ..job
+            };
+            // SAFETY: the caller confirmed the AVX-512 path's features on
+            // this CPU; `part` is rows i0.. of the caller's product, inside
+            // its views (m, k, n > 0).
+            let ran = unsafe { avx512::sparse::sgemm(part) };
+            #[cfg(feature = "test-hooks")]
+            if ran {
+                dispatch::count_sparse();
+            }
+            if !ran {
+                if i0 == 0 {
+                    return false;
+                }
+                // SAFETY: as above.
+                unsafe { run_dense(path, part) };
+            }
+            i0 += block;
         }
-        return ran;
+        return true;
     }
     false
 }

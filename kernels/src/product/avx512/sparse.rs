@@ -36,8 +36,8 @@ use std::cell::RefCell;
 /// The largest fraction of nonzero elements of `A` (numerator over 16)
 /// for which the sparse product is used; denser products go to the dense
 /// kernels, which then run faster. Chosen for speed only (any value gives
-/// the same bits); the `product_density` benchmark group measures both
-/// sides of it (`docs/benchmarks.md`).
+/// the same bits): it is where the two took the same time in the
+/// `density_timings` probe (`docs/benchmarks.md`).
 pub(crate) const MAX_DENSITY_SIXTEENTHS: usize = 6;
 
 /// The smallest magnitude (2⁻⁵¹) of a nonzero element of `A` or `B` that
@@ -99,9 +99,9 @@ thread_local! {
 
 /// `C = α·A·B + β·C` for `job` through the nonzero terms of `A`, if that
 /// is exact and pays: the rows or columns of `A` and the rows of `B`
-/// contiguous, at
-/// most [`MAX_DENSITY_SIXTEENTHS`] sixteenths of `A` nonzero, and every
-/// element of `A` and `B` as the module docs require. Returns `false`, having written nothing, otherwise.
+/// contiguous, at most [`MAX_DENSITY_SIXTEENTHS`] sixteenths of `A`
+/// nonzero, and every element of `A` and `B` as the module docs require.
+/// Returns `false`, having written nothing, otherwise.
 ///
 /// # Safety
 /// AVX-512F must be present; `m, k, n > 0`; every element (i, l) of `a`
@@ -131,7 +131,7 @@ pub(crate) unsafe fn sgemm(job: ProductJob) -> bool {
 #[target_feature(enable = "avx512f")]
 unsafe fn sgemm_in(job: ProductJob, terms: &mut Terms) -> bool {
     // SAFETY: AVX-512F present; the elements of A are readable, its rows
-    // contiguous (caller).
+    // or columns contiguous (caller).
     if !unsafe { terms.rows.list(job.m, job.k, job.a) } {
         return false;
     }
@@ -502,8 +502,8 @@ unsafe fn group_sums(offset: &[u32], value: &[f32], block: *const f32) -> [[__m5
             for r in 0..GROUP {
                 let a = _mm512_set1_ps(values[r]);
                 let row = block.add(offsets[r] as usize);
-                for v in 0..VECS {
-                    acc[r][v] = _mm512_fmadd_ps(a, _mm512_load_ps(row.add(16 * v)), acc[r][v]);
+                for (v, sum) in acc[r].iter_mut().enumerate() {
+                    *sum = _mm512_fmadd_ps(a, _mm512_load_ps(row.add(16 * v)), *sum);
                 }
             }
         }
