@@ -14,7 +14,7 @@
 //! per-block streams, and every reduction runs in a fixed order (column
 //! sums per column). So the number of threads, and where each region cuts
 //! its units, change only the speed, never a bit of the output
-//! (the unit tests in `src/train/trainer.rs` scramble every cut before every step and compares with
+//! (the unit tests in `src/train/trainer/tests.rs` scramble every cut before every step and compares with
 //! one thread).
 //!
 //! Where a region cuts is learned ([`Balance`]): each side of a cut is
