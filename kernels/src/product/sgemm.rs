@@ -196,9 +196,9 @@ unsafe fn run_sparse(path: Path, job: ProductJob) -> bool {
 /// then runs the two parts apart.
 ///
 /// # Safety
-/// As [`run`]; the tail's rows of A (k elements each, contiguous) are
-/// readable and its rows of C (n elements each) writable, overlapping
-/// nothing else; 1 ≤ tail rows ≤ 15.
+/// As [`run`], after [`dispatch::enter_product`]; the tail's rows of A (k
+/// elements each, contiguous) are readable and its rows of C (n elements
+/// each) writable, overlapping nothing else; 1 ≤ tail rows ≤ 15.
 #[cfg(target_arch = "x86_64")]
 unsafe fn run_with_tail(path: Path, job: ProductJob, tail: super::raw::Tail) -> bool {
     let b_ok = if tail.dots {
@@ -210,11 +210,10 @@ unsafe fn run_with_tail(path: Path, job: ProductJob, tail: super::raw::Tail) -> 
     if path != Path::Avx512 || job.m > MAX_M || !b_ok || !small {
         return false;
     }
-    dispatch::enter_product(path);
-    // SAFETY: `enter_product` confirmed the AVX-512 path's features on this
-    // CPU; the contract is this function's own (0 < m ≤ MAX_M; B's rows
-    // contiguous for the row form, its columns for the dot form, checked
-    // above; the tail's sums within MAX_TAIL_LINES).
+    // SAFETY: the caller's `enter_product` confirmed the AVX-512 path's
+    // features on this CPU; the contract is this function's own (0 < m ≤
+    // MAX_M; B's rows contiguous for the row form, its columns for the dot
+    // form, checked above; the tail's sums within MAX_TAIL_LINES).
     unsafe { avx512::sgemm(job, Some(tail)) };
     true
 }
@@ -276,6 +275,10 @@ pub(super) fn split(
     if split >= a.rows || a.cols == 0 || b.cols == 0 || !small_ok {
         return scaled(path, a, b, alpha, beta, c);
     }
+    // Whether rows 0..split are done, by the sparse kernel, before the
+    // small rows.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
+    let mut top_done = false;
     #[cfg(target_arch = "x86_64")]
     if split > 0 && a.rows - split < SGEMM_ROW_TILE {
         let job = product_job(a.rows_range(0, split), b, alpha, beta, &c);
@@ -283,42 +286,34 @@ pub(super) fn split(
         // SAFETY: the shapes were checked by the caller (`check_gemm`), rows
         // 0..split of A and C form the product (m, k, n > 0 here), C is an
         // exclusive view (MatMut invariant); `enter_product` checked the
-        // path. The tail rows then go through the small-row kernel below,
+        // path. The small rows then go through the small-row kernel below,
         // whose bits the fused tail has too.
-        if unsafe { run_sparse(path, job) } {
-            let (_, bottom) = c.split_at_row(split);
-            return dispatch::run(
-                path,
-                SmallProduct {
-                    a: a.rows_range(split, a.rows),
-                    b,
-                    acc,
-                    c: bottom,
-                },
-            );
-        }
-        let tail = super::raw::Tail {
-            a: a.data.as_ptr().wrapping_add(split * a.row_stride),
-            rsa: a.row_stride as isize,
-            rows: a.rows - split,
-            c: c.ptr.wrapping_add(split * c.row_stride),
-            rsc: c.row_stride,
-            acc,
-            // As the small-row kernel chooses (`small.rs`, `small_rows`).
-            dots: b.col_stride != 1,
-        };
-        // SAFETY: the shapes were checked by the caller (`check_gemm`:
-        // every element of A and B addressed through the strides is inside
-        // its slice); rows 0..split of A and C form the product (m, k, n >
-        // 0 here), rows split.. of A (contiguous rows, `small_ok`) and of C
-        // the tail, with 1 ≤ tail rows ≤ 15; C is an exclusive view (MatMut
-        // invariant), so nothing overlaps.
-        if unsafe { run_with_tail(path, job, tail) } {
-            return;
+        top_done = unsafe { run_sparse(path, job) };
+        if !top_done {
+            let tail = super::raw::Tail {
+                a: a.data.as_ptr().wrapping_add(split * a.row_stride),
+                rsa: a.row_stride as isize,
+                rows: a.rows - split,
+                c: c.ptr.wrapping_add(split * c.row_stride),
+                rsc: c.row_stride,
+                acc,
+                // As the small-row kernel chooses (`small.rs`, `small_rows`).
+                dots: b.col_stride != 1,
+            };
+            // SAFETY: the shapes were checked by the caller (`check_gemm`:
+            // every element of A and B addressed through the strides is
+            // inside its slice); rows 0..split of A and C form the product
+            // (m, k, n > 0 here), rows split.. of A (contiguous rows,
+            // `small_ok`) and of C the tail, with 1 ≤ tail rows ≤ 15; C is
+            // an exclusive view (MatMut invariant), so nothing overlaps;
+            // `enter_product` checked the path.
+            if unsafe { run_with_tail(path, job, tail) } {
+                return;
+            }
         }
     }
     let (top, bottom) = c.split_at_row(split);
-    if split > 0 {
+    if split > 0 && !top_done {
         scaled(path, a.rows_range(0, split), b, alpha, beta, top);
     }
     let job = SmallProduct {

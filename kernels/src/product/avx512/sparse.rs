@@ -159,7 +159,6 @@ impl Rows {
     /// readable for i < m, l < k; m·k ≤ u32::MAX.
     #[target_feature(enable = "avx512f")]
     unsafe fn list(&mut self, m: usize, k: usize, a: Strided) -> bool {
-        let limit = m * k * MAX_DENSITY_SIXTEENTHS / 16;
         self.count.clear();
         self.count.resize(m, 0);
         // Each store writes a whole vector: 16 floats of slack at the end.
@@ -181,7 +180,7 @@ impl Rows {
             let mut count = 0usize;
             let mut l = 0;
             while l < k {
-                let lanes: __mmask16 = ((1u32 << 16.min(k - l)) - 1) as __mmask16;
+                let lanes = first_lanes(k - l);
                 // SAFETY: elements (i, l..l + 16) ∩ (i, ..k), adjacent
                 // (cs = 1), readable (caller); the mask covers them only.
                 let x = unsafe { _mm512_maskz_loadu_ps(lanes, row.add(l)) };
@@ -202,12 +201,7 @@ impl Rows {
             }
             self.count[i] = count as u32;
             total += count;
-            // Decline dense data early: once an eighth of A is seen, the
-            // density so far stands for the rest (this only decides the
-            // speed, never the bits).
-            let seen = (i + 1) * k;
-            let dense_so_far = seen * 8 >= m * k && total * 16 > seen * MAX_DENSITY_SIXTEENTHS;
-            if total > limit || small != 0 || dense_so_far {
+            if declines(total, (i + 1) * k, m * k, small) {
                 return false;
             }
         }
@@ -223,7 +217,6 @@ impl Rows {
     /// i < m, l < k; m·k ≤ u32::MAX; the buffers sized by [`Rows::list`].
     #[target_feature(enable = "avx512f")]
     unsafe fn list_by_columns(&mut self, m: usize, k: usize, a: Strided) -> bool {
-        let limit = m * k * MAX_DENSITY_SIXTEENTHS / 16;
         let zero = _mm512_setzero_ps();
         // Judge the density on the first sixteenth of the columns by
         // counting alone, before any term is appended one by one (this
@@ -234,7 +227,7 @@ impl Rows {
             let column = a.ptr.wrapping_offset(l as isize * a.cs);
             let mut i0 = 0;
             while i0 < m {
-                let lanes: __mmask16 = ((1u32 << 16.min(m - i0)) - 1) as __mmask16;
+                let lanes = first_lanes(m - i0);
                 // SAFETY: elements (i0..i0 + 16 ∩ ..m, l), adjacent (rs =
                 // 1), readable (caller); the mask covers them only.
                 let x = unsafe { _mm512_maskz_loadu_ps(lanes, column.add(i0)) };
@@ -255,7 +248,7 @@ impl Rows {
             let column = a.ptr.wrapping_offset(l as isize * a.cs);
             let mut i0 = 0;
             while i0 < m {
-                let lanes: __mmask16 = ((1u32 << 16.min(m - i0)) - 1) as __mmask16;
+                let lanes = first_lanes(m - i0);
                 // SAFETY: elements (i0..i0 + 16 ∩ ..m, l), adjacent (rs =
                 // 1), readable (caller); the mask covers them only.
                 let x = unsafe { _mm512_maskz_loadu_ps(lanes, column.add(i0)) };
@@ -281,9 +274,7 @@ impl Rows {
                 total += found;
                 i0 += 16;
             }
-            let seen = (l + 1) * m;
-            let dense_so_far = seen * 8 >= m * k && total * 16 > seen * MAX_DENSITY_SIXTEENTHS;
-            if total > limit || small != 0 || dense_so_far {
+            if declines(total, (l + 1) * m, m * k, small) {
                 return false;
             }
         }
@@ -295,6 +286,21 @@ impl Rows {
         let count = self.count[i] as usize;
         (&self.at[i * k..][..count], &self.value[i * k..][..count])
     }
+}
+
+/// The lanes of the first `min(left, 16)` elements.
+fn first_lanes(left: usize) -> __mmask16 {
+    ((1u32 << left.min(16)) - 1) as __mmask16
+}
+
+/// Whether listing stops, with `total` terms found in the first `seen` of
+/// the `len` elements of `A`: a tiny value was met (`small`), the terms
+/// already pass [`MAX_DENSITY_SIXTEENTHS`] of the whole, or, once an
+/// eighth of `A` is seen, of the part seen (the density so far stands for
+/// the rest: this decides the speed, never the bits).
+fn declines(total: usize, seen: usize, len: usize, small: __mmask16) -> bool {
+    let over = |part: usize| total * 16 > part * MAX_DENSITY_SIXTEENTHS;
+    small != 0 || over(len) || (seen * 8 >= len && over(seen))
 }
 
 /// Whether every element of `B` is finite and either zero or at least
@@ -314,7 +320,7 @@ unsafe fn b_is_plain(job: ProductJob) -> bool {
         let row = unsafe { b.ptr.offset(l as isize * b.rs) };
         let mut j = 0;
         while j < n {
-            let lanes: __mmask16 = ((1u32 << 16.min(n - j)) - 1) as __mmask16;
+            let lanes = first_lanes(n - j);
             // SAFETY: elements (l, j..j + 16) ∩ (l, ..n) are readable and
             // adjacent (cs = 1); the mask covers them only.
             let v = unsafe { _mm512_maskz_loadu_ps(lanes, row.add(j)) };
@@ -406,7 +412,7 @@ unsafe fn sum_groups(job: ProductJob, groups: &Groups, block: &mut [Line]) {
         let beta_k = if q == 0 { beta } else { 1.0 };
         let mut j0 = 0;
         while j0 < n {
-            let lanes = |j: usize| ((1u32 << n.saturating_sub(j).min(16)) - 1) as __mmask16;
+            let lanes = |j: usize| first_lanes(n.saturating_sub(j));
             let masks: [__mmask16; VECS] = std::array::from_fn(|v| lanes(j0 + 16 * v));
             // SAFETY: rows k0..k0 + kc < k of B, the columns the masks
             // cover (caller); `block` holds KC rows of two lines.
