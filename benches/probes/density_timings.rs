@@ -21,30 +21,13 @@ use nrelu_rbm::kernels::{Accumulate, Kernels, MatMut, MatRef, Path, Product};
 use std::hint::black_box;
 use std::time::Instant;
 
+#[path = "../support/mod.rs"]
+mod support;
+
+use support::{binary_like, median};
+
 const ROUNDS: usize = 15;
 const CALLS: usize = 20;
-
-/// `n` binary-like values, `d` sixteenths of them nonzero.
-fn binary_like(n: usize, d: u64, seed: u64) -> Vec<f32> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            match s % 16 {
-                r if r >= d => 0.0,
-                r if r % 4 == 0 => 0.5,
-                _ => 1.0,
-            }
-        })
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Microseconds per call of `f`, over `CALLS` calls.
 fn time(mut f: impl FnMut()) -> f64 {

@@ -39,7 +39,7 @@ pub use floor::FiveProducts;
 
 // Used by the timer examples, not by the criterion benches.
 #[allow(unused_imports)]
-pub use hash::fingerprint;
+pub use hash::{binary_like, fingerprint};
 
 /// Rows per mini-batch.
 pub const BATCH: usize = hash::BATCH;

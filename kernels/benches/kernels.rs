@@ -131,23 +131,8 @@ fn affine(c: &mut Criterion) {
     group.finish();
 }
 
-/// A binary-like `rows × cols` matrix with `d` sixteenths of its elements
-/// nonzero (ones and halves, as pixels).
-fn binary_like(rows: usize, cols: usize, d: u64) -> Vec<f32> {
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    (0..rows * cols)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            match s % 16 {
-                r if r >= d => 0.0,
-                r if r % 4 == 0 => 0.5,
-                _ => 1.0,
-            }
-        })
-        .collect()
-}
+/// The seed of the binary-like operands of `product_density`.
+const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 fn product_density(c: &mut Criterion) {
     let (_, w, _) = support::affine_inputs();
@@ -159,8 +144,8 @@ fn product_density(c: &mut Criterion) {
     let paths = [Some(Kernels::active()), Kernels::new(Path::Avx2)];
     for k in paths.into_iter().flatten() {
         for d in [2, 4, 8, 12, 16] {
-            let x = binary_like(BATCH, N_IN, d);
-            let xv = binary_like(2 * BATCH, N_IN, d);
+            let x = support::binary_like(BATCH * N_IN, d, SEED);
+            let xv = support::binary_like(2 * BATCH * N_IN, d, SEED);
             group.bench_function(format!("xw/{}/{d}", k.path()), |b| {
                 b.iter(|| {
                     k.product(

@@ -25,6 +25,9 @@
 //! Affine inputs: `x[r, c] = U(2, r·n_in + c)` (pixel-like, in [0, 1)),
 //! `w[k, j] = 0.1·(U(3, k·n_out + j) - 0.5)` (row-major `n_in × n_out`),
 //! `b[j] = U(4, j) - 0.5`.
+//!
+//! Binary-like operands for the sparse product ([`binary_like`]) come from
+//! a xorshift generator instead; no peer rebuilds them.
 
 /// Elements per element-wise benchmark.
 pub const N: usize = 50_000;
@@ -86,4 +89,25 @@ pub fn fingerprint(v: &[f32]) -> u64 {
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// `n` binary-like values (ones and halves, as pixels), `d` sixteenths of
+/// them nonzero, from a xorshift generator seeded with `seed`.
+// Used by the `product_density` group and the root crate's
+// `density_timings` probe, not by every file that includes this module.
+#[allow(dead_code)]
+pub fn binary_like(n: usize, d: u64, seed: u64) -> Vec<f32> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            match s % 16 {
+                r if r >= d => 0.0,
+                r if r % 4 == 0 => 0.5,
+                _ => 1.0,
+            }
+        })
+        .collect()
 }
