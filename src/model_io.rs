@@ -11,11 +11,12 @@
 //! | key              | value                                               |
 //! |------------------|-----------------------------------------------------|
 //! | `format`         | `nrelu-rbm`                                         |
-//! | `format_version` | `1`                                                 |
+//! | `format_version` | `1`, or `2` if a layer's `nrelu_mean` is not `relu`    |
 //! | `visible`        | `bernoulli` or `gaussian`                           |
 //! | `hidden`         | `bernoulli`, `nrelu`, `ssu` or `binomial:K`         |
 //! | `input_map`      | `none` or `standardize`                             |
 //! | `nrelu_noise`    | `variance=sigmoid(x)` (only when `hidden` is `nrelu`) |
+//! | `nrelu_mean`     | `ssu`, only for `nrelu` units read out by the SSU mean ([`NreluMean`]; absent means `relu`) |
 //! | `data_crc32`     | CRC-32 of the data section, 8 lowercase hex digits  |
 //!
 //! [`load`] checks everything — the safetensors structure, every dtype,
@@ -38,7 +39,7 @@
 use crate::error::{RbmError, Result, invalid, one_line};
 use crate::fsutil::atomic_write;
 use crate::rbm::{Rbm, Standardization, VisibleUnit};
-use crate::units::HiddenUnit;
+use crate::units::{HiddenUnit, NreluMean};
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, View};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -49,9 +50,13 @@ use std::path::{Path, PathBuf};
 
 /// Value of the `format` metadata key.
 pub const FORMAT: &str = "nrelu-rbm";
-/// Value of the `format_version` metadata key written (and the only one
-/// read) by this version.
+/// Value of the `format_version` metadata key of files whose every layer
+/// reads as version 1 did (read by every version of this crate).
 pub const FORMAT_VERSION: &str = "1";
+/// Value of the `format_version` metadata key of files with a layer whose
+/// `nrelu_mean` is not `relu`: a reader that predates the key must refuse
+/// such a file rather than read its NReLU units as max(0, x).
+pub const FORMAT_VERSION_NRELU_MEAN: &str = "2";
 /// Value of the `nrelu_noise` key: NReLU units add Gaussian noise of
 /// **variance** σ(x) to their input x (Nair & Hinton 2010).
 pub const NRELU_NOISE: &str = "variance=sigmoid(x)";
@@ -187,7 +192,8 @@ impl View for &RawTensor {
 /// layers stored under name prefixes.
 ///
 /// A file always carries `format` = [`FORMAT`] and `format_version` =
-/// [`FORMAT_VERSION`]; the `data_crc32` checksum is added when the file is
+/// [`FORMAT_VERSION`] ([`FORMAT_VERSION_NRELU_MEAN`] once a layer with an
+/// NReLU mean other than `relu` is inserted); the `data_crc32` checksum is added when the file is
 /// written and checked (then dropped) when it is read.
 ///
 /// ```
@@ -266,7 +272,8 @@ impl ModelFile {
     /// `{prefix}visible_bias`, `{prefix}hidden_bias` (and
     /// `{prefix}input_mean`, `{prefix}input_std` if it has an input map)
     /// and the metadata `{prefix}visible`, `{prefix}hidden`,
-    /// `{prefix}input_map` (and `{prefix}nrelu_noise` for NReLU units).
+    /// `{prefix}input_map` (and `{prefix}nrelu_noise` for NReLU units, and
+    /// `{prefix}nrelu_mean` if their [`NreluMean`] is not `relu`).
     ///
     /// # Errors
     /// [`RbmError::InvalidParameter`] if `prefix` is not empty or a
@@ -308,6 +315,17 @@ impl ModelFile {
         if rbm.hidden() == HiddenUnit::Nrelu {
             self.metadata
                 .insert(key("nrelu_noise"), NRELU_NOISE.to_owned());
+            // Written only for a rule other than the default, so that every
+            // file a reader of version 1 reads correctly stays version 1,
+            // byte for byte.
+            if rbm.nrelu_mean() != NreluMean::Relu {
+                self.metadata
+                    .insert(key("nrelu_mean"), rbm.nrelu_mean().to_string());
+                self.metadata.insert(
+                    "format_version".to_owned(),
+                    FORMAT_VERSION_NRELU_MEAN.to_owned(),
+                );
+            }
         }
         Ok(())
     }
@@ -443,10 +461,10 @@ impl ModelFile {
             }
         }
         match metadata.get("format_version").map(String::as_str) {
-            Some(FORMAT_VERSION) => {}
+            Some(FORMAT_VERSION | FORMAT_VERSION_NRELU_MEAN) => {}
             Some(other) => {
                 return Err(bad(format!(
-                    "format_version '{other}' is not supported (this program reads version {FORMAT_VERSION})"
+                    "format_version '{other}' is not supported (this program reads versions {FORMAT_VERSION} and {FORMAT_VERSION_NRELU_MEAN})"
                 )));
             }
             None => return Err(bad("metadata 'format_version' is missing".into())),
@@ -576,7 +594,7 @@ impl ModelFile {
             self.check_no_standardization(prefix)?;
             None
         };
-        Rbm::from_parts(
+        let mut rbm = Rbm::from_parts(
             visible,
             hidden,
             weights,
@@ -584,7 +602,26 @@ impl ModelFile {
             hidden_bias,
             standardization,
         )
-        .map_err(|e| self.bad(e.to_string()))
+        .map_err(|e| self.bad(e.to_string()))?;
+        rbm.set_nrelu_mean(self.layer_nrelu_mean(prefix, hidden)?)
+            .map_err(|e| self.bad(e.to_string()))?;
+        Ok(rbm)
+    }
+
+    /// The mean rule of the NReLU layer under `prefix` (its `nrelu_mean`
+    /// metadata; files without it are read as `relu`, the rule they were
+    /// written under). Other units must not carry the key.
+    fn layer_nrelu_mean(&self, prefix: &str, hidden: HiddenUnit) -> Result<NreluMean> {
+        let mean_key = format!("{prefix}nrelu_mean");
+        match self.metadata.get(&mean_key) {
+            None => Ok(NreluMean::Relu),
+            Some(name) if hidden != HiddenUnit::Nrelu => Err(self.bad(format!(
+                "metadata '{mean_key}' = '{name}' is set, but the hidden units are {hidden}, not nrelu"
+            ))),
+            Some(name) => name
+                .parse()
+                .map_err(|e| self.bad(format!("metadata '{mean_key}': {e}"))),
+        }
     }
 
     /// The visible and hidden unit types of the layer under `prefix`; an

@@ -13,7 +13,7 @@ use crate::error::{RbmError, Result, check_finite, invalid, rows_of};
 use crate::kernels::{
     Accumulate, Activation, Epilogue, Kernels, MatMut, MatRef, Product, Sampler, Stream,
 };
-use crate::units::HiddenUnit;
+use crate::units::{HiddenUnit, NreluMean};
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -57,13 +57,14 @@ impl FromStr for VisibleUnit {
     }
 }
 
-/// The noise-free mean activation of a hidden unit type.
-pub(crate) fn hidden_mean_activation(unit: HiddenUnit) -> Activation {
-    match unit {
-        HiddenUnit::Bernoulli => Activation::Sigmoid,
-        HiddenUnit::Binomial(b) => Activation::BinomialMean(b),
-        HiddenUnit::Ssu => Activation::SsuMean,
-        HiddenUnit::Nrelu => Activation::Relu,
+/// The noise-free mean activation of a hidden unit type, NReLU units read
+/// out by `nrelu_mean` (ignored for the other units).
+pub(crate) fn hidden_mean_activation(unit: HiddenUnit, nrelu_mean: NreluMean) -> Activation {
+    match (unit, nrelu_mean) {
+        (HiddenUnit::Bernoulli, _) => Activation::Sigmoid,
+        (HiddenUnit::Binomial(b), _) => Activation::BinomialMean(b),
+        (HiddenUnit::Ssu, _) | (HiddenUnit::Nrelu, NreluMean::Ssu) => Activation::SsuMean,
+        (HiddenUnit::Nrelu, NreluMean::Relu) => Activation::Relu,
     }
 }
 
@@ -218,6 +219,9 @@ impl Standardization {
 pub struct Rbm {
     pub(crate) visible: VisibleUnit,
     pub(crate) hidden: HiddenUnit,
+    /// The mean rule of NReLU hidden units ([`NreluMean::Relu`] for the
+    /// other units).
+    pub(crate) nrelu_mean: NreluMean,
     pub(crate) n_visible: usize,
     pub(crate) n_hidden: usize,
     /// V × H, row-major.
@@ -257,6 +261,7 @@ impl Rbm {
         Ok(Rbm {
             visible,
             hidden,
+            nrelu_mean: NreluMean::Relu,
             n_visible,
             n_hidden,
             weights,
@@ -315,6 +320,7 @@ impl Rbm {
         Ok(Rbm {
             visible,
             hidden,
+            nrelu_mean: NreluMean::Relu,
             n_visible: v,
             n_hidden: h,
             weights,
@@ -360,6 +366,44 @@ impl Rbm {
     /// The hidden unit type.
     pub fn hidden(&self) -> HiddenUnit {
         self.hidden
+    }
+    /// The mean rule of the NReLU hidden units ([`NreluMean::Relu`], the
+    /// default, for every other unit type).
+    pub fn nrelu_mean(&self) -> NreluMean {
+        self.nrelu_mean
+    }
+    /// Sets the mean rule of NReLU hidden units: the value the learning
+    /// rule uses as the hidden statistic and [`Rbm::hidden_means`] returns.
+    /// It is saved with the model.
+    ///
+    /// ```
+    /// use nrelu_rbm::{Rbm, VisibleUnit, units::{HiddenUnit, NreluMean}};
+    /// let mut rbm = Rbm::new(3, 2, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, 1)?;
+    /// let relu = rbm.hidden_means(&[0.0; 3])?;
+    /// assert_eq!(relu, [0.0, 0.0]); // max(0, 0)
+    /// rbm.set_nrelu_mean(NreluMean::Ssu)?;
+    /// let ssu = rbm.hidden_means(&[0.0; 3])?;
+    /// // Σ σ(−i + ½) over i ≥ 1 = 0.68257, close to softplus(0) = ln 2.
+    /// assert!(ssu.iter().all(|&h| (h - 0.68257).abs() < 1e-5));
+    ///
+    /// let mut binary = Rbm::new(3, 2, VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, 1)?;
+    /// assert!(binary.set_nrelu_mean(NreluMean::Ssu).is_err());
+    /// # Ok::<(), nrelu_rbm::RbmError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`RbmError::InvalidParameter`] for a rule other than
+    /// [`NreluMean::Relu`] on a model whose hidden units are not NReLU.
+    pub fn set_nrelu_mean(&mut self, mean: NreluMean) -> Result<()> {
+        if self.hidden != HiddenUnit::Nrelu && mean != NreluMean::Relu {
+            return Err(invalid(
+                "NReLU mean",
+                mean,
+                "applies to nrelu hidden units only",
+            ));
+        }
+        self.nrelu_mean = mean;
+        Ok(())
     }
     /// Weights, V × H row-major.
     pub fn weights(&self) -> &[f32] {
@@ -482,8 +526,8 @@ impl Rbm {
     }
 
     /// Noise-free hidden activations for rows of visible states: σ(x),
-    /// K σ(x), the SSU mean Σσ(x − i + ½), or max(0, x) for NReLU, with
-    /// x = vᵀW + c. The rows are taken as they are: the model's input map
+    /// K σ(x), the SSU mean Σσ(x − i + ½), or for NReLU max(0, x) (or the
+    /// SSU mean, see [`Rbm::set_nrelu_mean`]), with x = vᵀW + c. The rows are taken as they are: the model's input map
     /// is not applied (use [`Rbm::features`] for raw data).
     pub fn hidden_means(&self, v: &[f32]) -> Result<Vec<f32>> {
         let rows = self.check_input("visible data", v, self.n_visible)?;
@@ -496,7 +540,7 @@ impl Rbm {
     pub(crate) fn hidden_means_into(&self, v: &[f32], out: &mut [f32], rows: usize) {
         self.up(
             v,
-            Epilogue::Activation(hidden_mean_activation(self.hidden)),
+            Epilogue::Activation(hidden_mean_activation(self.hidden, self.nrelu_mean)),
             out,
             rows,
         );

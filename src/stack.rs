@@ -25,7 +25,7 @@ use crate::error::{RbmError, Result, invalid};
 use crate::model_io::ModelFile;
 use crate::rbm::{Rbm, VisibleUnit};
 use crate::train::{Progress, TrainConfig, TrainReport, train};
-use crate::units::HiddenUnit;
+use crate::units::{HiddenUnit, NreluMean};
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -45,12 +45,30 @@ pub struct LayerSpec {
     pub n_hidden: usize,
     /// Their type.
     pub hidden: HiddenUnit,
+    /// The mean rule of NReLU units ([`NreluMean::Relu`] unless set with
+    /// [`LayerSpec::with_nrelu_mean`]; checked against `hidden` by
+    /// [`train_stack`]).
+    pub nrelu_mean: NreluMean,
 }
 
 impl LayerSpec {
-    /// A layer of `n_hidden` units of type `hidden`.
+    /// A layer of `n_hidden` units of type `hidden` (NReLU units read out
+    /// as max(0, x)).
     pub fn new(n_hidden: usize, hidden: HiddenUnit) -> LayerSpec {
-        LayerSpec { n_hidden, hidden }
+        LayerSpec {
+            n_hidden,
+            hidden,
+            nrelu_mean: NreluMean::Relu,
+        }
+    }
+
+    /// The same layer with NReLU units read out by `mean` (see
+    /// [`Rbm::set_nrelu_mean`]).
+    pub fn with_nrelu_mean(self, mean: NreluMean) -> LayerSpec {
+        LayerSpec {
+            nrelu_mean: mean,
+            ..self
+        }
     }
 }
 
@@ -111,16 +129,17 @@ impl Stack {
     }
 
     /// Whether the stack is exactly intensity-equivariant, f(αv) = α f(v)
-    /// for α > 0: every layer has NReLU hidden units (run noise-free as
-    /// max(0, x)), every hidden bias is zero, and the input map, if any, is
+    /// for α > 0: every layer has NReLU hidden units read out as max(0, x)
+    /// ([`NreluMean::Relu`]), every hidden bias is zero, and the input map, if any, is
     /// a pure per-column scale (zero mean).
     pub fn is_intensity_equivariant(&self) -> bool {
-        self.layers
-            .iter()
-            .all(|l| l.hidden() == HiddenUnit::Nrelu && l.hidden_bias().iter().all(|&c| c == 0.0))
-            && self.layers[0]
-                .standardization()
-                .is_none_or(|s| s.mean().iter().all(|&m| m == 0.0))
+        self.layers.iter().all(|l| {
+            l.hidden() == HiddenUnit::Nrelu
+                && l.nrelu_mean() == NreluMean::Relu
+                && l.hidden_bias().iter().all(|&c| c == 0.0)
+        }) && self.layers[0]
+            .standardization()
+            .is_none_or(|s| s.mean().iter().all(|&m| m == 0.0))
     }
 
     /// Writes the stack as one safetensors file (layer `i` under the prefix
@@ -250,6 +269,7 @@ pub fn train_stack(
             specs[i - 1].n_hidden
         };
         let mut rbm = Rbm::new(nv, spec.n_hidden, vis, spec.hidden, cfg.seed)?;
+        rbm.set_nrelu_mean(spec.nrelu_mean)?;
         if cfg.update_biases {
             rbm.init_visible_bias_from(x)?;
         }
@@ -275,10 +295,7 @@ pub fn train_equivariant_stack(
 ) -> Result<(Stack, Vec<TrainReport>)> {
     let specs: Vec<LayerSpec> = widths
         .iter()
-        .map(|&n| LayerSpec {
-            n_hidden: n,
-            hidden: HiddenUnit::Nrelu,
-        })
+        .map(|&n| LayerSpec::new(n, HiddenUnit::Nrelu))
         .collect();
     let configs: Vec<TrainConfig> = configs
         .iter()

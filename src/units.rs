@@ -74,6 +74,9 @@ pub enum ParseUnitError {
     /// `K` is an integer outside `1..=MAX_BINOMIAL_K`.
     #[error("unit 'binomial:{0}': K must be in 1..={MAX_BINOMIAL_K}")]
     KOutOfRange(String),
+    /// The name is none of the NReLU mean rules.
+    #[error("unknown NReLU mean '{0}' (valid means: {NRELU_MEAN_NAMES})")]
+    UnknownMean(String),
 }
 
 impl HiddenUnit {
@@ -183,6 +186,69 @@ impl fmt::Display for HiddenUnit {
     }
 }
 
+/// How a layer of NReLU hidden units is read out without noise: the value
+/// used as the unit's mean, both as the hidden statistic in the learning
+/// rule and as the features ([`crate::Rbm::hidden_means`], `rbm transform`).
+///
+/// The two rules share the energy, the sampler (max(0, x + N(0, σ(x))),
+/// noise **variance** σ(x)) and the likelihood; they differ only in that
+/// mean.
+///
+/// | name   | mean of the unit at pre-activation x | intensity-equivariant |
+/// |--------|--------------------------------------|-----------------------|
+/// | `relu` | max(0, x), the noise-free NReLU (the default) | yes, with zero biases |
+/// | `ssu`  | Σ_{i>=1} σ(x − i + ½), the posterior mean of the stepped sigmoid unit NReLU approximates | no |
+///
+/// `relu` is what Nair & Hinton (2010) run noise-free, and the only rule
+/// under which a zero-bias stack satisfies f(αv) = α f(v). `ssu` is graded
+/// where max(0, x) is flat (x < 0), so no unit is cut off from the
+/// gradient; it suits small data at large learning rates (see
+/// `docs/python.md`, "The digits example").
+///
+/// ```
+/// use nrelu_rbm::units::NreluMean;
+/// let mean: NreluMean = "ssu".parse()?;
+/// assert_eq!(mean.to_string(), "ssu");
+/// assert_eq!(NreluMean::default(), NreluMean::Relu);
+/// assert!("softplus".parse::<NreluMean>().is_err());
+/// # Ok::<(), nrelu_rbm::units::ParseUnitError>(())
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum NreluMean {
+    /// max(0, x): the noise-free NReLU.
+    #[default]
+    Relu,
+    /// Σ_{i>=1} σ(x − i + ½): the stepped sigmoid unit's mean.
+    Ssu,
+}
+
+/// The accepted NReLU mean names, for help texts and error messages.
+pub const NRELU_MEAN_NAMES: &str = "relu, ssu";
+
+impl FromStr for NreluMean {
+    type Err = ParseUnitError;
+
+    /// Parses `relu` or `ssu` (exact, lower case).
+    fn from_str(s: &str) -> Result<NreluMean, ParseUnitError> {
+        match s {
+            "relu" => Ok(NreluMean::Relu),
+            "ssu" => Ok(NreluMean::Ssu),
+            _ => Err(ParseUnitError::UnknownMean(s.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for NreluMean {
+    /// Writes the name, which parses back to the same rule.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NreluMean::Relu => "relu",
+            NreluMean::Ssu => "ssu",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +304,17 @@ mod tests {
         assert_eq!(HiddenUnit::Ssu.sampler(), Sampler::Ssu);
         assert_eq!(HiddenUnit::Nrelu.sampler(), Sampler::Nrelu);
         assert_eq!(HiddenUnit::Bernoulli.sampler(), Sampler::Bernoulli);
+    }
+
+    #[test]
+    fn nrelu_means_round_trip_and_reject_other_names() {
+        for mean in [NreluMean::Relu, NreluMean::Ssu] {
+            assert_eq!(mean.to_string().parse::<NreluMean>(), Ok(mean));
+        }
+        for bad in ["", "Relu", "softplus", "ssu "] {
+            let err = bad.parse::<NreluMean>().unwrap_err();
+            assert_eq!(err, ParseUnitError::UnknownMean(bad.to_owned()));
+            assert!(err.to_string().contains("relu, ssu"), "{err}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! `.npy` outputs are parsed here by the format's definition.
 
 use nrelu_rbm::model_io;
-use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::units::{HiddenUnit, NreluMean};
 use nrelu_rbm::{Rbm, VisibleUnit};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -479,4 +479,47 @@ fn help_lists_the_new_subcommands() {
     ] {
         assert!(help.contains(default), "{default}: {help}");
     }
+}
+
+#[test]
+fn the_ssu_mean_of_nrelu_units_is_trained_stored_and_read_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let relu = small_model(dir.path(), &[]);
+    let ssu_path = dir.path().join("ssu.safetensors");
+    assert_success(&rbm(train_args(&ssu_path, &["--nrelu-mean", "ssu"])));
+    let ssu = model_io::load(&ssu_path).unwrap();
+    assert_eq!(ssu.nrelu_mean(), NreluMean::Ssu);
+    assert_eq!(model_io::load(&relu).unwrap().nrelu_mean(), NreluMean::Relu);
+    // The rule changes training, not just the readout.
+    assert_ne!(fs::read(&relu).unwrap(), fs::read(&ssu_path).unwrap());
+
+    let means = dir.path().join("means.npy");
+    let o = transform(&ssu_path, &means, &[]);
+    assert_success(&o);
+    assert!(
+        stderr(&o).contains("hidden means (nrelu units, mean ssu)"),
+        "{}",
+        stderr(&o)
+    );
+    let mut d = nrelu_rbm::data::Dataset::digits().into_values();
+    ssu.standardization().unwrap().apply(&mut d).unwrap();
+    assert_eq!(read_npy_2d(&means).1, ssu.hidden_means(&d).unwrap());
+    // SSU means are positive everywhere; max(0, x) is zero below zero.
+    assert!(read_npy_2d(&means).1.iter().all(|&h| h > 0.0));
+
+    let out = dir.path().join("refused.safetensors");
+    let line = assert_fails(
+        &train_args(
+            &out,
+            &["--hidden-units", "bernoulli", "--nrelu-mean", "ssu"],
+        ),
+        2,
+        "--nrelu-mean ssu applies to nrelu hidden units only (--hidden-units is bernoulli)",
+    );
+    assert!(!out.exists(), "{line}");
+    assert_fails(
+        &train_args(&out, &["--nrelu-mean", "softplus"]),
+        2,
+        "unknown NReLU mean 'softplus' (valid means: relu, ssu)",
+    );
 }

@@ -2,7 +2,7 @@
 //! every kind of damage giving an error (never a panic or a wrong model).
 
 use nrelu_rbm::model_io::{self, ModelFile};
-use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::units::{HiddenUnit, NreluMean};
 use nrelu_rbm::{Rbm, RbmError, Standardization, VisibleUnit};
 use safetensors::tensor::{Dtype, View};
 use serde_json::Value;
@@ -216,6 +216,64 @@ fn header_holds_exactly_the_documented_keys() {
     }
 }
 
+/// The `format_version` and `nrelu_mean` values in a file's header.
+fn version_and_mean(bytes: &[u8], prefix: &str) -> (String, Option<String>) {
+    let (header, _) = split(bytes);
+    let meta = header["__metadata__"].as_object().unwrap();
+    let get = |k: &str| meta.get(k).map(|v| v.as_str().unwrap().to_owned());
+    (
+        get("format_version").unwrap(),
+        get(&format!("{prefix}nrelu_mean")),
+    )
+}
+
+#[test]
+fn an_ssu_mean_is_stored_and_makes_the_file_version_2() {
+    let mut rbm = model(6, 4, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, true);
+    let bytes = model_io::to_bytes(&rbm).unwrap();
+    // The default rule is not written: the file is what version 1 wrote.
+    assert_eq!(version_and_mean(&bytes, ""), ("1".into(), None));
+
+    rbm.set_nrelu_mean(NreluMean::Ssu).unwrap();
+    let bytes = model_io::to_bytes(&rbm).unwrap();
+    // Version 2, so that a reader that predates the key refuses the file
+    // rather than read these units as max(0, x).
+    assert_eq!(
+        version_and_mean(&bytes, ""),
+        ("2".into(), Some("ssu".into()))
+    );
+    let back = model_io::from_bytes(&bytes, Path::new("m")).unwrap();
+    assert_eq!(back.nrelu_mean(), NreluMean::Ssu);
+    assert_bit_identical(&rbm, &back);
+    let v = awkward(3 * 6, 7)
+        .iter()
+        .map(|x| x.abs().min(1.0))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        bits(&back.features(&v).unwrap()),
+        bits(&rbm.features(&v).unwrap())
+    );
+
+    let binary = model(6, 4, VisibleUnit::Bernoulli, HiddenUnit::Bernoulli, false);
+    let bytes = model_io::to_bytes(&binary).unwrap();
+    assert_eq!(version_and_mean(&bytes, ""), ("1".into(), None));
+
+    // In a file of several layers, one SSU-mean layer makes it version 2.
+    let mut file = ModelFile::new();
+    file.insert_layer("layer0.", &binary).unwrap();
+    let mut top = model(4, 3, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, false);
+    top.set_nrelu_mean(NreluMean::Ssu).unwrap();
+    file.insert_layer("layer1.", &top).unwrap();
+    let bytes = file.to_bytes().unwrap();
+    assert_eq!(
+        version_and_mean(&bytes, "layer1."),
+        ("2".into(), Some("ssu".into()))
+    );
+    let back = ModelFile::from_bytes(&bytes, Path::new("s")).unwrap();
+    assert_eq!(back.layer("layer1.").unwrap().nrelu_mean(), NreluMean::Ssu);
+    assert_eq!(back.layer("layer0.").unwrap().nrelu_mean(), NreluMean::Relu);
+}
+
 #[test]
 fn same_model_gives_same_bytes() {
     let rbm = model(9, 5, VisibleUnit::Bernoulli, HiddenUnit::Nrelu, true);
@@ -405,6 +463,21 @@ fn files_from_other_writers_load() {
     let rbm = model_io::from_bytes(&hand_made(|_, _| {}), Path::new("h")).unwrap();
     assert_eq!(rbm.visible(), VisibleUnit::Gaussian);
     assert_eq!(rbm.hidden(), HiddenUnit::Nrelu);
+    // Without `nrelu_mean`, NReLU units read out as max(0, x); the key may
+    // also say so, or ask for the SSU mean, in either version.
+    assert_eq!(rbm.nrelu_mean(), NreluMean::Relu);
+    for (version, mean, want) in [
+        ("1", "relu", NreluMean::Relu),
+        ("2", "relu", NreluMean::Relu),
+        ("2", "ssu", NreluMean::Ssu),
+    ] {
+        let bytes = hand_made(|_, m| {
+            m.insert("format_version".into(), version.into());
+            m.insert("nrelu_mean".into(), mean.into());
+        });
+        let rbm = model_io::from_bytes(&bytes, Path::new("h")).unwrap();
+        assert_eq!(rbm.nrelu_mean(), want, "{version} {mean}");
+    }
     assert_eq!(rbm.weights(), [0.1, -0.2, 0.3, 0.0, 1.5, -1.0]);
     let s = rbm.standardization().unwrap();
     assert_eq!(
@@ -564,8 +637,20 @@ fn every_invalid_file_is_a_precise_error() {
             "metadata 'format_version' is missing",
         ),
         (
-            set("format_version", "2"),
-            "format_version '2' is not supported",
+            set("format_version", "3"),
+            "format_version '3' is not supported (this program reads versions 1 and 2)",
+        ),
+        (
+            set("nrelu_mean", "softplus"),
+            "metadata 'nrelu_mean': unknown NReLU mean 'softplus' (valid means: relu, ssu)",
+        ),
+        (
+            Box::new(|_, m: &mut HashMap<String, String>| {
+                m.insert("hidden".into(), "ssu".into());
+                m.remove("nrelu_noise");
+                m.insert("nrelu_mean".into(), "relu".into());
+            }),
+            "metadata 'nrelu_mean' = 'relu' is set, but the hidden units are ssu, not nrelu",
         ),
         (
             set("data_crc32", "00000000"),

@@ -90,6 +90,17 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         (as ``rbm train --seed``).
     hidden_unit : str, default="nrelu"
         ``"nrelu"``, ``"bernoulli"``, ``"ssu"`` or ``"binomial:K"``.
+    nrelu_mean : str, default="ssu"
+        The mean of an NReLU unit at total input x, used both as the hidden
+        statistic of the learning rule and as the features ``transform``
+        returns (samples are max(0, x + N(0, σ(x))) either way, with σ(x)
+        the noise *variance*). ``"ssu"``: Σ_{i≥1} σ(x − i + ½), the mean
+        of the stepped sigmoid unit that NReLU approximates, graded where
+        x < 0 as BernoulliRBM's σ(x) is, so no unit drops out of learning.
+        ``"relu"``: max(0, x), the noise-free unit of Nair & Hinton, under
+        which zero-bias stacks are exactly intensity-equivariant (the
+        default of ``rbm train``). Used only with ``hidden_unit="nrelu"``;
+        stored in the model file.
     visible_unit : str, default="bernoulli"
         ``"bernoulli"`` (data in [0, 1], read as probabilities) or
         ``"gaussian"`` (data standardised to zero mean and unit variance).
@@ -172,6 +183,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         verbose=0,
         random_state=None,
         hidden_unit="nrelu",
+        nrelu_mean="ssu",
         visible_unit="bernoulli",
         momentum=0.0,
         weight_decay=0.0,
@@ -186,6 +198,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.random_state = random_state
         self.hidden_unit = hidden_unit
+        self.nrelu_mean = nrelu_mean
         self.visible_unit = visible_unit
         self.momentum = momentum
         self.weight_decay = weight_decay
@@ -258,13 +271,23 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         }
 
     def _new_core(self, n_features, seed):
-        if not isinstance(self.hidden_unit, str) or not isinstance(self.visible_unit, str):
-            raise ValueError("hidden_unit and visible_unit must be unit names (strings)")
+        names = (self.hidden_unit, self.visible_unit, self.nrelu_mean)
+        if not all(isinstance(name, str) for name in names):
+            raise ValueError(
+                "hidden_unit, visible_unit and nrelu_mean must be names (strings)"
+            )
+        # The mean rule applies to NReLU units only; another unit gets the
+        # library's default, unless the name is unknown, which the library
+        # then refuses in its own words.
+        mean = self.nrelu_mean
+        if self.hidden_unit != "nrelu" and mean in ("relu", "ssu"):
+            mean = "relu"
         return Model(
             n_features,
             _positive_int("n_components", self.n_components),
             self.visible_unit,
             self.hidden_unit,
+            mean,
             seed,
         )
 
@@ -482,6 +505,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         est = cls(
             n_components=core.n_hidden,
             hidden_unit=core.hidden,
+            nrelu_mean=core.nrelu_mean,
             visible_unit=core.visible,
             **params,
         )

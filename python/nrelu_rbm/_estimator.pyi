@@ -18,6 +18,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     verbose: int
     random_state: _RandomState
     hidden_unit: str
+    nrelu_mean: str
     visible_unit: str
     momentum: float
     weight_decay: float
@@ -37,6 +38,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         verbose: int = 0,
         random_state: _RandomState = None,
         hidden_unit: str = "nrelu",
+        nrelu_mean: str = "ssu",
         visible_unit: str = "bernoulli",
         momentum: float = 0.0,
         weight_decay: float = 0.0,

@@ -9,7 +9,7 @@
 //! letting it cross into Python.
 
 use nrelu_rbm::train::{Sampling, TrainConfig, Trainer, train};
-use nrelu_rbm::units::HiddenUnit;
+use nrelu_rbm::units::{HiddenUnit, NreluMean};
 use nrelu_rbm::{Rbm, RbmError, Standardization, VisibleUnit, model_io};
 use numpy::ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
@@ -156,21 +156,24 @@ impl Model {
 
 #[pymethods]
 impl Model {
-    /// A new model with weights from N(0, 0.01²) drawn from `seed`.
+    /// A new model with weights from N(0, 0.01²) drawn from `seed`, its
+    /// NReLU units (if any) read out by `nrelu_mean`.
     #[new]
     fn new(
         n_visible: usize,
         n_hidden: usize,
         visible: &str,
         hidden: &str,
+        nrelu_mean: &str,
         seed: u64,
     ) -> PyResult<Model> {
         attached(|| {
             let visible: VisibleUnit = visible.parse()?;
             let hidden: HiddenUnit = hidden.parse().map_err(RbmError::from)?;
-            Ok(Model::wrap(Rbm::new(
-                n_visible, n_hidden, visible, hidden, seed,
-            )?))
+            let mean: NreluMean = nrelu_mean.parse().map_err(RbmError::from)?;
+            let mut rbm = Rbm::new(n_visible, n_hidden, visible, hidden, seed)?;
+            rbm.set_nrelu_mean(mean)?;
+            Ok(Model::wrap(rbm))
         })
     }
 
@@ -439,6 +442,12 @@ impl Model {
     #[getter]
     fn hidden(&self) -> String {
         self.rbm.hidden().to_string()
+    }
+
+    /// The NReLU mean rule's name (`relu` for other hidden units).
+    #[getter]
+    fn nrelu_mean(&self) -> String {
+        self.rbm.nrelu_mean().to_string()
     }
 
     /// The model's input map x → (x − mean) / std as `(mean, std)`, or

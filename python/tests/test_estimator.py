@@ -36,6 +36,33 @@ def test_transform_dtypes_and_values(binary):
     np.testing.assert_array_equal(est.fit_transform(binary), h)
 
 
+def _ssu_mean(x):
+    """Σ_{i≥1} σ(x − i + ½) in float64."""
+    i = np.arange(1, 200)
+    return (1 / (1 + np.exp(-(x[..., None] - i + 0.5)))).sum(axis=-1)
+
+
+@pytest.mark.parametrize("mean", ["ssu", "relu"])
+def test_nrelu_features_follow_nrelu_mean(binary, mean):
+    est = RBM(n_components=6, n_iter=5, random_state=2, nrelu_mean=mean).fit(binary)
+    x = binary.astype(np.float64) @ est.components_.T.astype(np.float64) + est.intercept_hidden_
+    want = _ssu_mean(x) if mean == "ssu" else np.maximum(x, 0)
+    np.testing.assert_allclose(est.transform(binary), want, rtol=1e-5, atol=1e-5)
+
+
+def test_nrelu_mean_is_the_default_ssu_and_only_for_nrelu_units(binary):
+    assert RBM().nrelu_mean == "ssu"
+    # The rule changes training as well as the features.
+    ssu = RBM(n_components=4, n_iter=2, random_state=0).fit(binary)
+    relu = RBM(n_components=4, n_iter=2, random_state=0, nrelu_mean="relu").fit(binary)
+    assert not np.array_equal(ssu.components_, relu.components_)
+    # Other units ignore it.
+    a = RBM(n_components=4, n_iter=2, random_state=0, hidden_unit="bernoulli").fit(binary)
+    b = RBM(n_components=4, n_iter=2, random_state=0, hidden_unit="bernoulli",
+            nrelu_mean="relu").fit(binary)
+    np.testing.assert_array_equal(a.components_, b.components_)
+
+
 def test_c_contiguous_float32_is_not_copied(binary):
     est = RBM(n_components=3, n_iter=1, random_state=0).fit(binary)
     assert est._validate(binary, reset=False) is binary or np.shares_memory(
@@ -157,6 +184,11 @@ def test_wrong_shape_and_dtype(binary):
     [
         ({"hidden_unit": "relu"}, "unknown unit 'relu' (valid units: bernoulli, nrelu, ssu, binomial:K)"),
         ({"hidden_unit": "binomial:0"}, "unit 'binomial:0': K must be in 1..="),
+        ({"nrelu_mean": "softplus"}, "unknown NReLU mean 'softplus' (valid means: relu, ssu)"),
+        (
+            {"hidden_unit": "bernoulli", "nrelu_mean": "max"},
+            "unknown NReLU mean 'max' (valid means: relu, ssu)",
+        ),
         ({"visible_unit": "poisson"}, "invalid visible unit = poisson: expected bernoulli or gaussian"),
         ({"sampling": "gibbs"}, "invalid sampling = gibbs: expected cd-K or pcd-K"),
         ({"momentum": 1.0}, "invalid momentum = 1: must be in [0, 1)"),

@@ -15,12 +15,17 @@ def run(*args):
     return proc
 
 
-@pytest.mark.parametrize("unit", ["nrelu", "binomial:2"])
-def test_save_load_round_trip_is_bit_identical(binary, tmp_path, unit):
-    est = RBM(n_components=5, n_iter=3, hidden_unit=unit, random_state=0).fit(binary)
+@pytest.mark.parametrize(
+    "unit, mean", [("nrelu", "ssu"), ("nrelu", "relu"), ("binomial:2", "ssu")]
+)
+def test_save_load_round_trip_is_bit_identical(binary, tmp_path, unit, mean):
+    est = RBM(n_components=5, n_iter=3, hidden_unit=unit, nrelu_mean=mean, random_state=0)
+    est.fit(binary)
     est.save(tmp_path / "a.safetensors")
     back = RBM.load(tmp_path / "a.safetensors")
     assert (back.n_components, back.hidden_unit, back.visible_unit) == (5, unit, "bernoulli")
+    # The file says how NReLU units are read out (other units: the default).
+    assert back.nrelu_mean == (mean if unit == "nrelu" else "relu")
     np.testing.assert_array_equal(back.transform(binary), est.transform(binary))
     np.testing.assert_array_equal(back.components_, est.components_)
     back.save(tmp_path / "b.safetensors")
@@ -75,6 +80,7 @@ def test_cli_model_in_python(binary, tmp_path, rbm_bin, visible):
         "--data", tmp_path / "x.npy", "--out", tmp_path / "h.npy")
     est = RBM.load(tmp_path / "m.safetensors")
     assert (est.n_components, est.visible_unit, est.hidden_unit) == (7, visible, "nrelu")
+    assert est.nrelu_mean == "relu"  # rbm train's default, read from the file
     np.testing.assert_array_equal(est.transform(binary), np.load(tmp_path / "h.npy"))
 
 
@@ -93,10 +99,15 @@ def test_cli_model_on_embedded_digits(tmp_path, rbm_bin):
 
 
 @pytest.mark.parametrize(
-    "centering, flags",
-    [(False, []), (True, ["--centering"]), (0.1, ["--centering", "0.1"])],
+    "centering, mean, flags",
+    [
+        (False, "relu", []),
+        (True, "relu", ["--centering"]),
+        (0.1, "relu", ["--centering", "0.1"]),
+        (False, "ssu", ["--nrelu-mean", "ssu"]),
+    ],
 )
-def test_same_model_as_rbm_train(binary, tmp_path, rbm_bin, centering, flags):
+def test_same_model_as_rbm_train(binary, tmp_path, rbm_bin, centering, mean, flags):
     """fit with rbm train's parameters writes rbm train's model, byte for byte."""
     np.save(tmp_path / "x.npy", binary)
     run(rbm_bin, "train", "-q", "--data", tmp_path / "x.npy", "--hidden", 5, "--epochs", 3,
@@ -104,6 +115,6 @@ def test_same_model_as_rbm_train(binary, tmp_path, rbm_bin, centering, flags):
         "--cd", 1, "--seed", 9, *flags, "--out", tmp_path / "cli.safetensors")
     est = RBM(n_components=5, n_iter=3, batch_size=20, learning_rate=0.05, momentum=0.5,
               weight_decay=0.0001, sampling="cd-1", random_state=9, n_jobs=-1,
-              centering=centering).fit(binary)
+              centering=centering, nrelu_mean=mean).fit(binary)
     est.save(tmp_path / "py.safetensors")
     assert (tmp_path / "py.safetensors").read_bytes() == (tmp_path / "cli.safetensors").read_bytes()

@@ -7,8 +7,9 @@
 //! through the input map stored in the model (`z = (x − input_mean) /
 //! input_std`); a Bernoulli-visible model without a map needs data in
 //! [0, 1]. Then each row gives either the noise-free hidden means
-//! (default, `--mean`: σ(x), K·σ(x), the SSU mean Σσ(x − i + ½), or
-//! max(0, x) for NReLU, with x = vᵀW + c; computed by the library's
+//! (default, `--mean`: σ(x), K·σ(x), the SSU mean Σσ(x − i + ½), or for
+//! NReLU max(0, x) or the SSU mean as the model's `nrelu_mean` says, with
+//! x = vᵀW + c; computed by the library's
 //! [`Stack::features`], so an embedding program gets the same bytes) or
 //! one sample per unit
 //! (`--sample`, from the random stream of `--seed`; NReLU noise has
@@ -27,6 +28,7 @@ use crate::data::Dataset;
 use crate::npy::{NpyError, NpyWriter};
 use crate::rbm::VisibleUnit;
 use crate::stack::Stack;
+use crate::units::NreluMean;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -182,21 +184,24 @@ pub(crate) fn run(args: &TransformArgs) -> Result<(), CliError> {
         npy.finish().map(drop).map_err(cannot_write)
     })?;
     if !args.quiet {
+        // The mean rule decides the means of NReLU units, not their samples.
+        let units = match top.nrelu_mean() {
+            NreluMean::Ssu if !args.sample => format!("{} units, mean ssu", top.hidden()),
+            _ => format!("{} units", top.hidden()),
+        };
         if layers.len() == 1 {
             eprintln!(
-                "wrote {} x {} hidden {what} ({} units) to {}",
+                "wrote {} x {} hidden {what} ({units}) to {}",
                 shape[0],
                 shape[1],
-                top.hidden(),
                 output_name(path)
             );
         } else {
             eprintln!(
-                "wrote {} x {} top-layer {what} (stack of {} layers, {} units on top) to {}",
+                "wrote {} x {} top-layer {what} (stack of {} layers, {units} on top) to {}",
                 shape[0],
                 shape[1],
                 layers.len(),
-                top.hidden(),
                 output_name(path)
             );
         }

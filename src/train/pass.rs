@@ -39,7 +39,7 @@ impl<'a> Layer<'a> {
         Layer {
             weights: MatRef::row_major(&rbm.weights, rbm.n_visible, rbm.n_hidden),
             bias: &rbm.hidden_bias,
-            activation: hidden_mean_activation(rbm.hidden),
+            activation: hidden_mean_activation(rbm.hidden, rbm.nrelu_mean),
             draw: Draw::Hidden(hidden_sampler(rbm.hidden)),
             negate_mean: false,
         }

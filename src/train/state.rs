@@ -7,6 +7,7 @@ use crate::error::{RbmError, Result};
 use crate::kernels::Stream;
 use crate::model_io;
 use crate::rbm::Rbm;
+use crate::units::HiddenUnit;
 use std::path::Path;
 
 /// Name of the model's tensor (the bytes of a model file).
@@ -97,8 +98,12 @@ impl Trainer {
         self.check_model(rbm)?;
         if self.check_model(&model).is_err() {
             let shape = |m: &Rbm| {
+                let mean = match m.hidden {
+                    HiddenUnit::Nrelu => format!(" (mean {})", m.nrelu_mean),
+                    _ => String::new(),
+                };
                 format!(
-                    "{} {} visible -> {} {} hidden units",
+                    "{} {} visible -> {} {} hidden units{mean}",
                     m.n_visible,
                     m.visible.name(),
                     m.n_hidden,

@@ -287,11 +287,12 @@ impl Tempering {
     }
 
     /// The negative statistics from the β = 1 chain: its visible states
-    /// into `v_neg` and its negated hidden means into `neg_h`.
+    /// into `v_neg` and its negated hidden means (`rbm`'s mean activation)
+    /// into `neg_h`.
     pub(super) fn negative_statistics(
         &self,
         kernels: Kernels,
-        unit: HiddenUnit,
+        rbm: &Rbm,
         rows: usize,
         v_neg: &mut [f32],
         neg_h: &mut [f32],
@@ -299,7 +300,7 @@ impl Tempering {
         let c = &self.chains[0];
         let nh = self.zero_bias.len();
         v_neg.copy_from_slice(&c.v[..v_neg.len()]);
-        let act = hidden_mean_activation(unit);
+        let act = hidden_mean_activation(rbm.hidden, rbm.nrelu_mean);
         for (a, out) in c.a[..rows * nh]
             .chunks_exact(nh)
             .zip(neg_h.chunks_exact_mut(nh))

@@ -66,6 +66,7 @@ pub struct Trainer {
     n_hidden: usize,
     visible: VisibleUnit,
     hidden: crate::units::HiddenUnit,
+    nrelu_mean: crate::units::NreluMean,
     /// One random stream per block of [`ROW_BLOCK`] batch rows.
     streams: Vec<Stream>,
     /// The batch `X` (its first `rows` rows) followed at once by the
@@ -161,6 +162,7 @@ impl Trainer {
             n_hidden: nh,
             visible: rbm.visible,
             hidden: rbm.hidden,
+            nrelu_mean: rbm.nrelu_mean,
             streams: (0..blocks as u64)
                 .map(|i| Stream::new(cfg.seed, i))
                 .collect(),
@@ -309,9 +311,21 @@ impl Trainer {
 
     /// Checks that `rbm` has the shape and units the trainer was made for.
     pub(super) fn check_model(&self, rbm: &Rbm) -> Result<()> {
-        if (rbm.n_visible, rbm.n_hidden, rbm.visible, rbm.hidden)
-            != (self.n_visible, self.n_hidden, self.visible, self.hidden)
-        {
+        let model = (
+            rbm.n_visible,
+            rbm.n_hidden,
+            rbm.visible,
+            rbm.hidden,
+            rbm.nrelu_mean,
+        );
+        let own = (
+            self.n_visible,
+            self.n_hidden,
+            self.visible,
+            self.hidden,
+            self.nrelu_mean,
+        );
+        if model != own {
             return Err(invalid(
                 "model",
                 "another shape or unit type",

@@ -167,7 +167,7 @@ pub(super) fn train_stacks(
         progress("nrelu, zero biases"),
     )
     .map_err(|e| diverged(e, lr))?;
-    let specs = |hidden| STACK_WIDTHS.map(|n_hidden| LayerSpec { n_hidden, hidden });
+    let specs = |hidden| STACK_WIDTHS.map(|n_hidden| LayerSpec::new(n_hidden, hidden));
     let (biased, _) = train_stack(
         &split.train,
         nv,

@@ -26,6 +26,7 @@ pub(super) fn run(args: &TrainArgs) -> Result<(), CliError> {
     let cfg = args.config();
     cfg.validate()?;
     crate::train::check_tempering_units(&cfg, args.visible, args.hidden_units)?;
+    args.check_nrelu_mean()?;
     check_output_path(&args.out)?;
     probe_writable(&args.out)?;
     watch::check_log_path(args)?;
@@ -42,6 +43,7 @@ pub(super) fn run(args: &TrainArgs) -> Result<(), CliError> {
         args.hidden_units,
         cfg.seed,
     )?;
+    rbm.set_nrelu_mean(args.nrelu_mean)?;
     rbm.set_standardization(prepared.map.clone())?;
     rbm.init_visible_bias_from(&data.values)?;
 
@@ -92,11 +94,15 @@ fn print_plan(args: &TrainArgs, cfg: &TrainConfig, prepared: &Prepared) {
     let data = &prepared.data;
     let sampling = sampling_name(cfg.sampling);
     eprintln!(
-        "training {} {} visible -> {} {} hidden units on {} rows of {}: {} epoch{}, batch {}, {sampling}, lr {}",
+        "training {} {} visible -> {} {} hidden units{} on {} rows of {}: {} epoch{}, batch {}, {sampling}, lr {}",
         data.cols,
         args.visible,
         args.hidden,
         args.hidden_units,
+        match args.nrelu_mean {
+            crate::units::NreluMean::Relu => String::new(),
+            mean => format!(" (mean {mean})"),
+        },
         data.rows,
         prepared.source,
         cfg.epochs,

@@ -5,7 +5,7 @@
 use crate::cli::data_args::{DataFormatArgs, DataInput};
 use crate::rbm::VisibleUnit;
 use crate::train::{Sampling, TrainConfig};
-use crate::units::HiddenUnit;
+use crate::units::{HiddenUnit, NreluMean};
 use std::path::PathBuf;
 
 /// The defaults that do not depend on the visible unit type.
@@ -42,6 +42,17 @@ pub struct TrainArgs {
     /// of every layer of a stack
     #[arg(long, value_name = "UNIT", default_value = "nrelu")]
     pub hidden_units: HiddenUnit,
+    /// The mean of NReLU hidden units, used as the hidden statistic in
+    /// training and as the features: relu (max(0, x); keeps intensity
+    /// equivariance) or ssu (Σ σ(x − i + ½), the stepped sigmoid unit's
+    /// mean; graded below zero); stored in the model
+    #[arg(
+        long,
+        value_name = "MEAN",
+        default_value = "relu",
+        conflicts_with = "equivariant"
+    )]
+    pub nrelu_mean: NreluMean,
     /// Number of hidden units
     #[arg(long, value_name = "N", default_value_t = 100, allow_negative_numbers = true, value_parser = positive_usize, conflicts_with = "layers")]
     pub hidden: usize,
@@ -186,6 +197,17 @@ fn non_negative_f32(s: &str) -> Result<f32, String> {
 }
 
 impl TrainArgs {
+    /// Refuses an NReLU mean other than `relu` for other hidden units.
+    pub(crate) fn check_nrelu_mean(&self) -> Result<(), crate::cli::CliError> {
+        if self.nrelu_mean != NreluMean::Relu && self.hidden_units != HiddenUnit::Nrelu {
+            return Err(crate::cli::CliError::Usage(format!(
+                "--nrelu-mean {} applies to nrelu hidden units only (--hidden-units is {})",
+                self.nrelu_mean, self.hidden_units
+            )));
+        }
+        Ok(())
+    }
+
     /// Where the data comes from and how to read it.
     pub(crate) fn data_input(&self) -> DataInput {
         DataInput::new(self.data.as_deref(), self.labels_last_column, &self.input)

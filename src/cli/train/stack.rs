@@ -97,6 +97,7 @@ struct StackPlan {
 /// The layers `--layers` asks for (see the [module docs](self)), with
 /// every configuration checked.
 fn plan_stack(args: &TrainArgs, widths: &[usize]) -> Result<StackPlan, CliError> {
+    args.check_nrelu_mean()?;
     if widths.is_empty() {
         return Err(CliError::Usage(
             "--layers needs at least one width, e.g. --layers 500,200".to_owned(),
@@ -115,7 +116,7 @@ fn plan_stack(args: &TrainArgs, widths: &[usize]) -> Result<StackPlan, CliError>
     };
     let specs: Vec<LayerSpec> = widths
         .iter()
-        .map(|&n_hidden| LayerSpec { n_hidden, hidden })
+        .map(|&n_hidden| LayerSpec::new(n_hidden, hidden).with_nrelu_mean(args.nrelu_mean))
         .collect();
     let mut visibles = vec![if args.equivariant {
         VisibleUnit::Gaussian

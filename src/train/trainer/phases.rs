@@ -84,7 +84,7 @@ impl Trainer {
         t.run(k, &self.workers, rbm, rows, self.cfg.sampling.k());
         let (_, v_neg) = halves(&mut self.visible_stats, rows, nv);
         let (_, h_neg) = halves(&mut self.hidden_stats, rows, nh);
-        t.negative_statistics(k, self.hidden, rows, v_neg, h_neg);
+        t.negative_statistics(k, rbm, rows, v_neg, h_neg);
     }
 
     /// The pass down of one Gibbs step, from the hidden chain: the visible
