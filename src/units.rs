@@ -202,8 +202,9 @@ impl fmt::Display for HiddenUnit {
 /// `relu` is what Nair & Hinton (2010) run noise-free, and the only rule
 /// under which a zero-bias stack satisfies f(αv) = α f(v). `ssu` is graded
 /// where max(0, x) is flat (x < 0), so no unit is cut off from the
-/// gradient; it suits small data at large learning rates (see
-/// `docs/python.md`, "The digits example").
+/// gradient, and the features stay graded where most inputs lie. It suits
+/// small mini-batches at large learning rates, where max(0, x) lets units
+/// die (see `docs/python.md`, "The NReLU mean").
 ///
 /// ```
 /// use nrelu_rbm::units::NreluMean;

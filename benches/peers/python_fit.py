@@ -7,7 +7,8 @@ values, seeded) and the same parameters: n_components=500, batch_size=100,
 learning_rate=0.01, n_iter, random_state=0. Both train by PCD-1 without
 momentum or weight decay (BernoulliRBM's only algorithm, and RBM's
 defaults). RBM runs with Bernoulli hidden units (the model BernoulliRBM
-trains) and with NReLU units (the default). One thread for each:
+trains) and with NReLU units (the default), read out by the SSU mean (the
+default) and by max(0, x). One thread for each:
 OMP/OPENBLAS/MKL_NUM_THREADS=1 (run_python.sh sets them) and n_jobs=None.
 
 Prints one JSON object per estimator, then a markdown table with the
@@ -46,6 +47,7 @@ def main():
         "sklearn BernoulliRBM": lambda: BernoulliRBM(**params),
         "nrelu_rbm RBM, bernoulli hidden": lambda: RBM(hidden_unit="bernoulli", **params),
         "nrelu_rbm RBM, nrelu hidden": lambda: RBM(**params),
+        "nrelu_rbm RBM, nrelu hidden, relu mean": lambda: RBM(nrelu_mean="relu", **params),
     }
     times = {name: [] for name in estimators}
     # Interleaved rounds, so that a slow spell of the host hits all alike.

@@ -7,11 +7,14 @@ newton-cg and C 6000); only the estimator class changes. One exception, the
 same for every estimator: the logistic regression keeps newton-cg's default
 tolerance, since with the example's tol=1 the scikit-learn pinned in
 python/requirements-dev.txt stops newton-cg before its first iteration
-(chance accuracy, for BernoulliRBM as for raw pixels). Prints the test
-accuracy of each estimator.
+(chance accuracy, for BernoulliRBM as for raw pixels). Prints a markdown
+table of the test accuracy of each estimator, for the example's
+random_state 0 or, with --seeds N, for random_state 0 .. N-1.
 
-usage: python python/examples/digits.py
+usage: python python/examples/digits.py [--seeds N]
 """
+
+import argparse
 
 import numpy as np
 from scipy.ndimage import convolve
@@ -65,14 +68,34 @@ def accuracy(rbm, split):
     return float((classifier.predict(X_test) == Y_test).mean())
 
 
-ESTIMATORS = {
-    "sklearn BernoulliRBM": BernoulliRBM(random_state=0),
-    "nrelu_rbm RBM (nrelu)": RBM(random_state=0),
-    "nrelu_rbm RBM (bernoulli)": RBM(random_state=0, hidden_unit="bernoulli"),
-}
+def estimators(seed):
+    """The estimators compared, all with random_state `seed`."""
+    return {
+        "sklearn BernoulliRBM": BernoulliRBM(random_state=seed),
+        "RBM() (nrelu, SSU mean)": RBM(random_state=seed),
+        "RBM(nrelu_mean='relu')": RBM(random_state=seed, nrelu_mean="relu"),
+        "RBM(hidden_unit='bernoulli')": RBM(random_state=seed, hidden_unit="bernoulli"),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="random_state 0 .. SEEDS-1 (default 1: the example's random_state 0)")
+    seeds = range(parser.parse_args().seeds)
+    split = data()
+    names = list(estimators(0))
+    print("| random_state | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    table = []
+    for seed in seeds:
+        row = [accuracy(est, split) for est in estimators(seed).values()]
+        table.append(row)
+        print(f"| {seed} | " + " | ".join(f"{a:.2%}" for a in row) + " |", flush=True)
+    if len(table) > 1:
+        mean = np.mean(table, axis=0)
+        print("| mean | " + " | ".join(f"{a:.2%}" for a in mean) + " |")
 
 
 if __name__ == "__main__":
-    split = data()
-    for name, est in ESTIMATORS.items():
-        print(f"{name:28s} test accuracy {accuracy(est, split):.4f}")
+    main()
