@@ -43,12 +43,17 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "train-ssu-t1.safetensors",
         "train --hidden-units ssu --threads 1",
-        "7ab7983d2a33162556174b348632f16d7443e409e8b2e1eae7735bf7d7f216dd",
+        "8f683154fb018983a600f042e74f45087f7abe16d710cce6c36ee1b22c63da4c",
     ),
     (
         "train-ssu-t2.safetensors",
         "train --hidden-units ssu --threads 2",
-        "7ab7983d2a33162556174b348632f16d7443e409e8b2e1eae7735bf7d7f216dd",
+        "8f683154fb018983a600f042e74f45087f7abe16d710cce6c36ee1b22c63da4c",
+    ),
+    (
+        "train-nrelu-ssu-mean-t2.safetensors",
+        "train --nrelu-mean ssu --threads 2",
+        "c7af9336daf28084c21ec550926da3df4b4572fb789015e517af66ce52256b28",
     ),
     (
         "train-binomial3-t1.safetensors",

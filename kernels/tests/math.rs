@@ -116,6 +116,31 @@ fn ssu_mean_matches_reference() {
 }
 
 #[test]
+fn ssu_mean_is_within_its_bound_on_a_fine_grid() {
+    // The closed form (softplus plus a polynomial in σ(x)(1 − σ(x))) against
+    // the direct sum, every 1/64 over [-90, 40] and densely around 0, where
+    // the Euler–Maclaurin remainder is largest: the bound of
+    // `ssu_mean_matches_reference`, on every path.
+    let x: Vec<f32> = (-90 * 64..=40 * 64)
+        .map(|i| i as f32 / 64.0)
+        .chain((-4096..=4096).map(|i| i as f32 / 1024.0))
+        .collect();
+    for k in all_kernels() {
+        let mut out = vec![0.0; x.len()];
+        k.ssu_mean(&x, &mut out);
+        for (&xi, &yi) in x.iter().zip(&out) {
+            let w = reference::ssu_mean(f64::from(xi));
+            let err = (f64::from(yi) - w).abs();
+            assert!(
+                err <= 1e-6 * w + 5e-8,
+                "{:?}: ssu_mean({xi}) = {yi}, want {w}",
+                k.path()
+            );
+        }
+    }
+}
+
+#[test]
 fn saturation_is_exact() {
     for k in all_kernels() {
         let x = [f32::NEG_INFINITY, f32::INFINITY, -1e30, 1e30, -200.0, 200.0];

@@ -1,6 +1,7 @@
 //! The stepped sigmoid unit's band of copies and its noise-free mean.
 
-use super::logistic::{keep_nan, sigmoid};
+use super::exp::{exp_nonpos, log1p_unit};
+use super::logistic::keep_nan;
 use crate::simd::Simd;
 
 /// Number of stepped-sigmoid copies sampled (or summed) around the input;
@@ -30,17 +31,47 @@ pub(crate) fn ssu_band<S: Simd>(x: S) -> (S, S) {
     (i0.sub(S::splat(1.0)), c.sub(i0))
 }
 
-/// The noise-free stepped-sigmoid mean Σ_{i>=1} σ(x - i + 0.5), truncated to
-/// the band of [`ssu_band`] (absolute truncation error < 5e-8), summed from
-/// the smallest term up.
+/// The coefficients of P(w) = Σ_{k=1}^{7} c_k q_k(w), lowest degree first
+/// from w¹ (P(0) = 0), rounded to f32: see [`ssu_mean`].
+const SSU_MEAN_P: [f32; 7] = [
+    -0.040_482_625,
+    -0.006_424_302_7,
+    -0.002_765_411_5,
+    -0.001_881_234_3,
+    -0.006_740_748,
+    0.027_522_68,
+    -0.083_323_16,
+];
+
+/// The noise-free stepped-sigmoid mean Σ_{i>=1} σ(x - i + 0.5), in closed
+/// form: softplus(x) + P(w), with w = σ(x) (1 - σ(x)) = t / (1 + t)² and
+/// t = e^-|x| (shared with softplus).
+///
+/// The sum is the midpoint rule, on unit steps, for ∫_{-∞}^{x} σ =
+/// softplus(x). By Euler–Maclaurin the difference is Σ_k c_k σ^(2k-1)(x)
+/// with c_k = B_{2k}(½) / (2k)! (c_1 = -1/24), and every odd derivative of
+/// σ is a polynomial q_k(w) of degree k (q_1 = w, q_{k+1} = w²(1 - 4w) q_k''
+/// + w(1 - 6w) q_k'), since it is even in x. The series is asymptotic; its
+/// first seven terms leave at most 3.8e-8 absolute (measured against the
+/// direct sum in f64 over x in [-87, 40]; the floor of the series is the
+/// e^(-2π²) ≈ 2.7e-9 scale of the periodic remainder times the terms'
+/// growth), and relative accuracy holds as x → -∞, where every term is
+/// proportional to e^x and the series converges. One exponential, one
+/// logarithm, one division and a degree-7 polynomial, instead of a sum of
+/// [`SSU_BAND`] sigmoids; the result is within the same bound (1e-6
+/// relative plus 5e-8 absolute, tested against the direct sum). Multiplies
+/// and adds are separate, so every path gives the same bits. For x ≥ 88,
+/// t = 0 and the result is x itself (the sum equals x to f32 precision);
+/// ±∞ give +∞ and 0, NaN propagates.
 #[inline(always)]
 pub(crate) fn ssu_mean<S: Simd>(x: S) -> S {
-    let (below, a0) = ssu_band(x);
-    let mut acc = S::zero();
-    for d in (0..SSU_BAND).rev() {
-        acc = acc.add(sigmoid(a0.sub(S::splat(d as f32))));
+    let t = exp_nonpos(x.neg_abs());
+    let u = t.add(S::splat(1.0));
+    let w = t.div(u.mul(u));
+    let mut p = S::splat(SSU_MEAN_P[SSU_MEAN_P.len() - 1]);
+    for &c in SSU_MEAN_P[..SSU_MEAN_P.len() - 1].iter().rev() {
+        p = p.mul(w).add(S::splat(c));
     }
-    let r = below.add(acc);
-    let r = S::select(x.lt(S::splat(SSU_BIG)), r, x);
-    keep_nan(x, r)
+    let softplus = x.max(S::zero()).add(log1p_unit(t));
+    keep_nan(x, softplus.add(p.mul(w)))
 }
