@@ -4,14 +4,14 @@ use super::exp::{exp_nonpos, log1p_unit};
 use super::logistic::keep_nan;
 use crate::simd::Simd;
 
-/// Number of stepped-sigmoid copies sampled (or summed) around the input;
-/// see [`ssu_band`].
+/// Number of stepped-sigmoid copies sampled around the input; see
+/// [`ssu_band`].
 pub(crate) const SSU_BAND: usize = 36;
 
 /// Copies more than this far above the input are treated as always on.
 const SSU_MARGIN: f32 = 17.0;
 
-/// Inputs at or above this are returned unchanged by the SSU kernels: the
+/// Inputs at or above this are returned unchanged by the SSU sampler: the
 /// f32 grid there is 0.5 or coarser, so a unit-spaced count is meaningless.
 pub(crate) const SSU_BIG: f32 = 4_194_304.0; // 2^22
 
@@ -31,8 +31,9 @@ pub(crate) fn ssu_band<S: Simd>(x: S) -> (S, S) {
     (i0.sub(S::splat(1.0)), c.sub(i0))
 }
 
-/// The coefficients of P(w) = Σ_{k=1}^{7} c_k q_k(w), lowest degree first
-/// from w¹ (P(0) = 0), rounded to f32: see [`ssu_mean`].
+/// P's coefficients of w¹ … w⁷ (P(0) = 0), lowest degree first, rounded to
+/// f32: the monomial coefficients of Σ_{k=1}^{7} c_k q_k(w) (see
+/// [`ssu_mean`]). The first, Σ_k c_k, is e^½ / (e − 1) − 1 to 1e-10.
 const SSU_MEAN_P: [f32; 7] = [
     -0.040_482_625,
     -0.006_424_302_7,
@@ -42,6 +43,15 @@ const SSU_MEAN_P: [f32; 7] = [
     0.027_522_68,
     -0.083_323_16,
 ];
+
+/// Below this input [`ssu_mean`] returns its leading term t (1 + P'(0)).
+const SSU_TAIL_X: f32 = -80.0;
+
+/// A floor on w inside the polynomial: below w(±80) ≈ 1.8e-35, so it changes
+/// no lane with |x| <= 80, and it keeps P(w) w normal (near -4e-37) in the
+/// lanes beyond, whose result does not use it. Subnormal intermediates
+/// would cost a microcode assist per vector (see `exp::EXP_LO`).
+const SSU_W_MIN: f32 = 1e-35;
 
 /// The noise-free stepped-sigmoid mean Σ_{i>=1} σ(x - i + 0.5), in closed
 /// form: softplus(x) + P(w), with w = σ(x) (1 - σ(x)) = t / (1 + t)² and
@@ -53,25 +63,30 @@ const SSU_MEAN_P: [f32; 7] = [
 /// σ is a polynomial q_k(w) of degree k (q_1 = w, q_{k+1} = w²(1 - 4w) q_k''
 /// + w(1 - 6w) q_k'), since it is even in x. The series is asymptotic; its
 /// first seven terms leave at most 3.8e-8 absolute (measured against the
-/// direct sum in f64 over x in [-87, 40]; the floor of the series is the
-/// e^(-2π²) ≈ 2.7e-9 scale of the periodic remainder times the terms'
-/// growth), and relative accuracy holds as x → -∞, where every term is
-/// proportional to e^x and the series converges. One exponential, one
-/// logarithm, one division and a degree-7 polynomial, instead of a sum of
-/// [`SSU_BAND`] sigmoids; the result is within the same bound (1e-6
-/// relative plus 5e-8 absolute, tested against the direct sum). Multiplies
-/// and adds are separate, so every path gives the same bits. For x ≥ 88,
-/// t = 0 and the result is x itself (the sum equals x to f32 precision);
-/// ±∞ give +∞ and 0, NaN propagates.
+/// direct sum in f64 over x in [-87, 40]; the floor of the series is set by
+/// the periodic remainder, of the order of e^(-2π²) ≈ 2.7e-9 times the
+/// terms' growth). As x → -∞ every term is proportional to e^x and the
+/// series converges, so relative accuracy holds down to x = -87; below
+/// -80 the result is the leading term t (1 + P'(0)) = t e^½ / (e − 1),
+/// whose relative error is of the order of t, and below -87 (where
+/// [`exp_nonpos`] flushes t) it is 0. One exponential, two divisions (one
+/// in [`log1p_unit`]), one logarithm and a degree-7 polynomial, instead of
+/// a sum of [`SSU_BAND`] sigmoids; the tests check 1e-6 relative plus 5e-8
+/// absolute against the direct sum, and 1e-6 relative alone on [-45, -10].
+/// Multiplies and adds are separate, so every path gives the same bits.
+/// For x > 87, t = 0 and the result is x itself (the sum equals x to f32
+/// precision); ±∞ give +∞ and 0, NaN propagates.
 #[inline(always)]
 pub(crate) fn ssu_mean<S: Simd>(x: S) -> S {
     let t = exp_nonpos(x.neg_abs());
     let u = t.add(S::splat(1.0));
-    let w = t.div(u.mul(u));
+    let w = t.div(u.mul(u)).max(S::splat(SSU_W_MIN));
     let mut p = S::splat(SSU_MEAN_P[SSU_MEAN_P.len() - 1]);
     for &c in SSU_MEAN_P[..SSU_MEAN_P.len() - 1].iter().rev() {
         p = p.mul(w).add(S::splat(c));
     }
     let softplus = x.max(S::zero()).add(log1p_unit(t));
-    keep_nan(x, softplus.add(p.mul(w)))
+    let tail = t.mul(S::splat(1.0 + SSU_MEAN_P[0]));
+    let r = S::select(x.lt(S::splat(SSU_TAIL_X)), tail, softplus.add(p.mul(w)));
+    keep_nan(x, r)
 }
