@@ -577,6 +577,7 @@ impl ModelFile {
         check_prefix(prefix)?;
         let key = |name: &str| format!("{prefix}{name}");
         let (visible, hidden) = self.layer_units(prefix)?;
+        let nrelu_mean = self.layer_nrelu_mean(prefix, hidden)?;
         let standardize = self.layer_standardizes(prefix)?;
         let weights_name = key("weights");
         let (v, h) = self.layer_shape(&weights_name)?;
@@ -603,25 +604,36 @@ impl ModelFile {
             standardization,
         )
         .map_err(|e| self.bad(e.to_string()))?;
-        rbm.set_nrelu_mean(self.layer_nrelu_mean(prefix, hidden)?)
+        rbm.set_nrelu_mean(nrelu_mean)
             .map_err(|e| self.bad(e.to_string()))?;
         Ok(rbm)
     }
 
     /// The mean rule of the NReLU layer under `prefix` (its `nrelu_mean`
     /// metadata; files without it are read as `relu`, the rule they were
-    /// written under). Other units must not carry the key.
+    /// written under). Other units must not carry the key, and a rule other
+    /// than `relu` needs `format_version` 2, which readers that predate the
+    /// key refuse (they would read the units as max(0, x)).
     fn layer_nrelu_mean(&self, prefix: &str, hidden: HiddenUnit) -> Result<NreluMean> {
         let mean_key = format!("{prefix}nrelu_mean");
-        match self.metadata.get(&mean_key) {
-            None => Ok(NreluMean::Relu),
-            Some(name) if hidden != HiddenUnit::Nrelu => Err(self.bad(format!(
+        let Some(name) = self.metadata.get(&mean_key) else {
+            return Ok(NreluMean::Relu);
+        };
+        if hidden != HiddenUnit::Nrelu {
+            return Err(self.bad(format!(
                 "metadata '{mean_key}' = '{name}' is set, but the hidden units are {hidden}, not nrelu"
-            ))),
-            Some(name) => name
-                .parse()
-                .map_err(|e| self.bad(format!("metadata '{mean_key}': {e}"))),
+            )));
         }
+        let mean: NreluMean = name
+            .parse()
+            .map_err(|e| self.bad(format!("metadata '{mean_key}': {e}")))?;
+        let version = self.metadata.get("format_version").map(String::as_str);
+        if mean != NreluMean::Relu && version != Some(FORMAT_VERSION_NRELU_MEAN) {
+            return Err(self.bad(format!(
+                "metadata '{mean_key}' = '{name}' needs format_version {FORMAT_VERSION_NRELU_MEAN} (a reader of version {FORMAT_VERSION} would take these units for max(0, x))"
+            )));
+        }
+        Ok(mean)
     }
 
     /// The visible and hidden unit types of the layer under `prefix`; an

@@ -68,6 +68,18 @@ pub(crate) fn hidden_mean_activation(unit: HiddenUnit, nrelu_mean: NreluMean) ->
     }
 }
 
+/// Refuses an NReLU mean other than [`NreluMean::Relu`] for other units.
+pub(crate) fn check_nrelu_mean(hidden: HiddenUnit, mean: NreluMean) -> Result<()> {
+    if hidden != HiddenUnit::Nrelu && mean != NreluMean::Relu {
+        return Err(invalid(
+            "NReLU mean",
+            mean,
+            "applies to nrelu hidden units only",
+        ));
+    }
+    Ok(())
+}
+
 /// The sampler of a hidden unit type ([`HiddenUnit::sampler`]).
 pub(crate) fn hidden_sampler(unit: HiddenUnit) -> Sampler {
     unit.sampler()
@@ -395,13 +407,7 @@ impl Rbm {
     /// [`RbmError::InvalidParameter`] for a rule other than
     /// [`NreluMean::Relu`] on a model whose hidden units are not NReLU.
     pub fn set_nrelu_mean(&mut self, mean: NreluMean) -> Result<()> {
-        if self.hidden != HiddenUnit::Nrelu && mean != NreluMean::Relu {
-            return Err(invalid(
-                "NReLU mean",
-                mean,
-                "applies to nrelu hidden units only",
-            ));
-        }
+        check_nrelu_mean(self.hidden, mean)?;
         self.nrelu_mean = mean;
         Ok(())
     }
@@ -527,8 +533,9 @@ impl Rbm {
 
     /// Noise-free hidden activations for rows of visible states: σ(x),
     /// K σ(x), the SSU mean Σσ(x − i + ½), or for NReLU max(0, x) (or the
-    /// SSU mean, see [`Rbm::set_nrelu_mean`]), with x = vᵀW + c. The rows are taken as they are: the model's input map
-    /// is not applied (use [`Rbm::features`] for raw data).
+    /// SSU mean, see [`Rbm::set_nrelu_mean`]), with x = vᵀW + c. The rows
+    /// are taken as they are: the model's input map is not applied (use
+    /// [`Rbm::features`] for raw data).
     pub fn hidden_means(&self, v: &[f32]) -> Result<Vec<f32>> {
         let rows = self.check_input("visible data", v, self.n_visible)?;
         let mut out = vec![0.0; rows * self.n_hidden];

@@ -253,6 +253,10 @@ pub fn train_stack(
             "needs at least one layer and one training configuration per layer",
         ));
     }
+    // Every layer's rule before any layer trains.
+    for spec in specs {
+        crate::rbm::check_nrelu_mean(spec.hidden, spec.nrelu_mean)?;
+    }
     let mut layers = Vec::with_capacity(specs.len());
     let mut reports = Vec::with_capacity(specs.len());
     let mut input: Option<Vec<f32>> = None;

@@ -59,7 +59,8 @@ pub enum HiddenUnit {
     Binomial(Binomial),
 }
 
-/// Why a unit name or binomial `K` was rejected.
+/// Why a unit name, binomial `K` or NReLU mean was rejected.
+#[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseUnitError {
     /// The name is none of the known units.

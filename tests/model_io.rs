@@ -641,6 +641,24 @@ fn every_invalid_file_is_a_precise_error() {
             "format_version '3' is not supported (this program reads versions 1 and 2)",
         ),
         (
+            set("nrelu_mean", "ssu"),
+            "metadata 'nrelu_mean' = 'ssu' needs format_version 2",
+        ),
+        (
+            // The metadata is checked before the tensors: the bad mean is
+            // reported, not the NaN weight.
+            Box::new(
+                |t: &mut HashMap<String, T>, m: &mut HashMap<String, String>| {
+                    m.insert("nrelu_mean".into(), "softplus".into());
+                    t.insert(
+                        "weights".into(),
+                        f32s(&[3, 2], &[0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0]),
+                    );
+                },
+            ),
+            "metadata 'nrelu_mean': unknown NReLU mean 'softplus'",
+        ),
+        (
             set("nrelu_mean", "softplus"),
             "metadata 'nrelu_mean': unknown NReLU mean 'softplus' (valid means: relu, ssu)",
         ),

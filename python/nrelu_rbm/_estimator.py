@@ -96,7 +96,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         returns (samples are max(0, x + N(0, σ(x))) either way, with σ(x)
         the noise *variance*). ``"ssu"``: Σ_{i≥1} σ(x − i + ½), the mean
         of the stepped sigmoid unit that NReLU approximates, graded where
-        x < 0 as BernoulliRBM's σ(x) is, so no unit drops out of learning.
+        x < 0 as BernoulliRBM's σ(x) is, so a unit whose input is below zero
+        on every row still learns.
         ``"relu"``: max(0, x), the noise-free unit of Nair & Hinton, under
         which zero-bias stacks are exactly intensity-equivariant (the
         default of ``rbm train``). Used only with ``hidden_unit="nrelu"``;
@@ -387,7 +388,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         h : ndarray of shape (n_samples, n_components), float32
-            max(0, x) for NReLU units, σ(x) for Bernoulli ones, K σ(x) for
+            For NReLU units the SSU mean Σ_{i≥1} σ(x − i + ½) or max(0, x),
+            as ``nrelu_mean`` says; σ(x) for Bernoulli units, K σ(x) for
             binomial and the SSU mean for stepped sigmoid units, with
             x = X W + c.
         """

@@ -205,6 +205,7 @@ impl<'a> Watch<'a> {
         }
         let energy_model = (rbm.hidden == HiddenUnit::Nrelu).then(|| Rbm {
             hidden: HiddenUnit::Ssu,
+            nrelu_mean: crate::units::NreluMean::Relu,
             ..rbm.clone()
         });
         Ok(Some(Watch {
