@@ -292,6 +292,24 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             seed,
         )
 
+    def _check_same_model(self, core):
+        """Refuse parameters that describe another model than `core`'s
+        (changed with set_params since the model was made or loaded)."""
+        model = {
+            "n_components": core.n_hidden,
+            "hidden_unit": core.hidden,
+            "visible_unit": core.visible,
+        }
+        if core.hidden == "nrelu":
+            model["nrelu_mean"] = core.nrelu_mean
+        for name, theirs in model.items():
+            ours = getattr(self, name)
+            if ours != theirs:
+                raise ValueError(
+                    f"partial_fit continues the fitted model, whose {name} is "
+                    f"{theirs!r}, not {ours!r}: call fit to start a new model"
+                )
+
     @staticmethod
     def _set_input_map(core, X):
         core.set_input_map(X, "standardize" if core.visible == "gaussian" else "range")
@@ -361,6 +379,8 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._set_input_map(core, X)
             core.init_visible_bias(X)
             self._core = core
+        else:
+            self._check_same_model(self._core)
         # One trainer serves successive calls, drawing on from its streams
         # (seeded like fit's, or from random_state for a loaded model).
         if "_base_seed" not in self.__dict__:
@@ -503,6 +523,12 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         model : RBM
             A fitted estimator.
         """
+        from_file = sorted({"n_components", "hidden_unit", "nrelu_mean", "visible_unit"} & set(params))
+        if from_file:
+            raise ValueError(
+                f"RBM.load takes {', '.join(from_file)} from the file; give only the "
+                "training parameters"
+            )
         core = Model.load(os.fspath(path))
         est = cls(
             n_components=core.n_hidden,

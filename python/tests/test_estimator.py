@@ -230,3 +230,34 @@ def test_partial_fit_after_fit_and_after_load(binary, tmp_path):
     loaded = RBM.load(tmp_path / "m.safetensors", random_state=1)
     loaded.partial_fit(binary[50:100])
     assert not np.array_equal(est.components_, loaded.components_)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("hidden_unit", "bernoulli"), ("nrelu_mean", "relu"), ("n_components", 5),
+     ("visible_unit", "gaussian")],
+)
+def test_partial_fit_refuses_parameters_of_another_model(binary, name, value):
+    est = RBM(n_components=4, n_iter=1, random_state=0).fit(binary)
+    est.set_params(**{name: value})
+    with pytest.raises(ValueError, match=f"partial_fit continues the fitted model, whose {name} is"):
+        est.partial_fit(binary)
+    # fit starts a new model with the new parameters (a small step, which
+    # Gaussian visible units need).
+    est.set_params(learning_rate=0.001)
+    est.fit(binary)
+    est.partial_fit(binary)
+    assert getattr(est, name) == value
+
+
+def test_nrelu_mean_is_not_checked_for_other_units(binary):
+    est = RBM(n_components=4, n_iter=1, random_state=0, hidden_unit="bernoulli").fit(binary)
+    est.set_params(nrelu_mean="relu")  # no effect on Bernoulli units
+    est.partial_fit(binary)
+
+
+def test_load_refuses_the_parameters_the_file_holds(binary, tmp_path):
+    RBM(n_components=4, n_iter=1, random_state=0).fit(binary).save(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="RBM.load takes hidden_unit, nrelu_mean from the file"):
+        RBM.load(tmp_path / "m.safetensors", nrelu_mean="relu", hidden_unit="nrelu")
+    assert RBM.load(tmp_path / "m.safetensors", learning_rate=0.5).learning_rate == 0.5
