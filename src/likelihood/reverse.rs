@@ -12,7 +12,7 @@ use crate::kernels::Stream;
 use crate::rbm::Rbm;
 
 /// Reverse AIS estimate of log Z (Burda, Grosse & Salakhutdinov 2015): a
-/// stochastic **upper** bound, the counterpart of [`ais`](super::ais)'s
+/// stochastic **upper** bound, the counterpart of [`ais`](super::ais())'s
 /// lower bound, on the same path, schedule and transitions.
 ///
 /// Each run starts from a sample of the RBM, walks the schedule backwards
@@ -37,7 +37,7 @@ use crate::rbm::Rbm;
 /// start is exact (it may be empty).
 ///
 /// # Threads
-/// As [`ais`](super::ais): blocks of 8 runs with their own streams, on the
+/// As [`ais`](super::ais()): blocks of 8 runs with their own streams, on the
 /// current rayon pool; the result does not depend on the threads.
 ///
 /// ```
