@@ -6,7 +6,6 @@ use nrelu_rbm::{model_io, npy};
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 mod cli_common;
 use cli_common::*;
@@ -38,23 +37,6 @@ fn u8_npy(shape: &str, data: &[u8]) -> Vec<u8> {
     h.push(b'\n');
     h.extend_from_slice(data);
     h
-}
-
-/// Runs `rbm args` with `input` on standard input.
-fn rbm_stdin(args: &[String], input: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rbm"))
-        .args(args)
-        .env_remove("NRELU_RBM_KERNEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // The child may stop reading early (an error): ignore a broken pipe.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    child.wait_with_output().unwrap()
 }
 
 fn train(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {

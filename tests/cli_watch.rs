@@ -4,9 +4,7 @@
 
 use serde_json::Value;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
 mod cli_common;
@@ -411,21 +409,7 @@ fn validation_is_read_with_the_options_of_data() {
 
     // `--validation -` reads standard input with the same options, and
     // trains the same model.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rbm"))
-        .args(run("-"))
-        .env_remove("NRELU_RBM_KERNEL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(valid_text.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = rbm_stdin(&run("-"), valid_text.as_bytes());
     assert_success(&o);
     assert!(
         stderr(&o).contains("validating on 10 rows of '-'"),

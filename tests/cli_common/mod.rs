@@ -3,8 +3,9 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Runs the `rbm` binary (on the default kernel path) and collects its output.
 pub fn rbm<I, S>(args: I) -> Output
@@ -17,6 +18,24 @@ where
         .env_remove("NRELU_RBM_KERNEL")
         .output()
         .expect("cannot run the rbm binary")
+}
+
+/// Runs `rbm args` (on the default kernel path) with `input` on standard
+/// input.
+pub fn rbm_stdin(args: &[String], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rbm"))
+        .args(args)
+        .env_remove("NRELU_RBM_KERNEL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run the rbm binary");
+    let mut stdin = child.stdin.take().unwrap();
+    // The child may stop reading early (an error): ignore a broken pipe.
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().unwrap()
 }
 
 pub fn stderr(o: &Output) -> String {
