@@ -35,9 +35,14 @@ pub(crate) fn sigmoid_ratio<S: Simd>(x: S) -> (S, S) {
 /// softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|).
 #[inline(always)]
 pub(crate) fn softplus<S: Simd>(x: S) -> S {
-    let t = exp_nonpos(x.neg_abs());
-    let r = x.max(S::zero()).add(log1p_unit(t));
-    keep_nan(x, r)
+    keep_nan(x, softplus_from(x, exp_nonpos(x.neg_abs())))
+}
+
+/// softplus(x) given t = e^-|x| (for callers that need t too); NaN lanes
+/// are not restored.
+#[inline(always)]
+pub(crate) fn softplus_from<S: Simd>(x: S, t: S) -> S {
+    x.max(S::zero()).add(log1p_unit(t))
 }
 
 /// max(x, 0) with NaN propagated.

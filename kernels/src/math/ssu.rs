@@ -1,7 +1,7 @@
 //! The stepped sigmoid unit's band of copies and its noise-free mean.
 
-use super::exp::{exp_nonpos, log1p_unit};
-use super::logistic::keep_nan;
+use super::exp::exp_nonpos;
+use super::logistic::{keep_nan, softplus_from};
 use crate::simd::Simd;
 
 /// Number of stepped-sigmoid copies sampled around the input; see
@@ -70,7 +70,7 @@ const SSU_W_MIN: f32 = 1e-35;
 /// -80 the result is the leading term t (1 + P'(0)) = t e^½ / (e − 1),
 /// whose relative error is of the order of t, and below -87 (where
 /// [`exp_nonpos`] flushes t) it is 0. One exponential, two divisions (one
-/// in [`log1p_unit`]), one logarithm and a degree-7 polynomial, instead of
+/// in [`log1p_unit`](super::exp::log1p_unit)), one logarithm and a degree-7 polynomial, instead of
 /// a sum of [`SSU_BAND`] sigmoids; the tests check 1e-6 relative plus 5e-8
 /// absolute against the direct sum, and 1e-6 relative alone on [-45, -10].
 /// Multiplies and adds are separate, so every path gives the same bits.
@@ -85,7 +85,7 @@ pub(crate) fn ssu_mean<S: Simd>(x: S) -> S {
     for &c in SSU_MEAN_P[..SSU_MEAN_P.len() - 1].iter().rev() {
         p = p.mul(w).add(S::splat(c));
     }
-    let softplus = x.max(S::zero()).add(log1p_unit(t));
+    let softplus = softplus_from(x, t);
     let tail = t.mul(S::splat(1.0 + SSU_MEAN_P[0]));
     let r = S::select(x.lt(S::splat(SSU_TAIL_X)), tail, softplus.add(p.mul(w)));
     keep_nan(x, r)
