@@ -604,8 +604,8 @@ impl ModelFile {
             standardization,
         )
         .map_err(|e| self.bad(e.to_string()))?;
-        rbm.set_nrelu_mean(nrelu_mean)
-            .map_err(|e| self.bad(e.to_string()))?;
+        // `layer_nrelu_mean` checked the rule against the units.
+        rbm.nrelu_mean = nrelu_mean;
         Ok(rbm)
     }
 

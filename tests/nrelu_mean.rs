@@ -1,6 +1,7 @@
 //! The mean rule of NReLU hidden units ([`NreluMean`]): what it reads out,
 //! that training uses it as the hidden statistic, and where it is refused.
 
+use nrelu_rbm::kernels::reference;
 use nrelu_rbm::stack::{LayerSpec, Stack, train_stack};
 use nrelu_rbm::train::{Sampling, TrainConfig, Trainer, train};
 use nrelu_rbm::units::{HiddenUnit, NreluMean};
@@ -8,19 +9,6 @@ use nrelu_rbm::{Rbm, RbmError, VisibleUnit};
 
 mod common;
 use common::{patterns, quiet};
-
-/// Σ_{i=1}^{∞} σ(x − i + ½) in f64, summed until the terms vanish.
-fn ssu_mean(x: f64) -> f64 {
-    let mut sum = 0.0;
-    for i in 1..100_000 {
-        let term = 1.0 / (1.0 + (-(x - i as f64 + 0.5)).exp());
-        sum += term;
-        if term < 1e-18 {
-            break;
-        }
-    }
-    sum
-}
 
 /// A 3 × 5 NReLU model whose pre-activations on the all-ones row are the
 /// hidden biases: `c` with zero weights.
@@ -47,7 +35,7 @@ fn the_ssu_mean_reads_out_the_stepped_sigmoid_sum_and_relu_reads_max_0_x() {
     rbm.set_nrelu_mean(NreluMean::Ssu).unwrap();
     let ssu = rbm.hidden_means(&[1.0; 3]).unwrap();
     for (&x, &got) in c.iter().zip(&ssu) {
-        let want = ssu_mean(f64::from(x));
+        let want = reference::ssu_mean(f64::from(x));
         let err = (f64::from(got) - want).abs();
         // The kernels' SSU mean is accurate to a few parts in 10⁶ relative
         // (absolute near zero, where it underflows towards 0).

@@ -197,15 +197,15 @@ fn non_negative_f32(s: &str) -> Result<f32, String> {
 }
 
 impl TrainArgs {
-    /// Refuses an NReLU mean other than `relu` for other hidden units.
+    /// Refuses an NReLU mean other than `relu` for other hidden units (the
+    /// library's rule), in the words of the options.
     pub(crate) fn check_nrelu_mean(&self) -> Result<(), crate::cli::CliError> {
-        if self.nrelu_mean != NreluMean::Relu && self.hidden_units != HiddenUnit::Nrelu {
-            return Err(crate::cli::CliError::Usage(format!(
+        crate::rbm::check_nrelu_mean(self.hidden_units, self.nrelu_mean).map_err(|_| {
+            crate::cli::CliError::Usage(format!(
                 "--nrelu-mean {} applies to nrelu hidden units only (--hidden-units is {})",
                 self.nrelu_mean, self.hidden_units
-            )));
-        }
-        Ok(())
+            ))
+        })
     }
 
     /// Where the data comes from and how to read it.
