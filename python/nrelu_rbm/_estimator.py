@@ -292,16 +292,22 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             seed,
         )
 
+    @staticmethod
+    def _model_params(core):
+        """The parameters that `core`, a model (or its file), holds itself."""
+        return {
+            "n_components": core.n_hidden,
+            "hidden_unit": core.hidden,
+            "nrelu_mean": core.nrelu_mean,
+            "visible_unit": core.visible,
+        }
+
     def _check_same_model(self, core):
         """Refuse parameters that describe another model than `core`'s
         (changed with set_params since the model was made or loaded)."""
-        model = {
-            "n_components": core.n_hidden,
-            "hidden_unit": core.hidden,
-            "visible_unit": core.visible,
-        }
-        if core.hidden == "nrelu":
-            model["nrelu_mean"] = core.nrelu_mean
+        model = self._model_params(core)
+        if core.hidden != "nrelu":
+            del model["nrelu_mean"]  # other units ignore it
         for name, theirs in model.items():
             ours = getattr(self, name)
             if ours != theirs:
@@ -523,20 +529,15 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         model : RBM
             A fitted estimator.
         """
-        from_file = sorted({"n_components", "hidden_unit", "nrelu_mean", "visible_unit"} & set(params))
-        if from_file:
+        core = Model.load(os.fspath(path))
+        from_file = cls._model_params(core)
+        clash = sorted(set(from_file) & set(params))
+        if clash:
             raise ValueError(
-                f"RBM.load takes {', '.join(from_file)} from the file; give only the "
+                f"RBM.load takes {', '.join(clash)} from the file; give only the "
                 "training parameters"
             )
-        core = Model.load(os.fspath(path))
-        est = cls(
-            n_components=core.n_hidden,
-            hidden_unit=core.hidden,
-            nrelu_mean=core.nrelu_mean,
-            visible_unit=core.visible,
-            **params,
-        )
+        est = cls(**from_file, **params)
         est._core = core
         est.n_features_in_ = core.n_visible
         est.random_state_ = check_random_state(est.random_state)
